@@ -1,0 +1,31 @@
+// `npm run -s mais -- <command>`: the operator CLI.
+import { Command } from 'commander';
+import { StoreError } from '../lib/db/store.ts';
+import { ConfigError } from '../sandbox/config.ts';
+import { dbCommand } from './db.ts';
+import { demoCommand } from './demo.ts';
+import { CommandError } from './output.ts';
+import { populationCommand } from './population.ts';
+
+const program = new Command('mais')
+  .description('MAIS single view: operator commands')
+  .addCommand(demoCommand())
+  .addCommand(populationCommand())
+  .addCommand(dbCommand());
+
+/** A mistaken command line is answered with the usage of the command it was meant for. */
+function showUsageOnError(command: Command): void {
+  command.showHelpAfterError(true);
+  command.commands.forEach(showUsageOnError);
+}
+showUsageOnError(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommandError || error instanceof StoreError || error instanceof ConfigError) {
+    process.stderr.write(`mais: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,61 @@
+// The sandbox's configuration: one typed object, read once from the environment and flags.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_CHILDREN, MAX_CHILDREN } from '../lib/population/generate.ts';
+import { SANDBOX_LAS } from '../lib/population/places.ts';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const schema = z.object({
+  dataDir: z.string().min(1),
+  host: z.string().min(1),
+  seed: z.coerce.number().int().min(0),
+  children: z.coerce.number().int().min(1).max(MAX_CHILDREN),
+  ports: z.object({
+    gateway: port,
+    pds: port,
+    centralStore: port,
+    routers: z.record(z.string(), port),
+    laStores: z.record(z.string(), port),
+  }),
+});
+
+export type SandboxConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
+ * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_GATEWAY_PORT, MAIS_PDS_PORT,
+ * MAIS_CENTRAL_STORE_PORT, MAIS_<LA>_ROUTER_PORT and MAIS_<LA>_STORE_PORT (LA in capitals).
+ */
+export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
+  const laPort = (la: string, kind: 'ROUTER' | 'STORE', fallback: number) => env[`MAIS_${la.toUpperCase()}_${kind}_PORT`] ?? fallback;
+  const parsed = schema.safeParse({
+    dataDir: resolve(env.MAIS_DATA_DIR ?? '.data'),
+    host: env.MAIS_HOST ?? '127.0.0.1',
+    seed: env.MAIS_SEED ?? 42,
+    children: env.MAIS_CHILDREN ?? DEFAULT_CHILDREN,
+    ports: {
+      gateway: env.MAIS_GATEWAY_PORT ?? 4000,
+      pds: env.MAIS_PDS_PORT ?? 4010,
+      centralStore: env.MAIS_CENTRAL_STORE_PORT ?? 4090,
+      routers: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'ROUTER', 4100 + 100 * i)])),
+      laStores: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'STORE', 4190 + 100 * i)])),
+    },
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid sandbox configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export const sandboxPaths = (config: SandboxConfig) => ({
+  population: resolve(config.dataDir, 'population'),
+  store: (name: string) => resolve(config.dataDir, 'stores', name),
+  /** Written while the sandbox runs: which services are up, where, under which process. */
+  state: resolve(config.dataDir, 'sandbox.json'),
+});

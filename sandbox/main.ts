@@ -1,0 +1,89 @@
+// `npm start`: the whole sandbox on this machine. Generates a synthetic population on first start,
+// starts each service as its own process, prints where each one is, and stops them all on Ctrl-C.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
+import { loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
+import { ensurePopulation } from './population.ts';
+import type { SandboxState } from './state.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec[] {
+  const paths = sandboxPaths(config);
+  const storeHost = join(here, 'store-host.ts');
+  const store = (name: string, kind: 'central' | 'local', port: number): ServiceSpec => ({
+    name: `${name} store`,
+    main: storeHost,
+    args: ['--name', name, '--kind', kind, '--data-dir', paths.store(name), '--host', config.host, '--port', String(port), '--population', populationDir],
+  });
+  return [
+    store('central', 'central', config.ports.centralStore),
+    ...SANDBOX_LAS.map((la) => store(la.code, 'local', config.ports.laStores[la.code]!)),
+  ];
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { reset: { type: 'boolean', default: false } } });
+  const config = loadSandboxConfig();
+  const paths = sandboxPaths(config);
+  if (values.reset) {
+    log(`--reset: removing ${config.dataDir}`);
+    rmSync(config.dataDir, { recursive: true, force: true });
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const population = await ensurePopulation(config, log);
+
+  const services: ChildService[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(services.map((service) => stopService(service)));
+    rmSync(paths.state, { force: true });
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  // Whoever started the sandbox is gone (killed without passing on a signal): stop rather than linger.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stopAll(0);
+  }, 1000).unref();
+
+  const specs = serviceSpecs(config, population.dir);
+  const started = await Promise.allSettled(specs.map((spec) => startService(spec)));
+  for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    log(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
+    await stopAll(1);
+    return;
+  }
+  for (const service of services) {
+    service.process.once('exit', (code, signal) => {
+      if (stopping) return;
+      log(`${service.name} stopped unexpectedly (${signal ?? `code ${code}`}); stopping the sandbox`);
+      void stopAll(1);
+    });
+  }
+  const state: SandboxState = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    services: services.map(({ name, url, pid }) => ({ name, url, pid })),
+  };
+  writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+
+  const width = Math.max(...services.map((service) => service.name.length));
+  for (const service of services) process.stdout.write(`${service.name.padEnd(width)}  ${service.url}\n`);
+  process.stdout.write(`MAIS sandbox ready (data in ${config.dataDir}; Ctrl-C stops it)\n`);
+}
+
+main().catch((error: unknown) => {
+  log(`sandbox: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+// `npm start` as a user runs it: a real process tree, real ports, Ctrl-C to the process group.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports.ts';
+import { processesMentioning, run, start } from '../helpers/processes.ts';
+
+let env: NodeJS.ProcessEnv;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'mais-test-sandbox-'));
+  env = {
+    MAIS_DATA_DIR: dataDir,
+    MAIS_CHILDREN: '1500',
+    MAIS_SEED: '5',
+    MAIS_CENTRAL_STORE_PORT: String(await freePort()),
+    MAIS_NORTHSHIRE_STORE_PORT: String(await freePort()),
+    MAIS_SOUTHSHIRE_STORE_PORT: String(await freePort()),
+    MAIS_NORTHSHIRE_ROUTER_PORT: String(await freePort()),
+    MAIS_SOUTHSHIRE_ROUTER_PORT: String(await freePort()),
+  };
+});
+
+afterAll(() => {
+  for (const line of processesMentioning(dataDir)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+});
+
+async function count(url: string, table: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+    return result.rows[0]!.n;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm start', () => {
+  it('starts every service, prints where each is, serves seeded stores, and stops cleanly on Ctrl-C', async () => {
+    const sandbox = start('npm', ['start'], env);
+    await sandbox.waitFor(/MAIS sandbox ready/);
+    const out = sandbox.stdout();
+    const urls = Object.fromEntries([...out.matchAll(/^(\S+) store\s+(postgresql:\/\/\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.keys(urls).sort()).toEqual(['central', 'northshire', 'southshire']);
+    expect(urls.northshire).toBe(`postgresql://postgres@127.0.0.1:${env.MAIS_NORTHSHIRE_STORE_PORT}/postgres`);
+    expect(out.trim().split('\n').at(-1)).toMatch(/^MAIS sandbox ready/);
+
+    expect(await count(urls.central!, 'organisation')).toBe(3);
+    const persons = await count(urls.northshire!, 'ssd_person');
+    expect(persons).toBeGreaterThan(50);
+    expect(await count(urls.southshire!, 'edu_pupil')).toBeGreaterThan(100);
+
+    // The CLI finds the running sandbox and reaches its stores through it.
+    const demo = run(['demo', '--json'], env);
+    expect(demo.status).toBe(0);
+    const scenario = JSON.parse(demo.stdout);
+    expect(scenario.running).toBe(true);
+    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual(['central store', 'northshire store', 'southshire store']);
+    expect(scenario.las.map((la: { code: string; routerUrl: string }) => [la.code, la.routerUrl])).toEqual([
+      ['northshire', `http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`],
+      ['southshire', `http://127.0.0.1:${env.MAIS_SOUTHSHIRE_ROUTER_PORT}/graphql`],
+    ]);
+    expect(scenario.exampleChildren.length).toBeGreaterThan(0);
+    const migrate = run(['db', 'migrate', '--json'], env);
+    expect(migrate.status).toBe(0);
+    expect(JSON.parse(migrate.stdout).map((r: { location: string; applied: string[] }) => [r.location.startsWith('postgresql://'), r.applied])).toEqual([
+      [true, []],
+      [true, []],
+      [true, []],
+    ]);
+
+    expect(await sandbox.interrupt('SIGINT')).toBe(0);
+    expect(processesMentioning(dataDir)).toEqual([]);
+    expect(existsSync(join(dataDir, 'sandbox.json'))).toBe(false);
+
+    // Second start: the same data, no generation, no seeding.
+    const again = start('npm', ['start'], env);
+    await again.waitFor(/MAIS sandbox ready/);
+    expect(again.stderr()).not.toMatch(/generating|seeded/);
+    expect(await count(urls.northshire!, 'ssd_person')).toBe(persons);
+    expect(await again.interrupt('SIGTERM')).toBe(0);
+    expect(processesMentioning(dataDir)).toEqual([]);
+  });
+
+  it('says which service could not start and why, exits non-zero and leaves nothing running', async () => {
+    const blocker: Server = createServer();
+    const port = Number(env.MAIS_SOUTHSHIRE_STORE_PORT);
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const sandbox = start('npm', ['start'], env);
+      const code = await new Promise<number | null>((resolve) => sandbox.child.once('exit', resolve));
+      expect(code).not.toBe(0);
+      expect(sandbox.stderr()).toMatch(new RegExp(`southshire store did not start: .*EADDRINUSE.*${port}`));
+      expect(sandbox.stderr()).not.toMatch(/\n\s+at /);
+      expect(processesMentioning(dataDir)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('starts afresh with --reset', async () => {
+    const sandbox = start('npm', ['start', '--', '--reset'], { ...env, MAIS_CHILDREN: '600' });
+    await sandbox.waitFor(/MAIS sandbox ready/);
+    expect(sandbox.stderr()).toMatch(/generating a synthetic population of 600 children/);
+    expect(sandbox.stderr()).toMatch(/northshire store: seeded \d+ rows/);
+    expect(await sandbox.interrupt('SIGINT')).toBe(0);
+  });
+});
