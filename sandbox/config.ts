@@ -11,6 +11,8 @@ const schema = z.object({
   host: z.string().min(1),
   seed: z.coerce.number().int().min(0),
   children: z.coerce.number().int().min(1).max(MAX_CHILDREN),
+  /** Requests a second each application may make of the PDS sandbox (NHS England's default is 5). */
+  pdsRateLimit: z.coerce.number().positive(),
   ports: z.object({
     gateway: port,
     pds: port,
@@ -28,7 +30,7 @@ export class ConfigError extends Error {
 
 /**
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
- * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_GATEWAY_PORT, MAIS_PDS_PORT,
+ * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT,
  * MAIS_CENTRAL_STORE_PORT, MAIS_<LA>_ROUTER_PORT and MAIS_<LA>_STORE_PORT (LA in capitals).
  */
 export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
@@ -38,6 +40,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
     host: env.MAIS_HOST ?? '127.0.0.1',
     seed: env.MAIS_SEED ?? 42,
     children: env.MAIS_CHILDREN ?? DEFAULT_CHILDREN,
+    pdsRateLimit: env.MAIS_PDS_RATE_LIMIT ?? 5,
     ports: {
       gateway: env.MAIS_GATEWAY_PORT ?? 4000,
       pds: env.MAIS_PDS_PORT ?? 4010,
@@ -56,6 +59,10 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
 export const sandboxPaths = (config: SandboxConfig) => ({
   population: resolve(config.dataDir, 'population'),
   store: (name: string) => resolve(config.dataDir, 'stores', name),
+  /** Private keys of the sandbox's own applications. */
+  secrets: resolve(config.dataDir, 'secrets'),
+  /** Applications registered with the PDS sandbox (public keys only). */
+  pdsApplications: resolve(config.dataDir, 'pds-applications.json'),
   /** Written while the sandbox runs: which services are up, where, under which process. */
   state: resolve(config.dataDir, 'sandbox.json'),
 });

@@ -4,14 +4,26 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { populationPaths } from '../lib/population/generate.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
 import { loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
+import { ensureApplicationKey } from './keys.ts';
 import { ensurePopulation } from './population.ts';
 import type { SandboxState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The application DfE's MATCH service uses to call PDS, registered with the PDS sandbox. */
+export const MATCH_PDS_APPLICATION = 'dfe-match';
+
+async function registerPdsApplications(config: SandboxConfig): Promise<void> {
+  const paths = sandboxPaths(config);
+  const key = await ensureApplicationKey(paths.secrets, MATCH_PDS_APPLICATION);
+  const applications = [{ apiKey: MATCH_PDS_APPLICATION, name: 'DfE MATCH', jwks: { keys: [key.publicJwk] }, accessMode: 'application-restricted' }];
+  writeFileSync(paths.pdsApplications, `${JSON.stringify(applications, null, 2)}\n`);
+}
 
 function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec[] {
   const paths = sandboxPaths(config);
@@ -22,6 +34,17 @@ function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec
     args: ['--name', name, '--kind', kind, '--data-dir', paths.store(name), '--host', config.host, '--port', String(port), '--population', populationDir],
   });
   return [
+    {
+      name: 'PDS sandbox',
+      main: join(here, 'pds', 'main.ts'),
+      args: [
+        '--patients', populationPaths(populationDir).patients,
+        '--host', config.host,
+        '--port', String(config.ports.pds),
+        '--rate-limit', String(config.pdsRateLimit),
+        '--applications', paths.pdsApplications,
+      ],
+    },
     store('central', 'central', config.ports.centralStore),
     ...SANDBOX_LAS.map((la) => store(la.code, 'local', config.ports.laStores[la.code]!)),
   ];
@@ -37,6 +60,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(config.dataDir, { recursive: true });
   const population = await ensurePopulation(config, log);
+  await registerPdsApplications(config);
 
   const services: ChildService[] = [];
   let stopping = false;

@@ -33,7 +33,7 @@ function fhirAddress(address: Address, id: string) {
   return {
     id,
     period: { start: isoDay(address.from), ...(address.to === undefined ? {} : { end: isoDay(address.to) }) },
-    use: 'home',
+    use: address.to === undefined ? 'home' : 'old',
     line: address.lines,
     postalCode: address.postcode,
   };

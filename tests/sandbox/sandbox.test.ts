@@ -1,10 +1,11 @@
 // `npm start` as a user runs it: a real process tree, real ports, Ctrl-C to the process group.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { importJWK, SignJWT } from 'jose';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.ts';
 import { processesMentioning, run, start } from '../helpers/processes.ts';
 
@@ -17,6 +18,7 @@ beforeAll(async () => {
     MAIS_DATA_DIR: dataDir,
     MAIS_CHILDREN: '1500',
     MAIS_SEED: '5',
+    MAIS_PDS_PORT: String(await freePort()),
     MAIS_CENTRAL_STORE_PORT: String(await freePort()),
     MAIS_NORTHSHIRE_STORE_PORT: String(await freePort()),
     MAIS_SOUTHSHIRE_STORE_PORT: String(await freePort()),
@@ -25,9 +27,12 @@ beforeAll(async () => {
   };
 });
 
-afterAll(() => {
+/** A failed test must not leave its sandbox running into the next one. */
+function killLeftovers(): void {
   for (const line of processesMentioning(dataDir)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
-});
+}
+afterEach(killLeftovers);
+afterAll(killLeftovers);
 
 async function count(url: string, table: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -47,6 +52,7 @@ describe('npm start', () => {
     const out = sandbox.stdout();
     const urls = Object.fromEntries([...out.matchAll(/^(\S+) store\s+(postgresql:\/\/\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
     expect(Object.keys(urls).sort()).toEqual(['central', 'northshire', 'southshire']);
+    expect(out).toMatch(/^PDS sandbox\s+http:/m);
     expect(urls.northshire).toBe(`postgresql://postgres@127.0.0.1:${env.MAIS_NORTHSHIRE_STORE_PORT}/postgres`);
     expect(out.trim().split('\n').at(-1)).toMatch(/^MAIS sandbox ready/);
 
@@ -60,7 +66,31 @@ describe('npm start', () => {
     expect(demo.status).toBe(0);
     const scenario = JSON.parse(demo.stdout);
     expect(scenario.running).toBe(true);
-    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual(['central store', 'northshire store', 'southshire store']);
+    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual(['PDS sandbox', 'central store', 'northshire store', 'southshire store']);
+
+    // The PDS sandbox serves the population to the application the sandbox registered for MATCH.
+    const pdsUrl = `http://127.0.0.1:${env.MAIS_PDS_PORT}`;
+    expect(out).toContain(`PDS sandbox       ${pdsUrl}/personal-demographics/FHIR/R4`);
+    const privateJwk = JSON.parse(readFileSync(join(dataDir, 'secrets', 'dfe-match.private.jwk.json'), 'utf8'));
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS512', kid: privateJwk.kid, typ: 'JWT' })
+      .setIssuer('dfe-match')
+      .setSubject('dfe-match')
+      .setAudience(`${pdsUrl}/oauth2/token`)
+      .setJti(crypto.randomUUID())
+      .setExpirationTime('4m')
+      .sign(await importJWK(privateJwk, 'RS512'));
+    const token = await fetch(`${pdsUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    const example = scenario.exampleChildren[0].nhsNumber as string;
+    const patient = await fetch(`${pdsUrl}/personal-demographics/FHIR/R4/Patient/${example}`, {
+      headers: { Authorization: `Bearer ${token.access_token}`, 'X-Request-ID': crypto.randomUUID() },
+    });
+    expect(patient.status).toBe(200);
+    expect(((await patient.json()) as { id: string }).id).toBe(example);
     expect(scenario.las.map((la: { code: string; routerUrl: string }) => [la.code, la.routerUrl])).toEqual([
       ['northshire', `http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`],
       ['southshire', `http://127.0.0.1:${env.MAIS_SOUTHSHIRE_ROUTER_PORT}/graphql`],
