@@ -116,6 +116,7 @@ export class PatientIndex {
   private readonly byBirthDay = new Map<number, number[]>();
   private readonly byFamily = new Map<string, number[]>();
   private readonly byFamilySoundex = new Map<string, number[]>();
+  private readonly byPostcode = new Map<string, number[]>();
   private fd: number | undefined;
 
   private constructor(readonly path: string) {}
@@ -149,6 +150,7 @@ export class PatientIndex {
     if (patient.birthDay !== undefined) push(this.byBirthDay, patient.birthDay, i);
     for (const family of new Set(patient.names.map((n) => n.family))) push(this.byFamily, family, i);
     for (const code of new Set(patient.names.flatMap((n) => [n.familySoundex, n.givenSoundex]))) push(this.byFamilySoundex, code, i);
+    for (const postcode of new Set(patient.postcodes.map((p) => p.value))) push(this.byPostcode, postcode, i);
   }
 
   get size(): number {
@@ -169,9 +171,9 @@ export class PatientIndex {
 
   /**
    * Active patients that could match: the smallest of the birth-date range, the exact family name,
-   * and the sound-alike code of a name. Never a scan of every patient.
+   * the sound-alike code of a name and the postcode. Never a scan of every patient.
    */
-  candidates(options: { birthFrom: number; birthTo: number; family?: string; soundexCodes?: string[] }): IndexedPatient[] {
+  candidates(options: { birthFrom: number; birthTo: number; family?: string; soundexCodes?: string[]; postcode?: string }): IndexedPatient[] {
     const sources: number[][][] = [];
     const span = options.birthTo - options.birthFrom;
     if (span <= 800) {
@@ -184,6 +186,7 @@ export class PatientIndex {
     }
     if (options.family) sources.push([this.byFamily.get(options.family) ?? []]);
     if (options.soundexCodes) sources.push(options.soundexCodes.map((code) => this.byFamilySoundex.get(code) ?? []));
+    if (options.postcode) sources.push([this.byPostcode.get(options.postcode) ?? []]);
     if (sources.length === 0) {
       // An open-ended date range with no name to narrow it: walk the days that exist in the range.
       const lists: number[][] = [];

@@ -172,11 +172,22 @@ const wildcardPattern = (value: string): RegExp =>
 /** How well one query value agrees with a stored one: 1 exact, less for partial agreement, 0 none. */
 type Agreement = number;
 
-function nameAgreement(query: string, stored: string, fuzzy: boolean): Agreement {
-  if (query.includes('*')) return wildcardPattern(query.split('*').map(normaliseName).join('*')).test(stored) ? 0.9 : 0;
-  const q = normaliseName(query);
-  if (q === stored) return 1;
-  if (fuzzy && soundex(q) === soundex(stored) && soundex(q) !== '') return 0.8;
+/** A query name prepared once per search, not once per candidate. */
+interface QueryName {
+  normalised: string;
+  soundex: string;
+  pattern?: RegExp;
+}
+
+function prepareName(value: string): QueryName {
+  const normalised = value.split('*').map(normaliseName).join('*');
+  return { normalised, soundex: soundex(normalised), ...(value.includes('*') ? { pattern: wildcardPattern(normalised) } : {}) };
+}
+
+function nameAgreement(query: QueryName, stored: string, storedSoundex: string, fuzzy: boolean): Agreement {
+  if (query.pattern) return query.pattern.test(stored) ? 0.9 : 0;
+  if (query.normalised === stored) return 1;
+  if (fuzzy && query.soundex !== '' && query.soundex === storedSoundex) return 0.8;
   return 0;
 }
 
@@ -185,16 +196,21 @@ interface NameMatch {
   given: Agreement;
 }
 
-function matchName(q: SearchQuery, name: IndexedName): NameMatch | undefined {
-  const family = q.family === undefined ? 1 : nameAgreement(q.family, name.family, q.fuzzy);
+interface PreparedNames {
+  family?: QueryName;
+  given: QueryName[];
+}
+
+function matchName(q: SearchQuery, names: PreparedNames, name: IndexedName): NameMatch | undefined {
+  const family = names.family === undefined ? 1 : nameAgreement(names.family, name.family, name.familySoundex, q.fuzzy);
   if (family === 0) return undefined;
   let given: Agreement = 1;
-  if (q.given.length > 0) {
-    given = nameAgreement(q.given[0]!, name.given[0] ?? '', q.fuzzy);
+  if (names.given.length > 0) {
+    given = nameAgreement(names.given[0]!, name.given[0] ?? '', name.givenSoundex, q.fuzzy);
     if (given === 0) return undefined;
     // Further given names must each be among the patient's other given names.
-    for (const extra of q.given.slice(1)) {
-      if (!name.given.slice(1).some((g) => nameAgreement(extra, g, q.fuzzy) > 0)) return undefined;
+    for (const extra of names.given.slice(1)) {
+      if (!name.given.slice(1).some((g) => nameAgreement(extra, g, soundex(g), q.fuzzy) > 0)) return undefined;
     }
   }
   const historic = name.historic ? 0.9 : 1;
@@ -202,18 +218,18 @@ function matchName(q: SearchQuery, name: IndexedName): NameMatch | undefined {
 }
 
 /** Transposed names (Thomas Adam for Adam Thomas): fuzzy search only. */
-function matchTransposed(q: SearchQuery, name: IndexedName): NameMatch | undefined {
-  if (!q.fuzzy || q.family === undefined || q.given.length === 0) return undefined;
-  const family = nameAgreement(q.family, name.given[0] ?? '', true);
-  const given = nameAgreement(q.given[0]!, name.family, true);
+function matchTransposed(q: SearchQuery, names: PreparedNames, name: IndexedName): NameMatch | undefined {
+  if (!q.fuzzy || names.family === undefined || names.given.length === 0) return undefined;
+  const family = nameAgreement(names.family, name.given[0] ?? '', name.givenSoundex, true);
+  const given = nameAgreement(names.given[0]!, name.family, name.familySoundex, true);
   return family > 0 && given > 0 ? { family: family * 0.75, given: given * 0.75 } : undefined;
 }
 
-function bestName(q: SearchQuery, patient: IndexedPatient): NameMatch | undefined {
+function bestName(q: SearchQuery, names: PreparedNames, patient: IndexedPatient): NameMatch | undefined {
   let best: NameMatch | undefined;
   for (const name of patient.names) {
     if (name.historic && !q.history) continue;
-    for (const match of [matchName(q, name), matchTransposed(q, name)]) {
+    for (const match of [matchName(q, names, name), matchTransposed(q, names, name)]) {
       if (match && (!best || match.family + match.given > best.family + best.given)) best = match;
     }
   }
@@ -245,6 +261,7 @@ export interface Match {
 /** The patients that match, best first, with PDS-style scores. */
 export function searchPatients(index: PatientIndex, q: SearchQuery): Match[] {
   const birth = q.birth!;
+  const names: PreparedNames = { ...(q.family !== undefined ? { family: prepareName(q.family) } : {}), given: q.given.map(prepareName) };
   const exactFamily = q.family && !q.family.includes('*') && !q.fuzzy ? normaliseName(q.family) : undefined;
   const soundexCodes = q.fuzzy && q.family ? [soundex(q.family)] : undefined;
   const candidates = index.candidates({
@@ -252,13 +269,14 @@ export function searchPatients(index: PatientIndex, q: SearchQuery): Match[] {
     birthTo: Number.isFinite(birth.to) ? birth.to : 100_000,
     ...(exactFamily ? { family: exactFamily } : {}),
     ...(soundexCodes ? { soundexCodes } : {}),
+    ...(q.postcode && !q.postcode.includes('*') ? { postcode: q.postcode } : {}),
   });
   const matches: Match[] = [];
   for (const patient of candidates) {
     if (!inRange(patient.birthDay, birth)) continue;
     if (q.gender !== undefined && patient.gender !== q.gender) continue;
     if ((q.postcode !== undefined || q.gp !== undefined) && patient.restricted) continue;
-    const name = bestName(q, patient);
+    const name = bestName(q, names, patient);
     if (!name) continue;
     const parts: [number, Agreement][] = [];
     if (q.family !== undefined) parts.push([WEIGHTS.family, name.family]);

@@ -1,0 +1,41 @@
+// A PDS Patient resource read into the demographics MATCH and the single view use.
+
+export interface FhirPatient {
+  id: string;
+  meta?: { versionId?: string; security?: { code?: string }[] };
+  name?: { use?: string; given?: string[]; family?: string }[];
+  gender?: string;
+  birthDate?: string;
+  deceasedDateTime?: string;
+  address?: { use?: string; line?: string[]; postalCode?: string }[];
+  generalPractitioner?: { identifier?: { value?: string } }[];
+}
+
+export interface Patient {
+  nhsNumber: string;
+  givenNames: string[];
+  familyName: string | null;
+  gender: string | null;
+  birthDate: string | null;
+  deathDate: string | null;
+  /** The current home address; null for a restricted patient or when none is held. */
+  address: { lines: string[]; postcode: string | null } | null;
+  gpOdsCode: string | null;
+  restricted: boolean;
+}
+
+export function patientFromFhir(resource: FhirPatient): Patient {
+  const usual = resource.name?.find((n) => n.use === 'usual') ?? resource.name?.[0];
+  const home = resource.address?.find((a) => (a.use ?? 'home') === 'home');
+  return {
+    nhsNumber: resource.id,
+    givenNames: usual?.given ?? [],
+    familyName: usual?.family ?? null,
+    gender: resource.gender ?? null,
+    birthDate: resource.birthDate ?? null,
+    deathDate: resource.deceasedDateTime?.slice(0, 10) ?? null,
+    address: home ? { lines: home.line ?? [], postcode: home.postalCode ?? null } : null,
+    gpOdsCode: resource.generalPractitioner?.[0]?.identifier?.value ?? null,
+    restricted: (resource.meta?.security ?? []).some((s) => s.code === 'R' || s.code === 'V'),
+  };
+}
