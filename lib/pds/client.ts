@@ -8,6 +8,7 @@ import { importJWK, SignJWT, type CryptoKey, type JWK, type KeyObject } from 'jo
 import { PdsAuthenticationError, PdsRequestError, PdsUnavailableError } from './errors.ts';
 import { patientFromFhir, type FhirPatient, type Patient } from './patient.ts';
 import { AsyncRateLimiter } from './rate-limiter.ts';
+import { nodeTransport, type Transport, type TransportResponse } from './transport.ts';
 
 export interface PdsCredentials {
   /** The application's API key: `iss` and `sub` of its client assertions. */
@@ -35,7 +36,8 @@ export interface PdsClientOptions {
   deadlineMs?: number;
   /** First backoff; doubles each retry, with full jitter. */
   backoffMs?: number;
-  fetch?: typeof fetch;
+  /** How HTTP requests are sent: node:http with kept-alive connections by default; `fetch` also fits. */
+  fetch?: Transport | typeof fetch;
   random?: () => number;
 }
 
@@ -77,7 +79,7 @@ export class PdsClient {
   private readonly baseUrl: string;
   private readonly tokenUrl: string;
   private readonly limiter: AsyncRateLimiter;
-  private readonly fetch: typeof fetch;
+  private readonly fetch: Transport;
   private readonly random: () => number;
   private token: CachedToken | undefined;
   private pendingToken: Promise<CachedToken> | undefined;
@@ -92,7 +94,7 @@ export class PdsClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.tokenUrl = options.tokenUrl ?? `${base.origin}/oauth2/token`;
     this.limiter = new AsyncRateLimiter(options.rateLimit ?? 5);
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = (options.fetch as Transport | undefined) ?? nodeTransport;
     this.random = options.random ?? Math.random;
   }
 
@@ -126,8 +128,16 @@ export class PdsClient {
   }
 
   private async request(path: string, call: CallOptions, behaviour: { notFoundIsEmpty?: boolean } = {}): Promise<Record<string, unknown> | undefined> {
-    const deadline = AbortSignal.timeout(this.options.deadlineMs ?? 10_000);
-    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
+    const deadline = abortAfter(this.options.deadlineMs ?? 10_000, call.signal);
+    const signal = deadline.signal;
+    try {
+      return await this.attempts(path, call, behaviour, signal);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  private async attempts(path: string, call: CallOptions, behaviour: { notFoundIsEmpty?: boolean }, signal: AbortSignal): Promise<Record<string, unknown> | undefined> {
     const requestId = randomUUID();
     const maxRetries = this.options.maxRetries ?? 3;
     let lastProblem = 'no attempt made';
@@ -140,12 +150,16 @@ export class PdsClient {
         if (call.correlationId) headers['x-correlation-id'] = call.correlationId;
         if (this.options.credentials) headers.authorization = `Bearer ${(await this.accessToken(signal)).value}`;
         this.stats.requests++;
-        const response = await this.fetch(`${this.baseUrl}${path}`, {
-          headers,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.attemptTimeoutMs ?? 3000)]),
-        });
-        if (response.ok) return (await response.json()) as Record<string, unknown>;
-        const body = (await response.json().catch(() => undefined)) as OperationOutcome | undefined;
+        const attemptDeadline = abortAfter(this.options.attemptTimeoutMs ?? 3000, signal);
+        let response: TransportResponse;
+        let body: OperationOutcome | undefined;
+        try {
+          response = await this.fetch(`${this.baseUrl}${path}`, { headers, signal: attemptDeadline.signal });
+          if (response.ok) return (await response.json()) as Record<string, unknown>;
+          body = (await response.json().catch(() => undefined)) as OperationOutcome | undefined;
+        } finally {
+          attemptDeadline.clear();
+        }
         const code = body?.issue?.[0]?.details?.coding?.[0]?.code ?? `HTTP_${response.status}`;
         if (response.status === 401 && this.options.credentials && !refreshedToken) {
           // The token may have been revoked or expired early: fetch a new one once.
@@ -202,7 +216,7 @@ export class PdsClient {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.attemptTimeoutMs ?? 3000)]),
+      signal,
     });
     const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: string | number; error?: string; error_description?: string };
     if (response.status >= 500) throw new Error(`token endpoint answered ${response.status}`);
@@ -220,6 +234,22 @@ interface OperationOutcome {
 
 function isJwk(key: PdsCredentials['privateKey']): key is JWK {
   return typeof key === 'object' && key !== null && 'kty' in key;
+}
+
+/** An abort signal that fires after `ms`, or when `parent` does; `clear` releases its timer. */
+function abortAfter(ms: number, parent?: AbortSignal): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent!.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  return {
+    signal: controller.signal,
+    clear() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

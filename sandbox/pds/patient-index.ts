@@ -4,23 +4,10 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dayOf } from '../../lib/population/dates.ts';
+import { normaliseName, normalisePostcode } from '../../lib/names.ts';
 import { soundex } from '../../lib/soundex.ts';
 
 const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
-
-/** Upper case, accents dropped, only letters, spaces and hyphens: how names and queries are compared. */
-export function normaliseName(value: string): string {
-  return value
-    .normalize('NFD')
-    .toUpperCase()
-    .replace(/[^A-Z\s-]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-export function normalisePostcode(value: string): string {
-  return value.toUpperCase().replace(/\s+/g, '');
-}
 
 export interface IndexedName {
   given: string[];

@@ -4,7 +4,8 @@
 import { isoDay } from '../../lib/population/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import { PdsError } from './operation-outcome.ts';
-import { normaliseName, normalisePostcode, type IndexedName, type IndexedPatient, type PatientIndex } from './patient-index.ts';
+import { normaliseName, normalisePostcode } from '../../lib/names.ts';
+import type { IndexedName, IndexedPatient, PatientIndex } from './patient-index.ts';
 
 const KNOWN_PARAMETERS = new Set([
   '_fuzzy-match', '_exact-match', '_history', '_max-results', 'family', 'given', 'gender', 'birthdate',

@@ -1,0 +1,138 @@
+// A Fellegi–Sunter agreement check on a candidate PDS returned: each field's agreement level adds
+// log2(m/u) evidence (m: how often true matches agree like this; u: how often non-matches do). It
+// turns PDS's "this is the only patient like that" into a calibrated score, and refuses a PDS hit
+// whose other fields disagree. A given name, family name or date of birth that disagrees outright
+// caps the score below MATCH whatever the rest says: twins share everything else.
+import { normaliseName, normalisePostcode } from '../../lib/names.ts';
+import type { Patient } from '../../lib/pds/patient.ts';
+import { soundex } from '../../lib/soundex.ts';
+import type { Demographics } from './demographics.ts';
+
+interface Level {
+  level: string;
+  m: number;
+  u: number;
+}
+
+const weight = ({ m, u }: Level) => Math.log2(m / u);
+
+export const LEVELS = {
+  familyExact: { level: 'exact', m: 0.93, u: 0.01 },
+  familySoundex: { level: 'sound-alike', m: 0.04, u: 0.02 },
+  familyTypo: { level: 'one-edit', m: 0.03, u: 0.001 },
+  familyDisagree: { level: 'disagree', m: 0.01, u: 0.97 },
+  givenExact: { level: 'exact', m: 0.88, u: 0.01 },
+  givenPrefix: { level: 'prefix', m: 0.06, u: 0.02 },
+  givenSoundex: { level: 'sound-alike', m: 0.03, u: 0.02 },
+  givenTypo: { level: 'one-edit', m: 0.03, u: 0.002 },
+  givenDisagree: { level: 'disagree', m: 0.03, u: 0.95 },
+  namesTransposed: { level: 'transposed', m: 0.01, u: 0.0002 },
+  birthExact: { level: 'exact', m: 0.97, u: 0.003 },
+  birthSwapped: { level: 'day-month-swapped', m: 0.01, u: 0.0001 },
+  birthDisagree: { level: 'disagree', m: 0.02, u: 0.997 },
+  genderAgree: { level: 'agree', m: 0.99, u: 0.5 },
+  genderDisagree: { level: 'disagree', m: 0.01, u: 0.5 },
+  postcodeExact: { level: 'exact', m: 0.75, u: 0.001 },
+  postcodeDistrict: { level: 'same-district', m: 0.05, u: 0.01 },
+  postcodeDisagree: { level: 'disagree', m: 0.1, u: 0.99 },
+} as const satisfies Record<string, Level>;
+
+/** Evidence at which the score is one half; above it the score rises quickly towards 1. */
+const MIDPOINT = 12;
+/** The highest score a candidate with an outright name or birth-date disagreement can get. */
+export const DISAGREEMENT_CAP = 0.9;
+
+export interface Agreement {
+  score: number;
+  evidence: number;
+  fields: Record<string, string>;
+}
+
+/**
+ * Whether two names differ by one keying error (Damerau–Levenshtein distance 1: a letter added,
+ * dropped, replaced, or two neighbours swapped). Names under four letters must match exactly.
+ */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.min(a.length, b.length) < 4 || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true; // replaced
+    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swapped
+  }
+  const [longer, shorter] = a.length > b.length ? [a, b] : [b, a];
+  return longer.slice(i + 1) === shorter.slice(i); // added or dropped
+}
+
+interface NameLevels {
+  exact: Level;
+  prefix?: Level;
+  typo: Level;
+  alike: Level;
+  disagree: Level;
+}
+
+const FAMILY: NameLevels = { exact: LEVELS.familyExact, typo: LEVELS.familyTypo, alike: LEVELS.familySoundex, disagree: LEVELS.familyDisagree };
+const GIVEN: NameLevels = { exact: LEVELS.givenExact, prefix: LEVELS.givenPrefix, typo: LEVELS.givenTypo, alike: LEVELS.givenSoundex, disagree: LEVELS.givenDisagree };
+
+function nameLevel(query: string, stored: string | undefined, levels: NameLevels): Level {
+  const q = normaliseName(query);
+  const s = normaliseName(stored ?? '');
+  if (s === '') return levels.disagree;
+  if (q === s) return levels.exact;
+  // Double-barrelled or multiple names recorded in part.
+  if (q.split(/[\s-]/).includes(s) || s.split(/[\s-]/).includes(q)) return levels.exact;
+  if (oneEditApart(q, s)) return levels.typo;
+  if (levels.prefix && q.length >= 3 && s.length >= 3 && (q.startsWith(s) || s.startsWith(q) || q.slice(0, 3) === s.slice(0, 3))) return levels.prefix;
+  if (soundex(q) === soundex(s)) return levels.alike;
+  return levels.disagree;
+}
+
+function swapped(a: string, b: string): boolean {
+  return a.slice(0, 4) === b.slice(0, 4) && a.slice(5, 7) === b.slice(8, 10) && a.slice(8, 10) === b.slice(5, 7);
+}
+
+const district = (postcode: string) => normalisePostcode(postcode).slice(0, -3);
+
+export function agreement(input: Demographics, patient: Patient): Agreement {
+  const fields: Record<string, string> = {};
+  let evidence = 0;
+  let capped = false;
+  const add = (field: string, level: Level) => {
+    fields[field] = level.level;
+    evidence += weight(level);
+  };
+
+  let family = nameLevel(input.familyName, patient.familyName ?? undefined, FAMILY);
+  let given = nameLevel(input.givenName, patient.givenNames[0], GIVEN);
+  if (family === LEVELS.familyDisagree && given === LEVELS.givenDisagree) {
+    const transposedFamily = nameLevel(input.familyName, patient.givenNames[0], FAMILY);
+    const transposedGiven = nameLevel(input.givenName, patient.familyName ?? undefined, GIVEN);
+    if (transposedFamily === LEVELS.familyExact && transposedGiven === LEVELS.givenExact) {
+      family = LEVELS.namesTransposed;
+      given = LEVELS.namesTransposed;
+    }
+  }
+  add('familyName', family);
+  add('givenName', given);
+  if (family === LEVELS.familyDisagree || given === LEVELS.givenDisagree) capped = true;
+
+  const birth = patient.birthDate;
+  const birthLevel = birth === input.dateOfBirth ? LEVELS.birthExact : birth && swapped(birth, input.dateOfBirth) ? LEVELS.birthSwapped : LEVELS.birthDisagree;
+  add('dateOfBirth', birthLevel);
+  if (birthLevel === LEVELS.birthDisagree) capped = true;
+
+  if (input.gender && patient.gender && input.gender !== 'unknown' && patient.gender !== 'unknown') {
+    add('gender', input.gender === patient.gender ? LEVELS.genderAgree : LEVELS.genderDisagree);
+  }
+  const stored = patient.address?.postcode;
+  if (input.postcode && stored) {
+    const a = normalisePostcode(input.postcode);
+    const b = normalisePostcode(stored);
+    add('postcode', a === b ? LEVELS.postcodeExact : district(a) === district(b) ? LEVELS.postcodeDistrict : LEVELS.postcodeDisagree);
+  }
+
+  let score = 1 / (1 + 2 ** -(evidence - MIDPOINT));
+  if (capped) score = Math.min(score, DISAGREEMENT_CAP);
+  return { score: Math.round(score * 10_000) / 10_000, evidence: Math.round(evidence * 100) / 100, fields };
+}

@@ -1,0 +1,159 @@
+// MATCH: demographics → NHS number, following the DfE SUI Matcher's search sequence against PDS and
+// stopping as soon as a confident answer is found. Every candidate PDS returns is checked field by
+// field (agreement.ts) before it is believed. Nothing about the child is stored.
+import { dayOf, isoDay } from '../../lib/population/dates.ts';
+import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
+import { PdsRequestError } from '../../lib/pds/errors.ts';
+import type { Patient } from '../../lib/pds/patient.ts';
+import { agreement } from './agreement.ts';
+import type { Demographics } from './demographics.ts';
+
+export type MatchStatus = 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' | 'MANY_MATCH' | 'NO_MATCH' | 'ERROR';
+
+export const BANDS = { match: 0.95, potentialMatch: 0.85 } as const;
+
+export function band(score: number): 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' {
+  return score >= BANDS.match ? 'MATCH' : score >= BANDS.potentialMatch ? 'POTENTIAL_MATCH' : 'LOW_CONFIDENCE';
+}
+
+export interface Candidate {
+  nhsNumber: string;
+  score: number;
+  pdsScore: number;
+  strategy: string;
+  fields: Record<string, string>;
+  patient: Patient;
+}
+
+export interface MatchResult {
+  status: MatchStatus;
+  nhsNumber: string | null;
+  score: number;
+  strategy: string | null;
+  candidates: Candidate[];
+  pdsCalls: number;
+  error?: string;
+}
+
+interface Strategy {
+  name: string;
+  /** The PDS search for these demographics, or undefined when the strategy does not apply. */
+  search(d: Demographics): PatientSearch | undefined;
+}
+
+const withOptional = (d: Demographics, options: { postcode?: boolean; gender?: boolean } = {}): Partial<PatientSearch> => ({
+  ...(options.gender !== false && d.gender ? { gender: d.gender } : {}),
+  ...(options.postcode !== false && d.postcode ? { postcode: d.postcode } : {}),
+});
+
+function swappedBirthDate(dob: string): string | undefined {
+  const [year, month, day] = dob.split('-');
+  if (day === month || Number(day) > 12) return undefined;
+  const swapped = `${year}-${day}-${month}`;
+  return isoDay(dayOf(swapped)) === swapped ? swapped : undefined;
+}
+
+/** The DfE SUI Matcher's sequence: exact; fuzzy; date of birth widened; postcode area wildcard; day and month swapped. */
+export const STRATEGIES: Strategy[] = [
+  {
+    name: 'exact',
+    search: (d) => ({ given: [d.givenName], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) }),
+  },
+  {
+    name: 'fuzzy',
+    search: (d) => ({ given: [d.givenName], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) }),
+  },
+  {
+    name: 'fuzzy_no_given_name',
+    // Family name, birth date, gender and postcode: finds a child recorded under another first name.
+    search: (d) => (d.gender && d.postcode ? { family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined),
+  },
+  {
+    name: 'fuzzy_no_family_name',
+    // Given name, birth date, gender and postcode: finds a child whose family name was mistyped.
+    search: (d) => (d.gender && d.postcode ? { given: [d.givenName], birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined),
+  },
+  {
+    name: 'postcode_area_wildcard',
+    search: (d) =>
+      d.postcode
+        ? {
+            given: [`${d.givenName.slice(0, 3)}*`],
+            family: d.familyName,
+            birthdate: [`eq${d.dateOfBirth}`],
+            postcode: `${d.postcode.slice(0, 2)}*`,
+            history: true,
+          }
+        : undefined,
+  },
+  {
+    name: 'date_of_birth_range',
+    search: (d) => {
+      const day = dayOf(d.dateOfBirth);
+      return { given: [d.givenName], family: d.familyName, birthdate: [`ge${isoDay(day - 183)}`, `le${isoDay(day + 183)}`], fuzzy: true, ...withOptional(d, { postcode: false }) };
+    },
+  },
+  {
+    name: 'day_month_swapped',
+    search: (d) => {
+      const swapped = swappedBirthDate(d.dateOfBirth);
+      return swapped ? { given: [d.givenName], family: d.familyName, birthdate: [`eq${swapped}`], fuzzy: true } : undefined;
+    },
+  },
+];
+
+export class Matcher {
+  constructor(
+    private readonly pds: PdsClient,
+    private readonly strategies: Strategy[] = STRATEGIES,
+  ) {}
+
+  async match(d: Demographics, options: { correlationId?: string; signal?: AbortSignal } = {}): Promise<MatchResult> {
+    const candidates = new Map<string, Candidate>();
+    let pdsCalls = 0;
+    let manyMatches: string | undefined;
+    const finish = (status: MatchStatus, best?: Candidate, error?: string): MatchResult => ({
+      status,
+      nhsNumber: status === 'MATCH' || status === 'POTENTIAL_MATCH' || status === 'LOW_CONFIDENCE' ? (best?.nhsNumber ?? null) : null,
+      score: best?.score ?? 0,
+      strategy: best?.strategy ?? (status === 'MANY_MATCH' ? (manyMatches ?? null) : null),
+      candidates: [...candidates.values()].sort((a, b) => b.score - a.score),
+      pdsCalls,
+      ...(error ? { error } : {}),
+    });
+    try {
+      for (const strategy of this.strategies) {
+        const search = strategy.search(d);
+        if (!search) continue;
+        pdsCalls++;
+        let result;
+        try {
+          result = await this.pds.searchPatients(search, options);
+        } catch (error) {
+          // A search PDS will not take (for example a wildcard on a two-letter name) is skipped, not fatal.
+          if (error instanceof PdsRequestError && error.status === 400) continue;
+          throw error;
+        }
+        if (result.kind === 'too-many-matches') {
+          manyMatches ??= strategy.name;
+          continue;
+        }
+        const confident: Candidate[] = [];
+        for (const match of result.matches) {
+          const checked = agreement(d, match.patient);
+          const candidate: Candidate = { nhsNumber: match.patient.nhsNumber, score: checked.score, pdsScore: match.score, strategy: strategy.name, fields: checked.fields, patient: match.patient };
+          const previous = candidates.get(candidate.nhsNumber);
+          if (!previous || previous.score < candidate.score) candidates.set(candidate.nhsNumber, candidate);
+          if (band(candidate.score) === 'MATCH') confident.push(candidate);
+        }
+        if (confident.length === 1) return finish('MATCH', confident[0]);
+        if (confident.length > 1) return finish('MANY_MATCH');
+      }
+    } catch (error) {
+      return finish('ERROR', undefined, error instanceof Error ? error.message : String(error));
+    }
+    const best = [...candidates.values()].sort((a, b) => b.score - a.score)[0];
+    if (best) return finish(band(best.score), best);
+    return finish(manyMatches ? 'MANY_MATCH' : 'NO_MATCH');
+  }
+}
