@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { Patient } from '../../../lib/pds/patient.ts';
+import { agreement, DISAGREEMENT_CAP, oneEditApart } from '../../../subgraphs/matching/agreement.ts';
+import { band } from '../../../subgraphs/matching/matcher.ts';
+import { DemographicsError, validateDemographics } from '../../../subgraphs/matching/demographics.ts';
+
+const patient = (overrides: Partial<Patient> = {}): Patient => ({
+  nhsNumber: '9990001234',
+  givenNames: ['Olivia', 'Rose'],
+  familyName: "O'Brien",
+  gender: 'female',
+  birthDate: '2014-03-09',
+  deathDate: null,
+  address: { lines: ['1 High Street'], postcode: 'DL1 4AB' },
+  gpOdsCode: 'A81001',
+  restricted: false,
+  ...overrides,
+});
+const input = { givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-03-09', gender: 'female' as const, postcode: 'DL1 4AB' };
+
+describe('one keying error apart', () => {
+  it.each([
+    ['SMITH', 'SMIHT', true],
+    ['SMITH', 'SMIT', true],
+    ['SMITH', 'SMIITH', true],
+    ['SMITH', 'SMYTH', true],
+    ['SMITH', 'SMYTHE', false],
+    ['SMITH', 'SMITH', false],
+    ['LEE', 'LEA', false],
+    ['JONES', 'JAMES', false],
+  ])('%s ~ %s: %s', (a, b, expected) => {
+    expect(oneEditApart(a, b)).toBe(expected);
+    expect(oneEditApart(b, a)).toBe(expected);
+  });
+});
+
+describe('agreement', () => {
+  it('scores every field agreeing as a match', () => {
+    const result = agreement(input, patient());
+    expect(band(result.score)).toBe('MATCH');
+    expect(result.fields).toEqual({ familyName: 'exact', givenName: 'exact', dateOfBirth: 'exact', gender: 'agree', postcode: 'exact' });
+  });
+
+  it('still matches through one typo or a familiar form sharing the first letters', () => {
+    expect(band(agreement({ ...input, familyName: "O'Brein" }, patient()).score)).toBe('MATCH');
+    expect(band(agreement({ ...input, givenName: 'Liv' }, patient({ givenNames: ['Livia'] })).score)).toBe('MATCH');
+    expect(band(agreement({ ...input, givenName: 'Olivai' }, patient()).score)).toBe('MATCH');
+  });
+
+  it('never auto-matches a twin: a different first name caps the score below MATCH however much else agrees', () => {
+    const twin = agreement({ ...input, givenName: 'Grace' }, patient());
+    expect(twin.fields.givenName).toBe('disagree');
+    expect(twin.score).toBeLessThanOrEqual(DISAGREEMENT_CAP);
+    expect(band(twin.score)).not.toBe('MATCH');
+  });
+
+  it('caps an outright family-name or birth-date disagreement too', () => {
+    expect(agreement({ ...input, familyName: 'Kowalski' }, patient()).score).toBeLessThanOrEqual(DISAGREEMENT_CAP);
+    expect(agreement({ ...input, dateOfBirth: '2014-03-10' }, patient()).score).toBeLessThanOrEqual(DISAGREEMENT_CAP);
+  });
+
+  it('recognises a day-month swap and transposed names', () => {
+    expect(agreement({ ...input, dateOfBirth: '2014-09-03' }, patient()).fields.dateOfBirth).toBe('day-month-swapped');
+    const transposed = agreement({ ...input, givenName: "O'Brien", familyName: 'Olivia' }, patient());
+    expect(transposed.fields).toMatchObject({ familyName: 'transposed', givenName: 'transposed' });
+  });
+
+  it('weighs a missing postcode as no evidence, a different one against', () => {
+    const { postcode: _postcode, ...withoutPostcode } = input;
+    const none = agreement(withoutPostcode, patient());
+    const different = agreement({ ...input, postcode: 'SO14 2AB' }, patient());
+    expect(none.fields).not.toHaveProperty('postcode');
+    expect(different.fields.postcode).toBe('disagree');
+    expect(different.evidence).toBeLessThan(none.evidence);
+  });
+});
+
+describe('demographics validation', () => {
+  it('tidies good input', () => {
+    expect(validateDemographics({ givenName: '  Mary  Ann ', familyName: 'Smith-Jones', dateOfBirth: '2015-01-31', postcode: 'ls16ae' }, '2026-01-01')).toEqual({
+      givenName: 'Mary Ann',
+      familyName: 'Smith-Jones',
+      dateOfBirth: '2015-01-31',
+      postcode: 'LS1 6AE',
+    });
+  });
+
+  it.each([
+    [{ givenName: ' ' }, 'givenName'],
+    [{ familyName: '' }, 'familyName'],
+    [{ familyName: 'Robert; DROP TABLE' }, 'familyName'],
+    [{ givenName: 'x'.repeat(36) }, 'givenName'],
+    [{ dateOfBirth: '2015-02-30' }, 'dateOfBirth'],
+    [{ dateOfBirth: '31/01/2015' }, 'dateOfBirth'],
+    [{ dateOfBirth: '2027-01-01' }, 'dateOfBirth'],
+    [{ dateOfBirth: '1850-01-01' }, 'dateOfBirth'],
+    [{ postcode: 'NOT A POSTCODE' }, 'postcode'],
+  ])('refuses %j naming the field', (change, field) => {
+    const error = (() => {
+      try {
+        validateDemographics({ givenName: 'Ann', familyName: 'Lee', dateOfBirth: '2015-01-31', ...change }, '2026-01-01');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(DemographicsError);
+    expect((error as DemographicsError).field).toBe(field);
+  });
+});
