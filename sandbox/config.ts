@@ -16,6 +16,7 @@ const schema = z.object({
   ports: z.object({
     gateway: port,
     pds: port,
+    matching: port,
     centralStore: port,
     routers: z.record(z.string(), port),
     laStores: z.record(z.string(), port),
@@ -30,7 +31,7 @@ export class ConfigError extends Error {
 
 /**
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
- * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT,
+ * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
  * MAIS_CENTRAL_STORE_PORT, MAIS_<LA>_ROUTER_PORT and MAIS_<LA>_STORE_PORT (LA in capitals).
  */
 export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
@@ -44,6 +45,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
     ports: {
       gateway: env.MAIS_GATEWAY_PORT ?? 4000,
       pds: env.MAIS_PDS_PORT ?? 4010,
+      matching: env.MAIS_MATCHING_PORT ?? 4001,
       centralStore: env.MAIS_CENTRAL_STORE_PORT ?? 4090,
       routers: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'ROUTER', 4100 + 100 * i)])),
       laStores: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'STORE', 4190 + 100 * i)])),

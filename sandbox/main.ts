@@ -45,6 +45,19 @@ function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec
         '--applications', paths.pdsApplications,
       ],
     },
+    {
+      name: 'matching subgraph',
+      main: join(here, '..', 'subgraphs', 'matching', 'main.ts'),
+      args: [
+        '--host', config.host,
+        '--port', String(config.ports.matching),
+        '--pds', `http://${config.host}:${config.ports.pds}/personal-demographics/FHIR/R4`,
+        '--pds-token-url', `http://${config.host}:${config.ports.pds}/oauth2/token`,
+        '--pds-api-key', MATCH_PDS_APPLICATION,
+        '--pds-private-key', join(paths.secrets, `${MATCH_PDS_APPLICATION}.private.jwk.json`),
+        '--pds-rate-limit', String(config.pdsRateLimit),
+      ],
+    },
     store('central', 'central', config.ports.centralStore),
     ...SANDBOX_LAS.map((la) => store(la.code, 'local', config.ports.laStores[la.code]!)),
   ];

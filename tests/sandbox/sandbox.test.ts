@@ -19,6 +19,7 @@ beforeAll(async () => {
     MAIS_CHILDREN: '1500',
     MAIS_SEED: '5',
     MAIS_PDS_PORT: String(await freePort()),
+    MAIS_MATCHING_PORT: String(await freePort()),
     MAIS_CENTRAL_STORE_PORT: String(await freePort()),
     MAIS_NORTHSHIRE_STORE_PORT: String(await freePort()),
     MAIS_SOUTHSHIRE_STORE_PORT: String(await freePort()),
@@ -66,11 +67,11 @@ describe('npm start', () => {
     expect(demo.status).toBe(0);
     const scenario = JSON.parse(demo.stdout);
     expect(scenario.running).toBe(true);
-    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual(['PDS sandbox', 'central store', 'northshire store', 'southshire store']);
+    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual(['PDS sandbox', 'central store', 'matching subgraph', 'northshire store', 'southshire store']);
 
     // The PDS sandbox serves the population to the application the sandbox registered for MATCH.
     const pdsUrl = `http://127.0.0.1:${env.MAIS_PDS_PORT}`;
-    expect(out).toContain(`PDS sandbox       ${pdsUrl}/personal-demographics/FHIR/R4`);
+    expect(out).toMatch(new RegExp(`^PDS sandbox +${pdsUrl}/personal-demographics/FHIR/R4$`, 'm'));
     const privateJwk = JSON.parse(readFileSync(join(dataDir, 'secrets', 'dfe-match.private.jwk.json'), 'utf8'));
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: 'RS512', kid: privateJwk.kid, typ: 'JWT' })
@@ -91,6 +92,14 @@ describe('npm start', () => {
     });
     expect(patient.status).toBe(200);
     expect(((await patient.json()) as { id: string }).id).toBe(example);
+
+    // MATCH reaches PDS with that application's credentials.
+    const matching = await fetch(`http://127.0.0.1:${env.MAIS_MATCHING_PORT}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { dateOfBirth } } } }` }),
+    }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { dateOfBirth: string } | null }[] } }>);
+    expect(matching.data._entities[0]!.demographics?.dateOfBirth).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(scenario.las.map((la: { code: string; routerUrl: string }) => [la.code, la.routerUrl])).toEqual([
       ['northshire', `http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`],
       ['southshire', `http://127.0.0.1:${env.MAIS_SOUTHSHIRE_ROUTER_PORT}/graphql`],

@@ -1,0 +1,27 @@
+// GraphQL errors at the edge: each with a stable `extensions.code` (CONTRACT.md), never a stack trace.
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export const badUserInput = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
+
+export const sourceUnavailable = (source: string, message = `${source} is unavailable`) =>
+  new GraphQLError(message, { extensions: { code: 'SOURCE_UNAVAILABLE', source } });
+
+const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'INVALID_NHS_NUMBER', 'SOURCE_UNAVAILABLE', 'RATE_LIMITED', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+
+/**
+ * Keeps errors that carry a known code (a scalar's INVALID_NHS_NUMBER survives variable coercion),
+ * and turns anything else into a bare INTERNAL_SERVER_ERROR: no message from inside, no stack.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = (error as { originalError?: unknown })?.originalError;
+  const originalCode = original instanceof GraphQLError ? (original.extensions?.code as string | undefined) : undefined;
+  if (originalCode && CODES.has(originalCode)) {
+    return { message: (original as GraphQLError).message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions: { ...(original as GraphQLError).extensions } };
+  }
+  const code = formatted.extensions?.code as string | undefined;
+  if (code && CODES.has(code)) {
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

@@ -1,0 +1,48 @@
+// The matching subgraph service: `--pds <FHIR base URL>` with the PDS application's credentials.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PdsClient } from '../../lib/pds/client.ts';
+import { runService } from '../../lib/service/child.ts';
+import { createMatchingService } from './service.ts';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '4001' },
+    pds: { type: 'string' },
+    'pds-token-url': { type: 'string' },
+    'pds-api-key': { type: 'string' },
+    'pds-private-key': { type: 'string' },
+    'pds-rate-limit': { type: 'string', default: '5' },
+  },
+});
+
+await runService('matching subgraph', async () => {
+  if (!values.pds) throw new Error('--pds <PDS FHIR base URL> is required');
+  const port = Number(values.port);
+  let credentials;
+  if (values['pds-api-key']) {
+    if (!values['pds-private-key']) throw new Error('--pds-api-key needs --pds-private-key <JWK file>');
+    const privateKey = JSON.parse(readFileSync(values['pds-private-key'], 'utf8')) as { kid?: string };
+    if (!privateKey.kid) throw new Error(`${values['pds-private-key']}: the JWK has no kid`);
+    credentials = { apiKey: values['pds-api-key'], keyId: privateKey.kid, privateKey };
+  }
+  const pds = new PdsClient({
+    baseUrl: values.pds,
+    ...(values['pds-token-url'] ? { tokenUrl: values['pds-token-url'] } : {}),
+    ...(credentials ? { credentials } : {}),
+    rateLimit: Number(values['pds-rate-limit']),
+  });
+  const { server, apollo } = await createMatchingService({ pds });
+  server.listen(port, values.host);
+  await once(server, 'listening');
+  return {
+    url: `http://${values.host}:${port}/graphql`,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+});

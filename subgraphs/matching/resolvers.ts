@@ -1,0 +1,64 @@
+import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
+import { badUserInput, sourceUnavailable } from '../../lib/graphql/errors.ts';
+import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
+import { PdsUnavailableError } from '../../lib/pds/errors.ts';
+import type { Patient } from '../../lib/pds/patient.ts';
+import { DemographicsError, validateDemographics } from './demographics.ts';
+import type { Gender, Resolvers } from './generated/resolvers-types.ts';
+
+const toGender = (value: string | null | undefined): Gender | null =>
+  value === 'male' ? 'MALE' : value === 'female' ? 'FEMALE' : value === 'other' ? 'OTHER' : value === 'unknown' ? 'UNKNOWN' : null;
+
+export const resolvers: Resolvers = {
+  NhsNumber,
+  Date: DateScalar,
+  Query: {
+    async matchChild(_parent, { input }, context) {
+      let demographics;
+      try {
+        demographics = validateDemographics({
+          givenName: input.givenName,
+          familyName: input.familyName,
+          dateOfBirth: input.dateOfBirth,
+          ...(input.gender ? { gender: input.gender.toLowerCase() as 'male' | 'female' | 'other' | 'unknown' } : {}),
+          ...(input.postcode ? { postcode: input.postcode } : {}),
+        });
+      } catch (error) {
+        if (error instanceof DemographicsError) throw badUserInput(error.message, `input.${error.field}`);
+        throw error;
+      }
+      return context.matcher.match(demographics, context.correlationId ? { correlationId: context.correlationId } : {});
+    },
+    validateNhsNumber(_parent, { value }) {
+      const digits = normaliseNhsNumber(value);
+      if (!/^\d{10}$/.test(digits)) return { value, valid: false, normalised: null, reason: 'An NHS number has ten digits' };
+      if (!isValidNhsNumber(digits)) return { value, valid: false, normalised: null, reason: 'The check digit does not match (modulus 11)' };
+      return { value, valid: true, normalised: digits, reason: null };
+    },
+  },
+  MatchCandidate: {
+    fieldAgreement: (candidate) => Object.entries(candidate.fields).map(([field, level]) => ({ field, level })),
+  },
+  Child: {
+    __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
+    async demographics(child, _args, context) {
+      try {
+        const patient = await context.pds.getPatient(child.nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});
+        return patient ?? null;
+      } catch (error) {
+        if (error instanceof PdsUnavailableError) throw sourceUnavailable('pds', 'PDS is unavailable; demographics could not be read');
+        throw error;
+      }
+    },
+  },
+  Demographics: {
+    givenNames: (p: Patient) => p.givenNames,
+    familyName: (p: Patient) => p.familyName,
+    dateOfBirth: (p: Patient) => p.birthDate,
+    dateOfDeath: (p: Patient) => p.deathDate,
+    gender: (p: Patient) => toGender(p.gender),
+    address: (p: Patient) => (p.restricted ? null : p.address),
+    gpPracticeCode: (p: Patient) => (p.restricted ? null : p.gpOdsCode),
+    restricted: (p: Patient) => p.restricted,
+  },
+};

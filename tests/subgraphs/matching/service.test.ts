@@ -1,0 +1,108 @@
+// The matching subgraph over HTTP, in front of the real PDS sandbox.
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PdsClient } from '../../../lib/pds/client.ts';
+import { createMatchingService } from '../../../subgraphs/matching/service.ts';
+import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
+import { freePort } from '../../helpers/ports.ts';
+
+let pds: TestPds;
+let client: PdsClient;
+let url: string;
+let stop: () => Promise<void>;
+
+async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { server, apollo }: { server: Server; apollo: { stop(): Promise<void> } } = await createMatchingService({ pds: pdsClient });
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}
+
+beforeAll(async () => {
+  pds = await startPds(ndjsonFile([referenceJson('sandbox/mocks/Patient.json'), referenceJson('sandbox/mocks/Sensitive_Patient.json')]));
+  client = new PdsClient({ baseUrl: pds.fhirUrl, rateLimit: 1000 });
+  ({ url, stop } = await serve(client));
+});
+afterAll(async () => {
+  await stop();
+  await pds.close();
+});
+
+async function graphql(query: string, variables: Record<string, unknown> = {}, target = url) {
+  const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
+
+const MATCH = `query ($input: DemographicsInput!) {
+  matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status nhsNumber score strategy candidates { nhsNumber score pdsScore strategy fieldAgreement { field level } } }
+}`;
+
+describe('the matching subgraph', () => {
+  it('matches a child and explains the match field by field', async () => {
+    const { body } = await graphql(MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', gender: 'FEMALE', postcode: 'LS1 6AE' } });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.matchChild).toMatchObject({ status: 'MATCH', nhsNumber: '9000000009', strategy: 'exact' });
+    expect(body.data.matchChild.candidates[0].fieldAgreement).toContainEqual({ field: 'familyName', level: 'exact' });
+  });
+
+  it.each([
+    [{ givenName: '', familyName: 'Smith', dateOfBirth: '2010-10-22' }, 'input.givenName'],
+    [{ givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2099-01-01' }, 'input.dateOfBirth'],
+    [{ givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', postcode: "'; DROP TABLE--" }, 'input.postcode'],
+  ])('refuses %j with BAD_USER_INPUT naming the field, before calling PDS', async (input, field) => {
+    const before = client.stats.requests;
+    const { body } = await graphql(MATCH, { input });
+    expect(body.data).toBeNull();
+    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
+    expect(client.stats.requests).toBe(before);
+  });
+
+  it('refuses an impossible date with BAD_USER_INPUT and no stack trace', async () => {
+    const { status, body } = await graphql(MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-02-30' } });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(body)).not.toMatch(/stacktrace|\bat .*\.ts:/);
+  });
+
+  it('validates NHS numbers', async () => {
+    const { body } = await graphql(`{ a: validateNhsNumber(value: "943 476 5919") { valid normalised } b: validateNhsNumber(value: "9434765918") { valid reason } }`);
+    expect(body.data).toEqual({ a: { valid: true, normalised: '9434765919' }, b: { valid: false, reason: 'The check digit does not match (modulus 11)' } });
+  });
+
+  it('resolves Child.demographics from PDS, withholding a restricted child’s location', async () => {
+    const query = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber demographics { givenNames familyName dateOfBirth gender address { postcode } gpPracticeCode restricted } } } }`;
+    const { body } = await graphql(query, { reps: [{ __typename: 'Child', nhsNumber: '9000000009' }, { __typename: 'Child', nhsNumber: '9000000025' }, { __typename: 'Child', nhsNumber: '9111231130' }] });
+    expect(body.errors).toBeUndefined();
+    const [jane, restricted, unknown] = body.data._entities;
+    expect(jane.demographics).toMatchObject({ givenNames: ['Jane'], familyName: 'Smith', dateOfBirth: '2010-10-22', gender: 'FEMALE', address: { postcode: 'LS1 6AE' }, restricted: false });
+    expect(restricted.demographics).toMatchObject({ familyName: 'Smythe', address: null, gpPracticeCode: null, restricted: true });
+    expect(unknown.demographics).toBeNull();
+  });
+
+  it('refuses an invalid NHS number in an entity reference with INVALID_NHS_NUMBER', async () => {
+    const { body } = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber } } }`, { reps: [{ __typename: 'Child', nhsNumber: '9000000000' }] });
+    expect(body.errors?.[0]?.extensions?.code).toBe('INVALID_NHS_NUMBER');
+  });
+
+  it('answers SOURCE_UNAVAILABLE naming PDS, and a MATCH result of ERROR, when PDS is down', async () => {
+    const down = await serve(new PdsClient({ baseUrl: 'http://127.0.0.1:1/personal-demographics/FHIR/R4', maxRetries: 0, deadlineMs: 1000 }));
+    try {
+      const entity = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber demographics { familyName } } } }`, { reps: [{ __typename: 'Child', nhsNumber: '9000000009' }] }, down.url);
+      expect(entity.body.data._entities[0]).toEqual({ nhsNumber: '9000000009', demographics: null });
+      expect(entity.body.errors?.[0]?.extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'pds' });
+      const match = await graphql(MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22' } }, down.url);
+      expect(match.body.data.matchChild).toMatchObject({ status: 'ERROR', nhsNumber: null });
+    } finally {
+      await down.stop();
+    }
+  });
+});
