@@ -1,33 +1,9 @@
 import { Command, Option } from 'commander';
 import { openStore, redactUrl } from '../lib/db/store.ts';
 import { resolveRolledBack, type MigrationReport } from '../lib/db/migrations.ts';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
 import type { StoreKind } from '../prisma/stores.ts';
-import { loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
-import { runningSandbox } from '../sandbox/state.ts';
 import { CommandError, printResult } from './output.ts';
-
-interface Target {
-  name: string;
-  kind: StoreKind;
-  dataDir: string;
-  databaseUrl?: string;
-}
-
-/** The sandbox's stores: through the running sandbox when it is up (it owns them), else their folders. */
-function sandboxTargets(only: string | undefined): Target[] {
-  const config = loadSandboxConfig();
-  const paths = sandboxPaths(config);
-  const running = runningSandbox(config);
-  const names = ['central', ...SANDBOX_LAS.map((la) => la.code)];
-  if (only && only !== 'all' && !names.includes(only)) throw new CommandError(`unknown store ${only}; the sandbox has ${names.join(', ')}`);
-  return names
-    .filter((name) => !only || only === 'all' || only === name)
-    .map((name) => {
-      const url = running?.services.find((service) => service.name === `${name} store`)?.url;
-      return { name, kind: name === 'central' ? 'central' : 'local', dataDir: paths.store(name), ...(url ? { databaseUrl: url } : {}) };
-    });
-}
+import { sandboxTargets, type Target } from './stores.ts';
 
 export function dbCommand(): Command {
   const db = new Command('db').description('the stores: migrations');

@@ -5,13 +5,16 @@ import { ConfigError } from '../sandbox/config.ts';
 import { dbCommand } from './db.ts';
 import { demoCommand } from './demo.ts';
 import { CommandError } from './output.ts';
+import { matchCommand } from './match.ts';
 import { populationCommand } from './population.ts';
 
 const program = new Command('mais')
   .description('MAIS single view: operator commands')
+  .enablePositionalOptions()
   .addCommand(demoCommand())
   .addCommand(populationCommand())
-  .addCommand(dbCommand());
+  .addCommand(dbCommand())
+  .addCommand(matchCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {

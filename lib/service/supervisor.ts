@@ -55,7 +55,14 @@ export function startService(spec: ServiceSpec): Promise<ChildService> {
       } else if (message?.type === 'failed') {
         clearTimeout(timer);
         child.off('exit', onExit);
-        reject(new ServiceStartError(spec.name, message.reason));
+        // Report the failure only once the process has gone, so nothing outlives the report.
+        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const done = () => {
+          clearTimeout(killer);
+          reject(new ServiceStartError(spec.name, message.reason));
+        };
+        if (child.exitCode !== null || child.signalCode !== null) done();
+        else child.once('exit', done);
       }
     });
   });

@@ -1,39 +1,22 @@
 // `npm start` as a user runs it: a real process tree, real ports, Ctrl-C to the process group.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/ports.ts';
 import { processesMentioning, run, start } from '../helpers/processes.ts';
+import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
 
 let env: NodeJS.ProcessEnv;
 let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'mais-test-sandbox-'));
-  env = {
-    MAIS_DATA_DIR: dataDir,
-    MAIS_CHILDREN: '1500',
-    MAIS_SEED: '5',
-    MAIS_PDS_PORT: String(await freePort()),
-    MAIS_MATCHING_PORT: String(await freePort()),
-    MAIS_CENTRAL_STORE_PORT: String(await freePort()),
-    MAIS_NORTHSHIRE_STORE_PORT: String(await freePort()),
-    MAIS_SOUTHSHIRE_STORE_PORT: String(await freePort()),
-    MAIS_NORTHSHIRE_ROUTER_PORT: String(await freePort()),
-    MAIS_SOUTHSHIRE_ROUTER_PORT: String(await freePort()),
-  };
+  ({ env, dataDir } = await sandboxEnv(1500));
 });
 
-/** A failed test must not leave its sandbox running into the next one. */
-function killLeftovers(): void {
-  for (const line of processesMentioning(dataDir)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
-}
-afterEach(killLeftovers);
-afterAll(killLeftovers);
+afterEach(() => killLeftovers(dataDir));
+afterAll(() => killLeftovers(dataDir));
 
 async function count(url: string, table: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });

@@ -1,0 +1,55 @@
+// The LA's side of MATCH: sends one person's demographics to DfE's matching subgraph over GraphQL.
+
+export interface MatchDemographics {
+  givenName: string;
+  familyName: string;
+  dateOfBirth: string;
+  gender?: 'MALE' | 'FEMALE' | 'OTHER' | 'UNKNOWN';
+  postcode?: string;
+}
+
+export interface MatchAnswer {
+  status: 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' | 'MANY_MATCH' | 'NO_MATCH' | 'ERROR';
+  nhsNumber: string | null;
+  score: number;
+  strategy: string | null;
+}
+
+/** The service refused the input itself (BAD_USER_INPUT): record it, do not retry. */
+export class RefusedInput extends Error {
+  constructor(
+    message: string,
+    readonly field: string | undefined,
+  ) {
+    super(message);
+    this.name = 'RefusedInput';
+  }
+}
+
+const QUERY = `query Match($input: DemographicsInput!, $purpose: Purpose!) {
+  matchChild(input: $input, purpose: $purpose) { status nhsNumber score strategy }
+}`;
+
+export class MatchService {
+  constructor(
+    private readonly url: string,
+    private readonly purpose: string,
+  ) {}
+
+  async match(input: MatchDemographics): Promise<MatchAnswer> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: QUERY, variables: { input, purpose: this.purpose } }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const body = (await response.json().catch(() => ({}))) as {
+      data?: { matchChild: MatchAnswer } | null;
+      errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+    };
+    const error = body.errors?.[0];
+    if (error?.extensions?.code === 'BAD_USER_INPUT') throw new RefusedInput(error.message, error.extensions.field);
+    if (!body.data?.matchChild) throw new Error(`MATCH answered ${response.status}: ${error?.message ?? 'no result'}`);
+    return body.data.matchChild;
+  }
+}
