@@ -1,17 +1,10 @@
 // The PDS sandbox replayed against NHS England's published behaviour: the reference sandbox's own
 // patients, its error stubs, and search semantics from the OpenAPI specification.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nhsCheckDigit } from '../../../lib/nhs-number.ts';
+import { syntheticNhsNumber } from '../../helpers/nhs.ts';
 import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
 
-/** The first valid NHS number at or after 999 + `start` (synthetic range). */
-function nhs(start: number): string {
-  for (let n = start; ; n++) {
-    const nine = `999${String(n).padStart(6, '0')}`;
-    const check = nhsCheckDigit(nine);
-    if (check !== undefined) return `${nine}${check}`;
-  }
-}
+const nhs = syntheticNhsNumber;
 
 const ADAM = nhs(100);
 const OLD_NUMBER = nhs(200);

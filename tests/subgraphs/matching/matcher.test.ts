@@ -1,16 +1,11 @@
 // MATCH's search sequence against the real PDS sandbox, application-restricted as DfE's access is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nhsCheckDigit } from '../../../lib/nhs-number.ts';
+import { syntheticNhsNumber } from '../../helpers/nhs.ts';
 import { PdsClient } from '../../../lib/pds/client.ts';
 import { Matcher } from '../../../subgraphs/matching/matcher.ts';
 import { ndjsonFile, startPds, testApplication, type TestPds } from '../../helpers/pds.ts';
 
-function nhs(start: number): string {
-  for (let n = start; ; n++) {
-    const check = nhsCheckDigit(`999${String(n).padStart(6, '0')}`);
-    if (check !== undefined) return `999${String(n).padStart(6, '0')}${check}`;
-  }
-}
+const nhs = syntheticNhsNumber;
 
 const patient = (id: string, given: string, family: string, birthDate: string, gender: string, postcode: string) => ({
   resourceType: 'Patient',
