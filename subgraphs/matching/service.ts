@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { formatError } from '../../lib/graphql/errors.ts';
@@ -20,6 +21,8 @@ export async function createMatchingService(options: { pds: PdsClient }): Promis
     formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // Timings per field are not sent to routers: nothing outside DfE needs them.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const matcher = new Matcher(options.pds);
