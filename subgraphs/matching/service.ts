@@ -21,6 +21,8 @@ export async function createMatchingService(options: { pds: PdsClient }): Promis
     formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // The service's own main stops it on SIGINT/SIGTERM, in order; Apollo must not race it.
+    stopOnTerminationSignals: false,
     // Timings per field are not sent to routers: nothing outside DfE needs them.
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
