@@ -12,6 +12,18 @@ import { freePort } from './ports.ts';
 export const REFERENCE = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'nhs-pds');
 export const referenceJson = (path: string) => JSON.parse(readFileSync(join(REFERENCE, path), 'utf8')) as Record<string, unknown>;
 
+/** A minimal unrestricted FHIR Patient in PDS's shape, for fixtures; `extra` adds or replaces fields. */
+export const fhirPatient = (id: string, given: string[], family: string, birthDate: string, gender: string, extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Patient',
+  id,
+  identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: id }],
+  meta: { versionId: '1', security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'U', display: 'unrestricted' }] },
+  name: [{ use: 'usual', given, family }],
+  gender,
+  birthDate,
+  ...extra,
+});
+
 export function ndjsonFile(resources: unknown[]): string {
   const path = join(mkdtempSync(join(tmpdir(), 'mais-test-pds-')), 'patients.ndjson');
   writeFileSync(path, resources.map((r) => JSON.stringify(r)).join('\n') + '\n');

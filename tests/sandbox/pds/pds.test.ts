@@ -2,7 +2,7 @@
 // patients, its error stubs, and search semantics from the OpenAPI specification.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNhsNumber } from '../../helpers/nhs.ts';
-import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
+import { fhirPatient, ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
 
 const nhs = syntheticNhsNumber;
 
@@ -13,16 +13,7 @@ const TWIN_A = nhs(400);
 const TWIN_B = nhs(500);
 const INVALIDATED = nhs(600);
 
-const person = (id: string, given: string[], family: string, birthDate: string, gender: string, extra: Record<string, unknown> = {}) => ({
-  resourceType: 'Patient',
-  id,
-  identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: id }],
-  meta: { versionId: '1', security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'U', display: 'unrestricted' }] },
-  name: [{ use: 'usual', given, family }],
-  gender,
-  birthDate,
-  ...extra,
-});
+const person = fhirPatient;
 
 const fixtures = [
   referenceJson('sandbox/mocks/Patient.json'),

@@ -3,19 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNhsNumber } from '../../helpers/nhs.ts';
 import { PdsClient } from '../../../lib/pds/client.ts';
 import { Matcher } from '../../../subgraphs/matching/matcher.ts';
-import { ndjsonFile, startPds, testApplication, type TestPds } from '../../helpers/pds.ts';
+import { fhirPatient, ndjsonFile, startPds, testApplication, type TestPds } from '../../helpers/pds.ts';
 
 const nhs = syntheticNhsNumber;
 
-const patient = (id: string, given: string, family: string, birthDate: string, gender: string, postcode: string) => ({
-  resourceType: 'Patient',
-  id,
-  meta: { versionId: '1', security: [{ code: 'U' }] },
-  name: [{ use: 'usual', given: [given], family }],
-  gender,
-  birthDate,
-  address: [{ use: 'home', line: ['1 Street'], postalCode: postcode }],
-});
+const patient = (id: string, given: string, family: string, birthDate: string, gender: string, postcode: string) =>
+  fhirPatient(id, [given], family, birthDate, gender, { address: [{ use: 'home', line: ['1 Street'], postalCode: postcode }] });
 
 const OLIVIA = nhs(10);
 const TWIN_GRACE = nhs(20);
