@@ -2,9 +2,9 @@
 // against the schema they serve rather than against hand-written copies of it.
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-const subgraph = (name: string, mappers: Record<string, string> = {}) => ({
+const subgraph = (name: string, mappers: Record<string, string> = {}, contract?: string) => ({
   [`subgraphs/${name}/generated/resolvers-types.ts`]: {
-    schema: ['schema/common.graphql', `subgraphs/${name}/schema.graphql`],
+    schema: ['schema/common.graphql', ...(contract ? ['schema/directives.graphql', `schema/contracts/${contract}.graphql`] : []), `subgraphs/${name}/schema.graphql`],
     plugins: ['typescript', 'typescript-resolvers'],
     config: {
       federation: true,
@@ -25,6 +25,7 @@ const config: CodegenConfig = {
       MatchCandidate: '../matcher.ts#Candidate',
       Demographics: '../../../lib/pds/patient.ts#Patient',
     }),
+    ...subgraph('csc', { SocialCareRecord: '../person.ts#SocialCareSource' }, 'csc'),
   },
 };
 

@@ -7,6 +7,7 @@ import { demoCommand } from './demo.ts';
 import { CommandError } from './output.ts';
 import { matchCommand } from './match.ts';
 import { populationCommand } from './population.ts';
+import { schemaCommand } from './schema.ts';
 
 const program = new Command('mais')
   .description('MAIS single view: operator commands')
@@ -14,7 +15,8 @@ const program = new Command('mais')
   .addCommand(demoCommand())
   .addCommand(populationCommand())
   .addCommand(dbCommand())
-  .addCommand(matchCommand());
+  .addCommand(matchCommand())
+  .addCommand(schemaCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {

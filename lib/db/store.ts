@@ -29,6 +29,8 @@ export interface StoreOptions<K extends StoreKind> {
   databaseUrl?: string;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
+  /** Called with each SQL statement the Prisma client sends (tests count statements with it). */
+  onQuery?: (sql: string) => void;
 }
 
 export interface Store<C> {
@@ -67,9 +69,11 @@ export async function openStore<K extends StoreKind>(options: StoreOptions<K>): 
   return options.databaseUrl ? openPostgres(options, options.databaseUrl) : openEmbedded(options);
 }
 
-function newClient<K extends StoreKind>(kind: K, adapter: SqlMigrationAwareDriverAdapterFactory): ClientFor[K] {
-  const client = kind === 'central' ? new CentralPrismaClient({ adapter }) : new LocalPrismaClient({ adapter });
-  return client as ClientFor[K];
+function newClient<K extends StoreKind>(kind: K, adapter: SqlMigrationAwareDriverAdapterFactory, onQuery?: (sql: string) => void): ClientFor[K] {
+  const log = onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
+  const client = kind === 'central' ? new CentralPrismaClient({ adapter, log }) : new LocalPrismaClient({ adapter, log });
+  if (onQuery) (client as unknown as { $on(event: 'query', listener: (e: { query: string }) => void): void }).$on('query', (e) => onQuery(e.query));
+  return client as unknown as ClientFor[K];
 }
 
 function reasonOf(error: unknown): string {
@@ -103,7 +107,7 @@ async function openPostgres<K extends StoreKind>(options: StoreOptions<K>, url: 
     throw new StoreError(`cannot open the ${options.kind} store at ${location}: ${reasonOf(error)}`, { cause: error });
   }
   const adapter = new PrismaPg({ connectionString: url });
-  const prisma = newClient(options.kind, adapter);
+  const prisma = newClient(options.kind, adapter, options.onQuery);
   return {
     prisma,
     sql,
@@ -143,7 +147,7 @@ async function openEmbedded<K extends StoreKind>(options: StoreOptions<K>): Prom
     const sql = pgliteConnection(db);
     const report = await migrate(options.kind, sql, options.migrate);
     const adapter = new PrismaPGlite(db);
-    const prisma = newClient(options.kind, adapter);
+    const prisma = newClient(options.kind, adapter, options.onQuery);
     const opened = db;
     return {
       prisma,

@@ -3,7 +3,7 @@
 // turns PDS's "this is the only patient like that" into a calibrated score, and refuses a PDS hit
 // whose other fields disagree. A given name, family name or date of birth that disagrees outright
 // caps the score below MATCH whatever the rest says: twins share everything else.
-import { normaliseName, normalisePostcode } from '../../lib/names.ts';
+import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { Demographics } from './demographics.ts';
@@ -46,22 +46,6 @@ export interface Agreement {
   score: number;
   evidence: number;
   fields: Record<string, string>;
-}
-
-/**
- * Whether two names differ by one keying error (Damerau–Levenshtein distance 1: a letter added,
- * dropped, replaced, or two neighbours swapped). Names under four letters must match exactly.
- */
-export function oneEditApart(a: string, b: string): boolean {
-  if (a === b || Math.min(a.length, b.length) < 4 || Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  if (a.length === b.length) {
-    if (a.slice(i + 1) === b.slice(i + 1)) return true; // replaced
-    return a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2); // swapped
-  }
-  const [longer, shorter] = a.length > b.length ? [a, b] : [b, a];
-  return longer.slice(i + 1) === shorter.slice(i); // added or dropped
 }
 
 interface NameLevels {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Patient } from '../../../lib/pds/patient.ts';
-import { agreement, DISAGREEMENT_CAP, oneEditApart } from '../../../subgraphs/matching/agreement.ts';
+import { oneEditApart } from '../../../lib/names.ts';
+import { agreement, DISAGREEMENT_CAP } from '../../../subgraphs/matching/agreement.ts';
 import { band } from '../../../subgraphs/matching/matcher.ts';
 import { DemographicsError, validateDemographics } from '../../../subgraphs/matching/demographics.ts';
 

@@ -1,0 +1,99 @@
+// The internal token: a short-lived JWT the LA router signs for each request it sends to a subgraph,
+// carrying who is asking, for what purpose, and what the router decided they may see. A pair: the
+// signer for the router, the verifier for the subgraphs. Subgraphs trust nothing else.
+import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+
+export const INTERNAL_TOKEN_ALG = 'ES256';
+
+/** What the router decided this caseworker may see of a child. */
+export type AccessDecision = 'FULL' | 'SUMMARY' | 'BREAK_GLASS' | 'NONE';
+
+export interface InternalClaims {
+  /** The caseworker's username at the LA. */
+  sub: string;
+  roles: string[];
+  purpose: string;
+  decision: AccessDecision;
+  /** The router's trace id, for audit. */
+  traceId?: string;
+}
+
+export class InternalTokenError extends Error {
+  override name = 'InternalTokenError';
+}
+
+export interface SignerOptions {
+  /** The router's identity, e.g. `mais-router:northshire`. */
+  issuer: string;
+  privateKey: JWK;
+  /** Seconds a token lives: long enough for one request. */
+  ttlSeconds?: number;
+}
+
+export function useInternalTokenSigner(options: SignerOptions) {
+  if (!options.issuer) throw new InternalTokenError('internal token signer needs an issuer');
+  if (!options.privateKey.kid) throw new InternalTokenError('internal token signing key needs a kid');
+  if (!options.privateKey.d) throw new InternalTokenError('internal token signing key must be a private key');
+  const ttl = options.ttlSeconds ?? 60;
+  if (!(ttl > 0 && ttl <= 300)) throw new InternalTokenError('internal tokens live between 1 and 300 seconds');
+  const key = importJWK(options.privateKey, INTERNAL_TOKEN_ALG);
+  return {
+    async sign(audience: string, claims: InternalClaims): Promise<string> {
+      return new SignJWT({ roles: claims.roles, purpose: claims.purpose, decision: claims.decision, ...(claims.traceId ? { trace_id: claims.traceId } : {}) })
+        .setProtectedHeader({ alg: INTERNAL_TOKEN_ALG, kid: options.privateKey.kid!, typ: 'mais-internal+jwt' })
+        .setIssuer(options.issuer)
+        .setSubject(claims.sub)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(`${ttl}s`)
+        .sign(await key);
+    },
+  };
+}
+
+export interface VerifierOptions {
+  issuer: string;
+  /** This subgraph's name: tokens for another audience are refused. */
+  audience: string;
+  /** The router's public keys. */
+  jwks: JSONWebKeySet;
+}
+
+const DECISIONS = new Set<AccessDecision>(['FULL', 'SUMMARY', 'BREAK_GLASS', 'NONE']);
+
+export function useInternalTokenVerifier(options: VerifierOptions) {
+  if (!options.issuer || !options.audience) throw new InternalTokenError('internal token verifier needs an issuer and an audience');
+  if (!options.jwks.keys?.length) throw new InternalTokenError('internal token verifier needs at least one public key');
+  const keys = createLocalJWKSet(options.jwks);
+  return {
+    /** The claims of a valid token from `Authorization: Bearer ...`; throws InternalTokenError otherwise. */
+    async verify(authorization: string | undefined): Promise<InternalClaims> {
+      const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+      if (!token) throw new InternalTokenError('no internal token');
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: [INTERNAL_TOKEN_ALG],
+          typ: 'mais-internal+jwt',
+          clockTolerance: 5,
+          requiredClaims: ['sub', 'exp', 'iat'],
+        }));
+      } catch (error) {
+        throw new InternalTokenError(`internal token refused: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const decision = payload.decision as AccessDecision;
+      if (!DECISIONS.has(decision) || typeof payload.purpose !== 'string' || !Array.isArray(payload.roles)) {
+        throw new InternalTokenError('internal token refused: claims are incomplete');
+      }
+      return {
+        sub: payload.sub!,
+        roles: payload.roles.map(String),
+        purpose: payload.purpose,
+        decision,
+        ...(typeof payload.trace_id === 'string' ? { traceId: payload.trace_id } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type DataLoader from 'dataloader';
+import type { LocalClient } from '../../lib/db/store.ts';
+import type { InternalClaims } from '../../lib/internal-token.ts';
+import type { PersonRecord } from './person.ts';
+
+export interface Context {
+  prisma: LocalClient;
+  /** Who is asking and what the router decided, from the verified internal token. */
+  claims: InternalClaims;
+  /** Social care records by NHS number: one batch of queries per request, however many children. */
+  persons: DataLoader<string, PersonRecord[]>;
+}

@@ -1,0 +1,90 @@
+// Local search for a child by name, date of birth and postcode, tolerant of the ways LA records differ.
+import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
+import { dayOf, isoDay } from '../../lib/population/dates.ts';
+import { soundex } from '../../lib/soundex.ts';
+import type { LocalClient } from '../../lib/db/store.ts';
+
+export interface ChildSearch {
+  givenName?: string | null;
+  familyName?: string | null;
+  dateOfBirth?: string | null;
+  postcode?: string | null;
+}
+
+export interface ChildSearchHit {
+  personId: string;
+  nhsNumber: string | null;
+  matched: boolean;
+  givenName: string | null;
+  familyName: string | null;
+  dateOfBirth: string | null;
+  postcode: string | null;
+  score: number;
+}
+
+const MAX_RESULTS = 20;
+const MIN_SCORE = 0.6;
+
+function nameScore(query: string, stored: string | null): number {
+  const q = normaliseName(query);
+  const s = normaliseName(stored ?? '');
+  if (!s) return 0;
+  if (q === s) return 1;
+  if (oneEditApart(q, s)) return 0.85;
+  if (q.length >= 3 && s.length >= 3 && (q.startsWith(s) || s.startsWith(q) || q.slice(0, 3) === s.slice(0, 3))) return 0.75;
+  if (soundex(q) === soundex(s)) return 0.7;
+  return 0;
+}
+
+function swapped(dob: string): string | undefined {
+  const [y, m, d] = dob.split('-');
+  const candidate = `${y}-${d}-${m}`;
+  return d !== m && isoDay(dayOf(candidate)) === candidate ? candidate : undefined;
+}
+
+export async function findChildren(prisma: LocalClient, search: ChildSearch): Promise<ChildSearchHit[]> {
+  const given = search.givenName?.trim() || undefined;
+  const family = search.familyName?.trim() || undefined;
+  const dob = search.dateOfBirth ?? undefined;
+  const postcode = search.postcode?.trim() ? normalisePostcode(search.postcode) : undefined;
+  const dobs = dob ? [dob, swapped(dob)].filter((d): d is string => d !== undefined).map((d) => new Date(`${d}T00:00:00Z`)) : [];
+  const prefix = family ? normaliseName(family).replace(/[\s-]/g, '').slice(0, 2) : undefined;
+  const candidates = await prisma.ssd_person.findMany({
+    where: {
+      OR: [
+        ...(dobs.length ? [{ pers_dob: { in: dobs } }] : []),
+        ...(postcode ? [{ addresses: { some: { addr_address_postcode: { in: [postcode, `${postcode.slice(0, -3)} ${postcode.slice(-3)}`] } } } }] : []),
+        ...(prefix && prefix.length === 2 ? [{ pers_surname: { startsWith: prefix, mode: 'insensitive' as const } }] : []),
+      ],
+    },
+    include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } },
+    take: 2000,
+  });
+  const hits: ChildSearchHit[] = [];
+  for (const person of candidates) {
+    const parts: [number, number][] = [];
+    if (given) parts.push([0.3, Math.max(nameScore(given, person.pers_forename), 0.9 * nameScore(given, person.pers_surname))]);
+    if (family) parts.push([0.35, Math.max(nameScore(family, person.pers_surname), 0.9 * nameScore(family, person.pers_forename))]);
+    const personDob = person.pers_dob ? isoDay(Math.floor(person.pers_dob.getTime() / 86_400_000)) : null;
+    if (dob) parts.push([0.25, personDob === dob ? 1 : personDob && swapped(dob) === personDob ? 0.7 : 0]);
+    const personPostcode = person.addresses[0]?.addr_address_postcode ?? null;
+    if (postcode) {
+      const stored = personPostcode ? normalisePostcode(personPostcode) : '';
+      parts.push([0.1, stored === postcode ? 1 : stored && stored.slice(0, -3) === postcode.slice(0, -3) ? 0.5 : 0]);
+    }
+    const total = parts.reduce((sum, [w]) => sum + w, 0);
+    const score = Math.round((parts.reduce((sum, [w, s]) => sum + w * s, 0) / total) * 1000) / 1000;
+    if (score < MIN_SCORE) continue;
+    hits.push({
+      personId: person.pers_person_id,
+      nhsNumber: person.pers_common_child_id,
+      matched: person.pers_common_child_id !== null,
+      givenName: person.pers_forename,
+      familyName: person.pers_surname,
+      dateOfBirth: personDob,
+      postcode: personPostcode,
+      score,
+    });
+  }
+  return hits.sort((a, b) => b.score - a.score || a.personId.localeCompare(b.personId)).slice(0, MAX_RESULTS);
+}

@@ -1,0 +1,148 @@
+// The csc subgraph over HTTP on a seeded LA store, called as the LA router calls it.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type LocalClient, type Store } from '../../../lib/db/store.ts';
+import { useInternalTokenSigner, useInternalTokenVerifier, type AccessDecision } from '../../../lib/internal-token.ts';
+import { populationPaths } from '../../../lib/population/generate.ts';
+import { seedLocalStore } from '../../../sandbox/seed.ts';
+import { createCscService } from '../../../subgraphs/csc/service.ts';
+import { freshDatabase, type TestDatabase } from '../../helpers/database.ts';
+import { freePort } from '../../helpers/ports.ts';
+import { testPopulation } from '../../helpers/population.ts';
+
+const ISSUER = 'mais-router:northshire';
+let database: TestDatabase;
+let store: Store<LocalClient>;
+let url: string;
+let stop: () => Promise<void>;
+let signer: ReturnType<typeof useInternalTokenSigner>;
+let foreignSigner: ReturnType<typeof useInternalTokenSigner>;
+const statements: string[] = [];
+let withNhs: string[];
+
+beforeAll(async () => {
+  const population = await testPopulation(2500, 13);
+  database = await freshDatabase();
+  store = await openStore({ kind: 'local', dataDir: database.dataDir, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}), onQuery: (sql) => statements.push(sql) });
+  await seedLocalStore(store.prisma, population.dir, 'northshire');
+  const persons = readFileSync(populationPaths(population.dir).laTable('northshire', 'ssd_person'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pers_common_child_id: string | null });
+  withNhs = persons.map((p) => p.pers_common_child_id).filter((n): n is string => n !== null);
+
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'router-1' };
+  signer = useInternalTokenSigner({ issuer: ISSUER, privateKey: jwk });
+  const other = await generateKeyPair('ES256', { extractable: true });
+  foreignSigner = useInternalTokenSigner({ issuer: ISSUER, privateKey: { ...(await exportJWK(other.privateKey)), kid: 'router-1' } });
+  const verifier = useInternalTokenVerifier({ issuer: ISSUER, audience: 'northshire/csc', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'router-1' }] } });
+
+  const { server, apollo } = await createCscService({ prisma: store.prisma, verifier });
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  url = `http://127.0.0.1:${port}/graphql`;
+  stop = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await apollo.stop();
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await stop();
+  await store.close();
+  await database.drop();
+});
+
+async function graphql(query: string, variables: Record<string, unknown>, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
+
+const token = (decision: AccessDecision = 'FULL', audience = 'northshire/csc') =>
+  signer.sign(audience, { sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision });
+
+const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber socialCare {
+  personId status { openCase childProtectionPlan lookedAfter openSince }
+  referrals { id referralDate primaryNeedCode primaryNeed } assessments { id } section47Enquiries { id } cinPlans { id }
+  cpPlans { id initialCategory } lookedAfterEpisodes { id placements { placementType } } careLeaver { eligibility }
+  send { ehcpInForce needs } involvements { role worker team from to } } } } }`;
+const reps = (numbers: string[]) => numbers.map((nhsNumber) => ({ __typename: 'Child', nhsNumber }));
+
+describe('the csc subgraph', () => {
+  it('resolves many children with the same number of SQL statements as a few', async () => {
+    const auth = await token();
+    statements.length = 0;
+    const few = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 3)) }, auth);
+    const forFew = statements.length;
+    statements.length = 0;
+    const many = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 60)) }, auth);
+    const forMany = statements.length;
+    expect(few.body.errors).toBeUndefined();
+    expect(many.body.errors).toBeUndefined();
+    expect(many.body.data._entities.filter((c: { socialCare: unknown }) => c.socialCare !== null)).toHaveLength(60);
+    expect(forMany).toBe(forFew);
+    expect(forMany).toBeLessThanOrEqual(20);
+  });
+
+  it('serves SSD-shaped records with dates, newest first', async () => {
+    const { body } = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 40)) }, await token());
+    const records = body.data._entities.map((c: { socialCare: any }) => c.socialCare);
+    const withReferrals = records.find((r: any) => r.referrals.length > 1) ?? records[0];
+    const dates = withReferrals.referrals.map((r: { referralDate: string }) => r.referralDate);
+    expect([...dates].sort().reverse()).toEqual(dates);
+    expect(withReferrals.referrals[0].primaryNeedCode).toMatch(/^N[1-9]$/);
+    expect(records.some((r: any) => r.involvements.some((i: any) => i.role === 'Allocated Social Worker' && i.worker))).toBe(true);
+  });
+
+  it('answers null for a child it does not hold (and never resolves a child by a missing NHS number)', async () => {
+    const { body } = await graphql(ENTITIES, { reps: reps(['9434765919']) }, await token());
+    expect(body.data._entities[0].socialCare).toBeNull();
+  });
+
+  it('gives a SUMMARY caseworker the status and withholds the details with FORBIDDEN', async () => {
+    const { body } = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId status { openCase } referrals { id } } } } }`, { reps: reps(withNhs.slice(0, 1)) }, await token('SUMMARY'));
+    expect(body.data._entities[0].socialCare).toBeNull(); // referrals is non-null, so the withheld field nulls its parent
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'referrals' });
+    const summary = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId status { openCase } } } } }`, { reps: reps(withNhs.slice(0, 1)) }, await token('SUMMARY'));
+    expect(summary.body.errors).toBeUndefined();
+    expect(summary.body.data._entities[0].socialCare.status).toHaveProperty('openCase');
+  });
+
+  it.each([
+    ['no token', async () => undefined],
+    ['a token for another subgraph', async () => token('FULL', 'northshire/education')],
+    ['a token signed by another key', async () => foreignSigner.sign('northshire/csc', { sub: 'x', roles: [], purpose: 'EARLY_HELP', decision: 'FULL' })],
+    ['a malformed token', async () => 'not.a.jwt'],
+  ])('refuses %s with 401 UNAUTHENTICATED', async (_name, make) => {
+    const { status, body } = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 1)) }, await make());
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body.data ?? null).toBeNull();
+  });
+});
+
+describe('findChildren', () => {
+  const FIND = `query ($input: ChildSearchInput!) { findChildren(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber matched givenName familyName dateOfBirth postcode score } }`;
+
+  it('finds a child by a mistyped name and date of birth, and flags children without an NHS number', async () => {
+    const person = await store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null, pers_surname: { not: null } }, orderBy: { pers_person_id: 'asc' } });
+    const surname = person.pers_surname!;
+    const typo = surname.length > 4 ? `${surname.slice(0, 2)}${surname[3]}${surname[2]}${surname.slice(4)}` : surname;
+    const { body } = await graphql(FIND, { input: { familyName: typo, givenName: person.pers_forename, dateOfBirth: person.pers_dob!.toISOString().slice(0, 10) } }, await token());
+    expect(body.errors).toBeUndefined();
+    const hit = body.data.findChildren.find((h: { personId: string }) => h.personId === person.pers_person_id);
+    expect(hit).toMatchObject({ matched: false, nhsNumber: null });
+    expect(hit.score).toBeGreaterThan(0.8);
+  });
+
+  it('needs at least two things to search by', async () => {
+    const { body } = await graphql(FIND, { input: { familyName: 'Smith' } }, await token());
+    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
+  });
+});
