@@ -26,6 +26,7 @@ const config: CodegenConfig = {
       Demographics: '../../../lib/pds/patient.ts#Patient',
     }),
     ...subgraph('csc', { SocialCareRecord: '../person.ts#SocialCareSource' }, 'csc'),
+    ...subgraph('education', { EducationRecord: '../pupil.ts#EducationSource' }, 'education'),
   },
 };
 

@@ -5,11 +5,11 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import DataLoader from 'dataloader';
-import { GraphQLError } from 'graphql';
 import type { LocalClient } from '../../lib/db/store.ts';
 import { formatError } from '../../lib/graphql/errors.ts';
 import { createGraphQLServer } from '../../lib/graphql/http.ts';
-import { InternalTokenError, type useInternalTokenVerifier } from '../../lib/internal-token.ts';
+import { routerClaims } from '../../lib/graphql/internal-auth.ts';
+import type { useInternalTokenVerifier } from '../../lib/internal-token.ts';
 import type { Context } from './context.ts';
 import { personsByNhsNumber } from './person.ts';
 import { resolvers } from './resolvers.ts';
@@ -33,23 +33,14 @@ export async function createCscService(options: CscServiceOptions): Promise<{ se
   await apollo.start();
   const server = createGraphQLServer<Context>({
     apollo,
-    context: async (req) => {
-      let claims;
-      try {
-        claims = await options.verifier.verify(req.headers.authorization);
-      } catch (error) {
-        if (!(error instanceof InternalTokenError)) throw error;
-        throw new GraphQLError('Only the LA router may call this subgraph', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-      }
-      return {
-        prisma: options.prisma,
-        claims,
-        persons: new DataLoader(async (keys: readonly string[]) => {
-          const byNhs = await personsByNhsNumber(options.prisma, keys);
-          return keys.map((key) => byNhs.get(key) ?? []);
-        }),
-      };
-    },
+    context: async (req) => ({
+      prisma: options.prisma,
+      claims: await routerClaims(options.verifier, req),
+      persons: new DataLoader(async (keys: readonly string[]) => {
+        const byNhs = await personsByNhsNumber(options.prisma, keys);
+        return keys.map((key) => byNhs.get(key) ?? []);
+      }),
+    }),
   });
   return { server, apollo };
 }

@@ -8,6 +8,7 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { checkContract } from '../../lib/schema-contract.ts';
 import { cscSdl } from '../../subgraphs/csc/sdl.ts';
+import { educationSdl } from '../../subgraphs/education/sdl.ts';
 import { typeDefs as matchingTypeDefs } from '../../subgraphs/matching/service.ts';
 import { run } from '../helpers/processes.ts';
 
@@ -52,14 +53,16 @@ describe('the csc contract', () => {
 });
 
 describe('composition', () => {
-  it('composes the DfE and LA subgraphs into one supergraph carrying @dataCategory', () => {
+  it('composes MATCH, csc and education into one supergraph carrying @dataCategory', () => {
     const result = composeServices([
       { name: 'matching', typeDefs: matchingTypeDefs, url: 'http://matching.invalid/graphql' },
       { name: 'csc', typeDefs: parse(cscSdl), url: 'http://csc.invalid/graphql' },
+      { name: 'education', typeDefs: parse(educationSdl), url: 'http://education.invalid/graphql' },
     ]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.supergraphSdl).toContain('socialCare: SocialCareRecord');
     expect(result.supergraphSdl).toContain('demographics: Demographics');
+    expect(result.supergraphSdl).toContain('education: EducationRecord');
     expect(result.supergraphSdl).toMatch(/@dataCategory\(name: "csc.cp_plan"\)/);
   });
 });

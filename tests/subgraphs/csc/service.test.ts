@@ -1,71 +1,25 @@
 // The csc subgraph over HTTP on a seeded LA store, called as the LA router calls it.
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type LocalClient, type Store } from '../../../lib/db/store.ts';
-import { useInternalTokenSigner, useInternalTokenVerifier, type AccessDecision } from '../../../lib/internal-token.ts';
+import type { AccessDecision } from '../../../lib/internal-token.ts';
 import { populationPaths } from '../../../lib/population/generate.ts';
-import { seedLocalStore } from '../../../sandbox/seed.ts';
 import { createCscService } from '../../../subgraphs/csc/service.ts';
-import { freshDatabase, type TestDatabase } from '../../helpers/database.ts';
-import { freePort } from '../../helpers/ports.ts';
-import { testPopulation } from '../../helpers/population.ts';
+import { startLaSubgraph, type TestLaSubgraph } from '../../helpers/la-subgraph.ts';
 
-const ISSUER = 'mais-router:northshire';
-let database: TestDatabase;
-let store: Store<LocalClient>;
-let url: string;
-let stop: () => Promise<void>;
-let signer: ReturnType<typeof useInternalTokenSigner>;
-let foreignSigner: ReturnType<typeof useInternalTokenSigner>;
+let subgraph: TestLaSubgraph;
 const statements: string[] = [];
 let withNhs: string[];
 
 beforeAll(async () => {
-  const population = await testPopulation(2500, 13);
-  database = await freshDatabase();
-  store = await openStore({ kind: 'local', dataDir: database.dataDir, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}), onQuery: (sql) => statements.push(sql) });
-  await seedLocalStore(store.prisma, population.dir, 'northshire');
-  const persons = readFileSync(populationPaths(population.dir).laTable('northshire', 'ssd_person'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pers_common_child_id: string | null });
+  subgraph = await startLaSubgraph('csc', createCscService, { children: 2500, seed: 13, onQuery: (sql) => statements.push(sql) });
+  const persons = readFileSync(populationPaths(subgraph.populationDir).laTable('northshire', 'ssd_person'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pers_common_child_id: string | null });
   withNhs = persons.map((p) => p.pers_common_child_id).filter((n): n is string => n !== null);
-
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = { ...(await exportJWK(privateKey)), kid: 'router-1' };
-  signer = useInternalTokenSigner({ issuer: ISSUER, privateKey: jwk });
-  const other = await generateKeyPair('ES256', { extractable: true });
-  foreignSigner = useInternalTokenSigner({ issuer: ISSUER, privateKey: { ...(await exportJWK(other.privateKey)), kid: 'router-1' } });
-  const verifier = useInternalTokenVerifier({ issuer: ISSUER, audience: 'northshire/csc', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'router-1' }] } });
-
-  const { server, apollo } = await createCscService({ prisma: store.prisma, verifier });
-  const port = await freePort();
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  url = `http://127.0.0.1:${port}/graphql`;
-  stop = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await apollo.stop();
-  };
 }, 120_000);
 
-afterAll(async () => {
-  await stop();
-  await store.close();
-  await database.drop();
-});
+afterAll(() => subgraph.close());
 
-async function graphql(query: string, variables: Record<string, unknown>, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
-}
-
-const token = (decision: AccessDecision = 'FULL', audience = 'northshire/csc') =>
-  signer.sign(audience, { sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision });
+const graphql = (query: string, variables: Record<string, unknown>, token?: string) => subgraph.graphql(query, variables, token);
+const token = (decision: AccessDecision = 'FULL', audience = 'northshire/csc') => subgraph.token(decision, audience);
 
 const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber socialCare {
   personId status { openCase childProtectionPlan lookedAfter openSince }
@@ -117,7 +71,7 @@ describe('the csc subgraph', () => {
   it.each([
     ['no token', async () => undefined],
     ['a token for another subgraph', async () => token('FULL', 'northshire/education')],
-    ['a token signed by another key', async () => foreignSigner.sign('northshire/csc', { sub: 'x', roles: [], purpose: 'EARLY_HELP', decision: 'FULL' })],
+    ['a token signed by another key', async () => subgraph.strangerToken()],
     ['a malformed token', async () => 'not.a.jwt'],
   ])('refuses %s with 401 UNAUTHENTICATED', async (_name, make) => {
     const { status, body } = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 1)) }, await make());
@@ -131,7 +85,7 @@ describe('findChildren', () => {
   const FIND = `query ($input: ChildSearchInput!) { findChildren(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber matched givenName familyName dateOfBirth postcode score } }`;
 
   it('finds a child by a mistyped name and date of birth, and flags children without an NHS number', async () => {
-    const person = await store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null, pers_surname: { not: null } }, orderBy: { pers_person_id: 'asc' } });
+    const person = await subgraph.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null, pers_surname: { not: null } }, orderBy: { pers_person_id: 'asc' } });
     const surname = person.pers_surname!;
     const typo = surname.length > 4 ? `${surname.slice(0, 2)}${surname[3]}${surname[2]}${surname.slice(4)}` : surname;
     const { body } = await graphql(FIND, { input: { familyName: typo, givenName: person.pers_forename, dateOfBirth: person.pers_dob!.toISOString().slice(0, 10) } }, await token());

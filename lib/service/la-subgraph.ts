@@ -1,0 +1,54 @@
+// The `main` of an LA data subgraph: reads its options, opens the LA store, trusts only the LA
+// router's internal token, and serves until stopped.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { JSONWebKeySet } from 'jose';
+import { openStore, type LocalClient } from '../db/store.ts';
+import { useInternalTokenVerifier } from '../internal-token.ts';
+import { runService } from './child.ts';
+
+export interface LaSubgraphParts {
+  prisma: LocalClient;
+  verifier: ReturnType<typeof useInternalTokenVerifier>;
+}
+
+export async function runLaSubgraph(
+  kind: string,
+  defaultPort: number,
+  create: (parts: LaSubgraphParts) => Promise<{ server: Server; apollo: { stop(): Promise<void> } }>,
+): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      la: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: String(defaultPort) },
+      'database-url': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'router-issuer': { type: 'string' },
+      'router-jwks': { type: 'string' },
+    },
+  });
+  await runService(`${values.la ?? 'LA'} ${kind} subgraph`, async () => {
+    if (!values.la) throw new Error('--la <code> is required');
+    if (!values['router-issuer'] || !values['router-jwks']) throw new Error("--router-issuer and --router-jwks <file> (the LA router's public keys) are required");
+    if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the LA store');
+    const jwks = JSON.parse(readFileSync(values['router-jwks'], 'utf8')) as JSONWebKeySet;
+    const verifier = useInternalTokenVerifier({ issuer: values['router-issuer'], audience: `${values.la}/${kind}`, jwks });
+    const store = await openStore({ kind: 'local', dataDir: values['data-dir'] ?? '', ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
+    const { server, apollo } = await create({ prisma: store.prisma, verifier });
+    const port = Number(values.port);
+    server.listen(port, values.host);
+    await once(server, 'listening');
+    return {
+      url: `http://${values.host}:${port}/graphql`,
+      async stop() {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await apollo.stop();
+        await store.close();
+      },
+    };
+  });
+}

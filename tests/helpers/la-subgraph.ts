@@ -1,0 +1,74 @@
+// Starts an LA data subgraph on a free port over a freshly seeded LA store, with a router key pair
+// to sign internal tokens as the LA router does (and a stranger's key, to sign tokens that must fail).
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { exportJWK, generateKeyPair } from 'jose';
+import { openStore, type LocalClient, type Store } from '../../lib/db/store.ts';
+import { useInternalTokenSigner, useInternalTokenVerifier, type AccessDecision } from '../../lib/internal-token.ts';
+import type { LaSubgraphParts } from '../../lib/service/la-subgraph.ts';
+import { seedLocalStore } from '../../sandbox/seed.ts';
+import { freshDatabase } from './database.ts';
+import { freePort } from './ports.ts';
+import { testPopulation } from './population.ts';
+
+export const ROUTER_ISSUER = 'mais-router:northshire';
+
+export interface TestLaSubgraph {
+  url: string;
+  store: Store<LocalClient>;
+  populationDir: string;
+  token(decision?: AccessDecision, audience?: string): Promise<string>;
+  strangerToken(): Promise<string>;
+  graphql(query: string, variables: Record<string, unknown>, token?: string): Promise<{ status: number; body: { data?: any; errors?: any[] } }>;
+  close(): Promise<void>;
+}
+
+async function signer() {
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  return {
+    sign: useInternalTokenSigner({ issuer: ROUTER_ISSUER, privateKey: { ...(await exportJWK(privateKey)), kid: 'router-1' } }),
+    publicJwk: { ...(await exportJWK(publicKey)), kid: 'router-1' },
+  };
+}
+
+export async function startLaSubgraph(
+  kind: 'csc' | 'education',
+  create: (parts: LaSubgraphParts) => Promise<{ server: Server; apollo: { stop(): Promise<void> } }>,
+  options: { children: number; seed: number; onQuery?: (sql: string) => void },
+): Promise<TestLaSubgraph> {
+  const population = await testPopulation(options.children, options.seed);
+  const database = await freshDatabase();
+  const store = await openStore({ kind: 'local', dataDir: database.dataDir, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}), ...(options.onQuery ? { onQuery: options.onQuery } : {}) });
+  await seedLocalStore(store.prisma, population.dir, 'northshire');
+  const router = await signer();
+  const stranger = await signer();
+  const verifier = useInternalTokenVerifier({ issuer: ROUTER_ISSUER, audience: `northshire/${kind}`, jwks: { keys: [router.publicJwk] } });
+  const { server, apollo } = await create({ prisma: store.prisma, verifier });
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const claims = (decision: AccessDecision) => ({ sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision });
+  return {
+    url,
+    store,
+    populationDir: population.dir,
+    token: (decision = 'FULL', audience = `northshire/${kind}`) => router.sign.sign(audience, claims(decision)),
+    strangerToken: () => stranger.sign.sign(`northshire/${kind}`, claims('FULL')),
+    async graphql(query, variables, token) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
