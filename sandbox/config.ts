@@ -20,6 +20,8 @@ const schema = z.object({
     centralStore: port,
     routers: z.record(z.string(), port),
     laStores: z.record(z.string(), port),
+    csc: z.record(z.string(), port),
+    education: z.record(z.string(), port),
   }),
 });
 
@@ -32,10 +34,11 @@ export class ConfigError extends Error {
 /**
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
  * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
- * MAIS_CENTRAL_STORE_PORT, MAIS_<LA>_ROUTER_PORT and MAIS_<LA>_STORE_PORT (LA in capitals).
+ * MAIS_CENTRAL_STORE_PORT, and per LA (in capitals) MAIS_<LA>_ROUTER_PORT, MAIS_<LA>_STORE_PORT,
+ * MAIS_<LA>_CSC_PORT and MAIS_<LA>_EDUCATION_PORT.
  */
 export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
-  const laPort = (la: string, kind: 'ROUTER' | 'STORE', fallback: number) => env[`MAIS_${la.toUpperCase()}_${kind}_PORT`] ?? fallback;
+  const laPort = (la: string, kind: 'ROUTER' | 'STORE' | 'CSC' | 'EDUCATION', fallback: number) => env[`MAIS_${la.toUpperCase()}_${kind}_PORT`] ?? fallback;
   const parsed = schema.safeParse({
     dataDir: resolve(env.MAIS_DATA_DIR ?? '.data'),
     host: env.MAIS_HOST ?? '127.0.0.1',
@@ -49,6 +52,8 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
       centralStore: env.MAIS_CENTRAL_STORE_PORT ?? 4090,
       routers: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'ROUTER', 4100 + 100 * i)])),
       laStores: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'STORE', 4190 + 100 * i)])),
+      csc: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'CSC', 4101 + 100 * i)])),
+      education: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'EDUCATION', 4102 + 100 * i)])),
     },
   });
   if (!parsed.success) {
@@ -63,6 +68,8 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   store: (name: string) => resolve(config.dataDir, 'stores', name),
   /** Private keys of the sandbox's own applications. */
   secrets: resolve(config.dataDir, 'secrets'),
+  /** An LA router's public keys, which its subgraphs trust. */
+  routerJwks: (la: string) => resolve(config.dataDir, `${la}-router.jwks.json`),
   /** Applications registered with the PDS sandbox (public keys only). */
   pdsApplications: resolve(config.dataDir, 'pds-applications.json'),
   /** Written while the sandbox runs: which services are up, where, under which process. */

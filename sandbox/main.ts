@@ -8,6 +8,7 @@ import { populationPaths } from '../lib/population/generate.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
 import { loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
+import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { ensureApplicationKey } from './keys.ts';
 import { ensurePopulation } from './population.ts';
 import type { SandboxState } from './state.ts';
@@ -23,6 +24,36 @@ async function registerPdsApplications(config: SandboxConfig): Promise<void> {
   const key = await ensureApplicationKey(paths.secrets, MATCH_PDS_APPLICATION);
   const applications = [{ apiKey: MATCH_PDS_APPLICATION, name: 'DfE MATCH', jwks: { keys: [key.publicJwk] }, accessMode: 'application-restricted' }];
   writeFileSync(paths.pdsApplications, `${JSON.stringify(applications, null, 2)}\n`);
+}
+
+/** Each LA router's signing key for internal tokens; its subgraphs get the public half. */
+async function ensureRouterKeys(config: SandboxConfig): Promise<void> {
+  const paths = sandboxPaths(config);
+  for (const la of SANDBOX_LAS) {
+    const key = await ensureApplicationKey(paths.secrets, `${la.code}-router`, INTERNAL_TOKEN_ALG);
+    writeFileSync(paths.routerJwks(la.code), `${JSON.stringify({ keys: [key.publicJwk] }, null, 2)}\n`);
+  }
+}
+
+export const routerIssuer = (la: string) => `mais-router:${la}`;
+
+/** Services that depend on the stores: started once the stores answer. */
+function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): ServiceSpec[] {
+  const paths = sandboxPaths(config);
+  return SANDBOX_LAS.flatMap((la) =>
+    (['csc', 'education'] as const).map((kind) => ({
+      name: `${la.code} ${kind} subgraph`,
+      main: join(here, '..', 'subgraphs', kind, 'main.ts'),
+      args: [
+        '--la', la.code,
+        '--host', config.host,
+        '--port', String(config.ports[kind][la.code]),
+        '--database-url', stores.get(`${la.code} store`)!,
+        '--router-issuer', routerIssuer(la.code),
+        '--router-jwks', paths.routerJwks(la.code),
+      ],
+    })),
+  );
 }
 
 function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec[] {
@@ -74,6 +105,7 @@ async function main(): Promise<void> {
   mkdirSync(config.dataDir, { recursive: true });
   const population = await ensurePopulation(config, log);
   await registerPdsApplications(config);
+  await ensureRouterKeys(config);
 
   const services: ChildService[] = [];
   let stopping = false;
@@ -92,15 +124,16 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void stopAll(0);
   }, 1000).unref();
 
-  const specs = serviceSpecs(config, population.dir);
-  const started = await Promise.allSettled(specs.map((spec) => startService(spec)));
-  for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
-  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) {
-    log(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
-    await stopAll(1);
-    return;
-  }
+  const startAll = async (specs: ServiceSpec[]): Promise<boolean> => {
+    const started = await Promise.allSettled(specs.map((spec) => startService(spec)));
+    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) log(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
+    return !failed;
+  };
+  if (!(await startAll(serviceSpecs(config, population.dir)))) return stopAll(1);
+  const stores = new Map(services.filter((s) => s.name.endsWith(' store')).map((s) => [s.name, s.url]));
+  if (!(await startAll(dependentSpecs(config, stores)))) return stopAll(1);
   for (const service of services) {
     service.process.once('exit', (code, signal) => {
       if (stopping) return;

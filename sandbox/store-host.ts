@@ -29,7 +29,7 @@ await runService(`${name} store`, async () => {
         ? await seedCentralStore(store.prisma as CentralClient)
         : await seedLocalStore(store.prisma as LocalClient, values.population, name);
     if (seeded.seeded) process.stderr.write(`${name} store: seeded ${seeded.rows} rows\n`);
-    const server = new PGLiteSocketServer({ db: store.embedded!, host: values.host, port: Number(values.port), maxConnections: 8 });
+    const server = new PGLiteSocketServer({ db: store.embedded!, host: values.host, port: Number(values.port), maxConnections: 32 });
     await server.start();
     return {
       url: `postgresql://postgres@${values.host}:${values.port}/postgres`,

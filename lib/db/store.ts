@@ -96,7 +96,8 @@ async function migrate(kind: StoreKind, sql: SqlConnection, enabled: boolean | u
 
 async function openPostgres<K extends StoreKind>(options: StoreOptions<K>, url: string): Promise<Store<ClientFor[K]>> {
   const location = redactUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+  // Few connections, let go when idle: an embedded store served over the wire takes a limited number.
+  const pool = new pg.Pool({ connectionString: url, max: 2, idleTimeoutMillis: 1000, connectionTimeoutMillis: 5000 });
   pool.on('error', () => {}); // idle-client errors surface on the next query instead
   const sql = pgConnection(pool);
   let report: MigrationReport;
@@ -106,7 +107,7 @@ async function openPostgres<K extends StoreKind>(options: StoreOptions<K>, url: 
     await pool.end().catch(() => {});
     throw new StoreError(`cannot open the ${options.kind} store at ${location}: ${reasonOf(error)}`, { cause: error });
   }
-  const adapter = new PrismaPg({ connectionString: url });
+  const adapter = new PrismaPg({ connectionString: url, max: 5, idleTimeoutMillis: 10_000 });
   const prisma = newClient(options.kind, adapter, options.onQuery);
   return {
     prisma,

@@ -8,7 +8,8 @@ import { processesMentioning } from './processes.ts';
 export async function sandboxEnv(children: number, seed = 5): Promise<{ env: NodeJS.ProcessEnv; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mais-test-sandbox-'));
   const env: NodeJS.ProcessEnv = { MAIS_DATA_DIR: dataDir, MAIS_CHILDREN: String(children), MAIS_SEED: String(seed) };
-  for (const name of ['PDS', 'MATCHING', 'CENTRAL_STORE', 'NORTHSHIRE_STORE', 'SOUTHSHIRE_STORE', 'NORTHSHIRE_ROUTER', 'SOUTHSHIRE_ROUTER', 'GATEWAY']) {
+  const perLa = ['STORE', 'ROUTER', 'CSC', 'EDUCATION'].flatMap((kind) => [`NORTHSHIRE_${kind}`, `SOUTHSHIRE_${kind}`]);
+  for (const name of ['PDS', 'MATCHING', 'CENTRAL_STORE', 'GATEWAY', ...perLa]) {
     env[`MAIS_${name}_PORT`] = String(await freePort());
   }
   return { env, dataDir };

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
+import { useInternalTokenSigner } from '../../lib/internal-token.ts';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processesMentioning, run, start } from '../helpers/processes.ts';
@@ -50,7 +51,17 @@ describe('npm start', () => {
     expect(demo.status).toBe(0);
     const scenario = JSON.parse(demo.stdout);
     expect(scenario.running).toBe(true);
-    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual(['PDS sandbox', 'central store', 'matching subgraph', 'northshire store', 'southshire store']);
+    expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual([
+      'PDS sandbox',
+      'central store',
+      'matching subgraph',
+      'northshire csc subgraph',
+      'northshire education subgraph',
+      'northshire store',
+      'southshire csc subgraph',
+      'southshire education subgraph',
+      'southshire store',
+    ]);
 
     // The PDS sandbox serves the population to the application the sandbox registered for MATCH.
     const pdsUrl = `http://127.0.0.1:${env.MAIS_PDS_PORT}`;
@@ -83,12 +94,27 @@ describe('npm start', () => {
       body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { dateOfBirth } } } }` }),
     }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { dateOfBirth: string } | null }[] } }>);
     expect(matching.data._entities[0]!.demographics?.dateOfBirth).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+
+    // The LA subgraphs answer the LA router's internal token, and nobody else.
+    const cscUrl = `http://127.0.0.1:${env.MAIS_NORTHSHIRE_CSC_PORT}/graphql`;
+    const entity = JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { socialCare { personId status { openCase } } } } }` });
+    const anonymous = await fetch(cscUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: entity });
+    expect(anonymous.status).toBe(401);
+    const routerKey = JSON.parse(readFileSync(join(dataDir, 'secrets', 'northshire-router.private.jwk.json'), 'utf8'));
+    const internal = await useInternalTokenSigner({ issuer: 'mais-router:northshire', privateKey: routerKey }).sign('northshire/csc', {
+      sub: 'test', roles: ['csc.practitioner'], purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'FULL',
+    });
+    const answered = await fetch(cscUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${internal}` }, body: entity }).then(
+      (r) => r.json() as Promise<{ data: { _entities: { socialCare: { personId: string } | null }[] } }>,
+    );
+    expect(answered.data._entities).toHaveLength(1);
     expect(scenario.las.map((la: { code: string; routerUrl: string }) => [la.code, la.routerUrl])).toEqual([
       ['northshire', `http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`],
       ['southshire', `http://127.0.0.1:${env.MAIS_SOUTHSHIRE_ROUTER_PORT}/graphql`],
     ]);
     expect(scenario.exampleChildren.length).toBeGreaterThan(0);
     const migrate = run(['db', 'migrate', '--json'], env);
+    expect(migrate.stderr).toBe('');
     expect(migrate.status).toBe(0);
     expect(JSON.parse(migrate.stdout).map((r: { location: string; applied: string[] }) => [r.location.startsWith('postgresql://'), r.applied])).toEqual([
       [true, []],
