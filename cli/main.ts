@@ -8,6 +8,7 @@ import { CommandError } from './output.ts';
 import { matchCommand } from './match.ts';
 import { populationCommand } from './population.ts';
 import { schemaCommand } from './schema.ts';
+import { ssdCommand } from './ssd.ts';
 
 const program = new Command('mais')
   .description('MAIS single view: operator commands')
@@ -16,7 +17,8 @@ const program = new Command('mais')
   .addCommand(populationCommand())
   .addCommand(dbCommand())
   .addCommand(matchCommand())
-  .addCommand(schemaCommand());
+  .addCommand(schemaCommand())
+  .addCommand(ssdCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {
