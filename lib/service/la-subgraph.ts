@@ -2,10 +2,10 @@
 // router's internal token, and serves until stopped.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { openStore, type LocalClient } from '../db/store.ts';
+import type { Subgraph } from '../graphql/subgraph.ts';
 import { useInternalTokenVerifier } from '../internal-token.ts';
 import { runService } from './child.ts';
 
@@ -17,7 +17,7 @@ export interface LaSubgraphParts {
 export async function runLaSubgraph(
   kind: string,
   defaultPort: number,
-  create: (parts: LaSubgraphParts) => Promise<{ server: Server; apollo: { stop(): Promise<void> } }>,
+  create: (parts: LaSubgraphParts) => Promise<Subgraph>,
 ): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -37,16 +37,14 @@ export async function runLaSubgraph(
     const jwks = JSON.parse(readFileSync(values['router-jwks'], 'utf8')) as JSONWebKeySet;
     const verifier = useInternalTokenVerifier({ issuer: values['router-issuer'], audience: `${values.la}/${kind}`, jwks });
     const store = await openStore({ kind: 'local', dataDir: values['data-dir'] ?? '', ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
-    const { server, apollo } = await create({ prisma: store.prisma, verifier });
+    const { server, stop } = await create({ prisma: store.prisma, verifier });
     const port = Number(values.port);
     server.listen(port, values.host);
     await once(server, 'listening');
     return {
       url: `http://${values.host}:${port}/graphql`,
       async stop() {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await apollo.stop();
+        await stop();
         await store.close();
       },
     };

@@ -1,7 +1,6 @@
-import { GraphQLError } from 'graphql';
+import { requireFullView, requireSomeView } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import type { Context } from './context.ts';
 import { findChildren } from './find-children.ts';
 import type { PersonRecord } from './person.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
@@ -24,11 +23,6 @@ const PRIMARY_NEEDS: Record<string, string> = {
   N5: 'Family dysfunction', N6: 'Socially unacceptable behaviour', N7: 'Low income', N8: 'Absent parenting', N9: 'Cases other than children in need',
 };
 
-/** Only what the router decided this caseworker may see; subgraphs check again. */
-function requireFull(context: Context, field: string): void {
-  if (context.claims.decision === 'FULL' || context.claims.decision === 'BREAK_GLASS') return;
-  throw new GraphQLError(`${field} is withheld: this caseworker may see a summary only`, { extensions: { code: 'FORBIDDEN', field } });
-}
 
 const all = <T>(persons: PersonRecord[], pick: (p: PersonRecord) => T[]): T[] => persons.flatMap(pick);
 
@@ -45,7 +39,7 @@ export const resolvers: Resolvers = {
   Child: {
     __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
     async socialCare(child, _args, context) {
-      if (context.claims.decision === 'NONE') throw new GraphQLError('socialCare is withheld', { extensions: { code: 'FORBIDDEN', field: 'socialCare' } });
+      requireSomeView(context.claims, 'socialCare');
       const persons = await context.persons.load(child.nhsNumber);
       return persons.length > 0 ? persons : null;
     },
@@ -64,7 +58,7 @@ export const resolvers: Resolvers = {
       };
     },
     referrals: (persons, _args, context) => {
-      requireFull(context, 'referrals');
+      requireFullView(context.claims, 'referrals');
       return newestFirst(all(persons, (p) => p.cin_episodes), (r) => r.cine_referral_date).map((r) => ({
         id: r.cine_referral_id,
         referralDate: day(r.cine_referral_date),
@@ -78,7 +72,7 @@ export const resolvers: Resolvers = {
       }));
     },
     assessments: (persons, _args, context) => {
-      requireFull(context, 'assessments');
+      requireFullView(context.claims, 'assessments');
       return newestFirst(all(persons, (p) => p.assessments), (a) => a.cina_assessment_start_date).map((a) => ({
         id: a.cina_assessment_id,
         referralId: a.cina_referral_id,
@@ -89,7 +83,7 @@ export const resolvers: Resolvers = {
       }));
     },
     section47Enquiries: (persons, _args, context) => {
-      requireFull(context, 'section47Enquiries');
+      requireFullView(context.claims, 'section47Enquiries');
       return newestFirst(all(persons, (p) => p.s47_enquiries), (e) => e.s47e_s47_start_date).map((e) => ({
         id: e.s47e_s47_enquiry_id,
         referralId: e.s47e_referral_id,
@@ -99,7 +93,7 @@ export const resolvers: Resolvers = {
       }));
     },
     cinPlans: (persons, _args, context) => {
-      requireFull(context, 'cinPlans');
+      requireFullView(context.claims, 'cinPlans');
       return newestFirst(all(persons, (p) => p.cin_plans), (c) => c.cinp_cin_plan_start_date).map((c) => ({
         id: c.cinp_cin_plan_id,
         referralId: c.cinp_referral_id,
@@ -108,7 +102,7 @@ export const resolvers: Resolvers = {
       }));
     },
     cpPlans: (persons, _args, context) => {
-      requireFull(context, 'cpPlans');
+      requireFullView(context.claims, 'cpPlans');
       return newestFirst(all(persons, (p) => p.cp_plans), (c) => c.cppl_cp_plan_start_date).map((c) => ({
         id: c.cppl_cp_plan_id,
         referralId: c.cppl_referral_id,
@@ -119,7 +113,7 @@ export const resolvers: Resolvers = {
       }));
     },
     lookedAfterEpisodes: (persons, _args, context) => {
-      requireFull(context, 'lookedAfterEpisodes');
+      requireFullView(context.claims, 'lookedAfterEpisodes');
       const placements = all(persons, (p) => p.cla_placements);
       return newestFirst(all(persons, (p) => p.cla_episodes), (e) => e.clae_cla_episode_start_date).map((e) => ({
         id: e.clae_cla_episode_id,
@@ -137,7 +131,7 @@ export const resolvers: Resolvers = {
       }));
     },
     careLeaver: (persons, _args, context) => {
-      requireFull(context, 'careLeaver');
+      requireFullView(context.claims, 'careLeaver');
       const row = all(persons, (p) => p.care_leavers)[0];
       return row
         ? {
@@ -150,7 +144,7 @@ export const resolvers: Resolvers = {
         : null;
     },
     send: (persons, _args, context) => {
-      requireFull(context, 'send');
+      requireFullView(context.claims, 'send');
       const records = all(persons, (p) => p.send);
       if (records.length === 0) return null;
       const requests = records.flatMap((r) => r.ehcp_requests);
@@ -163,7 +157,7 @@ export const resolvers: Resolvers = {
       };
     },
     involvements: (persons, _args, context) => {
-      requireFull(context, 'involvements');
+      requireFullView(context.claims, 'involvements');
       return newestFirst(all(persons, (p) => p.involvements), (i) => i.invo_involvement_start_date).map((i) => ({
         role: i.invo_professional_role_id,
         worker: i.professional.prof_professional_name,

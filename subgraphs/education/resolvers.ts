@@ -1,6 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { requireFullView, requireSomeView } from '../../lib/graphql/access.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import type { Context } from './context.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import type { PupilRecord } from './pupil.ts';
 
@@ -9,10 +8,6 @@ const YEAR_MS = 365 * 86_400_000;
 /** Below 90% attendance is persistent absence (DfE). */
 const PERSISTENT_ABSENCE_BELOW = 90;
 
-function requireFull(context: Context, field: string): void {
-  if (context.claims.decision === 'FULL' || context.claims.decision === 'BREAK_GLASS') return;
-  throw new GraphQLError(`${field} is withheld: this caseworker may see a summary only`, { extensions: { code: 'FORBIDDEN', field } });
-}
 
 const all = <T>(pupils: PupilRecord[], pick: (p: PupilRecord) => T[]): T[] => pupils.flatMap(pick);
 
@@ -22,20 +17,20 @@ export const resolvers: Resolvers = {
   Child: {
     __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
     async education(child, _args, context) {
-      if (context.claims.decision === 'NONE') throw new GraphQLError('education is withheld', { extensions: { code: 'FORBIDDEN', field: 'education' } });
+      requireSomeView(context.claims, 'education');
       const pupils = await context.pupils.load(child.nhsNumber);
       return pupils.length > 0 ? pupils : null;
     },
   },
   EducationRecord: {
     enrolments: (pupils, _args, context) => {
-      requireFull(context, 'enrolments');
+      requireFullView(context.claims, 'enrolments');
       return all(pupils, (p) => p.enrolments)
         .sort((a, b) => b.start_date.getTime() - a.start_date.getTime())
         .map((e) => ({ urn: e.urn, schoolName: e.school_name, phase: e.phase, startDate: day(e.start_date)!, endDate: day(e.end_date) }));
     },
     attendance: (pupils, _args, context) => {
-      requireFull(context, 'attendance');
+      requireFullView(context.claims, 'attendance');
       const since = context.today.getTime() - YEAR_MS;
       const terms = all(pupils, (p) => p.attendance).filter((a) => a.term_end.getTime() >= since && a.term_start.getTime() <= context.today.getTime());
       if (terms.length === 0) return null;
@@ -52,7 +47,7 @@ export const resolvers: Resolvers = {
       };
     },
     exclusions: (pupils, _args, context) => {
-      requireFull(context, 'exclusions');
+      requireFullView(context.claims, 'exclusions');
       return all(pupils, (p) => p.exclusions)
         .sort((a, b) => b.start_date.getTime() - a.start_date.getTime())
         .map((x) => ({ category: x.category, startDate: day(x.start_date)!, sessions: x.sessions, reasonCode: x.reason_code }));

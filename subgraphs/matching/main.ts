@@ -34,15 +34,11 @@ await runService('matching subgraph', async () => {
     ...(credentials ? { credentials } : {}),
     rateLimit: Number(values['pds-rate-limit']),
   });
-  const { server, apollo } = await createMatchingService({ pds });
+  const { server, stop } = await createMatchingService({ pds });
   server.listen(port, values.host);
   await once(server, 'listening');
   return {
     url: `http://${values.host}:${port}/graphql`,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
-    },
+    stop,
   };
 });

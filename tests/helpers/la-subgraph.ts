@@ -1,10 +1,10 @@
 // Starts an LA data subgraph on a free port over a freshly seeded LA store, with a router key pair
 // to sign internal tokens as the LA router does (and a stranger's key, to sign tokens that must fail).
 import { once } from 'node:events';
-import type { Server } from 'node:http';
 import { exportJWK, generateKeyPair } from 'jose';
 import { openStore, type LocalClient, type Store } from '../../lib/db/store.ts';
 import { useInternalTokenSigner, useInternalTokenVerifier, type AccessDecision } from '../../lib/internal-token.ts';
+import type { Subgraph } from '../../lib/graphql/subgraph.ts';
 import type { LaSubgraphParts } from '../../lib/service/la-subgraph.ts';
 import { seedLocalStore } from '../../sandbox/seed.ts';
 import { freshDatabase } from './database.ts';
@@ -33,7 +33,7 @@ async function signer() {
 
 export async function startLaSubgraph(
   kind: 'csc' | 'education',
-  create: (parts: LaSubgraphParts) => Promise<{ server: Server; apollo: { stop(): Promise<void> } }>,
+  create: (parts: LaSubgraphParts) => Promise<Subgraph>,
   options: { children: number; seed: number; onQuery?: (sql: string) => void },
 ): Promise<TestLaSubgraph> {
   const population = await testPopulation(options.children, options.seed);
@@ -43,7 +43,7 @@ export async function startLaSubgraph(
   const router = await signer();
   const stranger = await signer();
   const verifier = useInternalTokenVerifier({ issuer: ROUTER_ISSUER, audience: `northshire/${kind}`, jwks: { keys: [router.publicJwk] } });
-  const { server, apollo } = await create({ prisma: store.prisma, verifier });
+  const { server, stop } = await create({ prisma: store.prisma, verifier });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -64,9 +64,7 @@ export async function startLaSubgraph(
       return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
+      await stop();
       await store.close();
       await database.drop();
     },

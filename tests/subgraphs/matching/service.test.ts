@@ -1,6 +1,5 @@
 // The matching subgraph over HTTP, in front of the real PDS sandbox.
 import { once } from 'node:events';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdsClient } from '../../../lib/pds/client.ts';
 import { createMatchingService } from '../../../subgraphs/matching/service.ts';
@@ -13,17 +12,13 @@ let url: string;
 let stop: () => Promise<void>;
 
 async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { server, apollo }: { server: Server; apollo: { stop(): Promise<void> } } = await createMatchingService({ pds: pdsClient });
+  const { server, stop } = await createMatchingService({ pds: pdsClient });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${port}/graphql`,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await apollo.stop();
-    },
+    stop,
   };
 }
 

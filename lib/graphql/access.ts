@@ -1,0 +1,14 @@
+// The subgraph's own check of what the LA router decided a caseworker may see (defence in depth).
+import { GraphQLError } from 'graphql';
+import type { InternalClaims } from '../internal-token.ts';
+
+/** Throws FORBIDDEN for a detail field unless the decision was a full view (or break-glass). */
+export function requireFullView(claims: InternalClaims, field: string): void {
+  if (claims.decision === 'FULL' || claims.decision === 'BREAK_GLASS') return;
+  throw new GraphQLError(`${field} is withheld: this caseworker may see a summary only`, { extensions: { code: 'FORBIDDEN', field } });
+}
+
+/** Throws FORBIDDEN for a whole record when the router decided nothing may be seen. */
+export function requireSomeView(claims: InternalClaims, field: string): void {
+  if (claims.decision === 'NONE') throw new GraphQLError(`${field} is withheld`, { extensions: { code: 'FORBIDDEN', field } });
+}
