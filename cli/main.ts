@@ -4,6 +4,7 @@ import { StoreError } from '../lib/db/store.ts';
 import { ConfigError } from '../sandbox/config.ts';
 import { dbCommand } from './db.ts';
 import { demoCommand } from './demo.ts';
+import { auditCommand } from './audit.ts';
 import { CommandError } from './output.ts';
 import { matchCommand } from './match.ts';
 import { populationCommand } from './population.ts';
@@ -18,7 +19,8 @@ const program = new Command('mais')
   .addCommand(dbCommand())
   .addCommand(matchCommand())
   .addCommand(schemaCommand())
-  .addCommand(ssdCommand());
+  .addCommand(ssdCommand())
+  .addCommand(auditCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {
