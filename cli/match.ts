@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { openStore, type LocalClient } from '../lib/db/store.ts';
+import { isoDate } from '../lib/population/dates.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { loadSandboxConfig } from '../sandbox/config.ts';
 import { CommandError, log, printResult } from './output.ts';
@@ -21,7 +22,6 @@ interface Subject {
 }
 
 const gender = (sex: string | null): MatchDemographics['gender'] | undefined => (sex === 'M' ? 'MALE' : sex === 'F' ? 'FEMALE' : undefined);
-const isoDate = (date: Date | null) => (date ? date.toISOString().slice(0, 10) : '');
 
 /** A progress bar on stderr with rate and ETA (lines every few seconds when stderr is not a terminal). */
 function progressBar(total: number) {
@@ -76,7 +76,7 @@ async function* unmatched(prisma: LocalClient, pupils: boolean): AsyncGenerator<
       yield {
         table: 'ssd_person',
         id: p.pers_person_id,
-        demographics: { givenName: p.pers_forename ?? '', familyName: p.pers_surname ?? '', dateOfBirth: isoDate(p.pers_dob), ...(sex ? { gender: sex } : {}), ...(postcode ? { postcode } : {}) },
+        demographics: { givenName: p.pers_forename ?? '', familyName: p.pers_surname ?? '', dateOfBirth: isoDate(p.pers_dob) ?? '', ...(sex ? { gender: sex } : {}), ...(postcode ? { postcode } : {}) },
       };
     }
   }
@@ -93,7 +93,7 @@ async function* unmatched(prisma: LocalClient, pupils: boolean): AsyncGenerator<
       yield {
         table: 'edu_pupil',
         id: r.pupil_id,
-        demographics: { givenName: r.forename ?? '', familyName: r.surname ?? '', dateOfBirth: isoDate(r.dob), ...(sex ? { gender: sex } : {}), ...(r.postcode ? { postcode: r.postcode } : {}) },
+        demographics: { givenName: r.forename ?? '', familyName: r.surname ?? '', dateOfBirth: isoDate(r.dob) ?? '', ...(sex ? { gender: sex } : {}), ...(r.postcode ? { postcode: r.postcode } : {}) },
       };
     }
   }

@@ -18,6 +18,22 @@ export function yearsBetween(fromDay: number, toDay: number): number {
   return years;
 }
 
+/** A Date's calendar day (UTC), yyyy-mm-dd; null for none. */
+export function isoDate(date: Date | null | undefined): string | null {
+  return date ? date.toISOString().slice(0, 10) : null;
+}
+
+/**
+ * The date with day and month exchanged (2014-03-09 → 2014-09-03), the commonest way a date of birth is
+ * mistyped; undefined when that is not a different real date.
+ */
+export function swapDayAndMonth(iso: string): string | undefined {
+  const [year, month, day] = iso.split('-');
+  const swapped = `${year}-${day}-${month}`;
+  const swappedDay = dayOf(swapped);
+  return swapped !== iso && Number.isFinite(swappedDay) && isoDay(swappedDay) === swapped ? swapped : undefined;
+}
+
 /** The 1st of September on or before `day`: the start of that school year. */
 export function schoolYearStart(day: number): number {
   const date = new Date(day * DAY_MS);

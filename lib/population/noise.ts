@@ -1,6 +1,6 @@
 // How an LA's records differ from the national record of the same child: the errors and gaps that
 // make matching hard. Every change is named, so the ground truth can say exactly what was done.
-import { dayOf, isoDay } from './dates.ts';
+import { dayOf, isoDay, swapDayAndMonth } from './dates.ts';
 import { NICKNAMES } from './names.ts';
 import type { Address, Child } from './person.ts';
 import type { Random } from './random.ts';
@@ -63,13 +63,7 @@ export function typo(name: string, random: Random): string {
 }
 
 export function canSwapDayMonth(birthDay: number): boolean {
-  const [, month, day] = isoDay(birthDay).split('-').map(Number) as [number, number, number];
-  return day <= 12 && day !== month;
-}
-
-function swapDayMonth(birthDay: number): number {
-  const [year, month, day] = isoDay(birthDay).split('-');
-  return dayOf(`${year}-${day}-${month}`);
+  return swapDayAndMonth(isoDay(birthDay)) !== undefined;
 }
 
 export interface RecordOptions {
@@ -103,7 +97,7 @@ export function recordDemographics(child: Child, random: Random, options: Record
   }
   let birthDay = child.birthDay;
   if (canSwapDayMonth(birthDay) && random.chance(NOISE_RATES.dayMonthSwap)) {
-    birthDay = swapDayMonth(birthDay);
+    birthDay = dayOf(swapDayAndMonth(isoDay(birthDay))!);
     noise.push('day_month_swap');
   }
   let postcode: string | null = options.address.postcode;

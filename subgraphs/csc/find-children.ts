@@ -1,6 +1,6 @@
 // Local search for a child by name, date of birth and postcode, tolerant of the ways LA records differ.
 import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
-import { dayOf, isoDay } from '../../lib/population/dates.ts';
+import { isoDate, swapDayAndMonth } from '../../lib/population/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { LocalClient } from '../../lib/db/store.ts';
 
@@ -36,18 +36,12 @@ function nameScore(query: string, stored: string | null): number {
   return 0;
 }
 
-function swapped(dob: string): string | undefined {
-  const [y, m, d] = dob.split('-');
-  const candidate = `${y}-${d}-${m}`;
-  return d !== m && isoDay(dayOf(candidate)) === candidate ? candidate : undefined;
-}
-
 export async function findChildren(prisma: LocalClient, search: ChildSearch): Promise<ChildSearchHit[]> {
   const given = search.givenName?.trim() || undefined;
   const family = search.familyName?.trim() || undefined;
   const dob = search.dateOfBirth ?? undefined;
   const postcode = search.postcode?.trim() ? normalisePostcode(search.postcode) : undefined;
-  const dobs = dob ? [dob, swapped(dob)].filter((d): d is string => d !== undefined).map((d) => new Date(`${d}T00:00:00Z`)) : [];
+  const dobs = dob ? [dob, swapDayAndMonth(dob)].filter((d): d is string => d !== undefined).map((d) => new Date(`${d}T00:00:00Z`)) : [];
   const prefix = family ? normaliseName(family).replace(/[\s-]/g, '').slice(0, 2) : undefined;
   const candidates = await prisma.ssd_person.findMany({
     where: {
@@ -65,8 +59,8 @@ export async function findChildren(prisma: LocalClient, search: ChildSearch): Pr
     const parts: [number, number][] = [];
     if (given) parts.push([0.3, Math.max(nameScore(given, person.pers_forename), 0.9 * nameScore(given, person.pers_surname))]);
     if (family) parts.push([0.35, Math.max(nameScore(family, person.pers_surname), 0.9 * nameScore(family, person.pers_forename))]);
-    const personDob = person.pers_dob ? isoDay(Math.floor(person.pers_dob.getTime() / 86_400_000)) : null;
-    if (dob) parts.push([0.25, personDob === dob ? 1 : personDob && swapped(dob) === personDob ? 0.7 : 0]);
+    const personDob = isoDate(person.pers_dob);
+    if (dob) parts.push([0.25, personDob === dob ? 1 : personDob && swapDayAndMonth(dob) === personDob ? 0.7 : 0]);
     const personPostcode = person.addresses[0]?.addr_address_postcode ?? null;
     if (postcode) {
       const stored = personPostcode ? normalisePostcode(personPostcode) : '';

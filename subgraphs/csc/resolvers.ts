@@ -1,11 +1,11 @@
 import { requireFullView, requireSomeView } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
+import { isoDate as day } from '../../lib/population/dates.ts';
 import { findChildren } from './find-children.ts';
 import type { PersonRecord } from './person.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 
-const day = (date: Date | null | undefined): string | null => (date ? date.toISOString().slice(0, 10) : null);
 const newestFirst = <T>(rows: T[], date: (row: T) => Date | null) => [...rows].sort((a, b) => (date(b)?.getTime() ?? 0) - (date(a)?.getTime() ?? 0));
 const yes = (flag: string | null) => (flag === null ? null : flag === 'Y');
 const outcome = (json: string | null): string | null => {

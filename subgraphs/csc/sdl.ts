@@ -1,14 +1,4 @@
 // The csc subgraph's SDL: the shared scalars and directives, the csc contract, and its own additions.
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { subgraphSdl } from '../../lib/graphql/standards.ts';
 
-const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
-
-export const cscSdl = [
-  read('./schema.graphql'),
-  read('../../schema/common.graphql'),
-  read('../../schema/directives.graphql'),
-  read('../../schema/contracts/csc.graphql'),
-].join('\n');
-
-export const cscTypeDefs = parse(cscSdl);
+export const { sdl: cscSdl, typeDefs: cscTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url), 'csc');

@@ -1,9 +1,9 @@
 import { requireFullView, requireSomeView } from '../../lib/graphql/access.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
+import { isoDate as day } from '../../lib/population/dates.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import type { PupilRecord } from './pupil.ts';
 
-const day = (date: Date | null | undefined): string | null => (date ? date.toISOString().slice(0, 10) : null);
 const YEAR_MS = 365 * 86_400_000;
 /** Below 90% attendance is persistent absence (DfE). */
 const PERSISTENT_ABSENCE_BELOW = 90;

@@ -1,14 +1,4 @@
 // The education subgraph's SDL: the shared scalars and directives and the education contract.
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { subgraphSdl } from '../../lib/graphql/standards.ts';
 
-const read = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
-
-export const educationSdl = [
-  read('./schema.graphql'),
-  read('../../schema/common.graphql'),
-  read('../../schema/directives.graphql'),
-  read('../../schema/contracts/education.graphql'),
-].join('\n');
-
-export const educationTypeDefs = parse(educationSdl);
+export const { sdl: educationSdl, typeDefs: educationTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url), 'education');

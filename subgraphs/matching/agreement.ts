@@ -5,6 +5,7 @@
 // caps the score below MATCH whatever the rest says: twins share everything else.
 import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
+import { swapDayAndMonth } from '../../lib/population/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { Demographics } from './demographics.ts';
 
@@ -72,10 +73,6 @@ function nameLevel(query: string, stored: string | undefined, levels: NameLevels
   return levels.disagree;
 }
 
-function swapped(a: string, b: string): boolean {
-  return a.slice(0, 4) === b.slice(0, 4) && a.slice(5, 7) === b.slice(8, 10) && a.slice(8, 10) === b.slice(5, 7);
-}
-
 const district = (postcode: string) => normalisePostcode(postcode).slice(0, -3);
 
 export function agreement(input: Demographics, patient: Patient): Agreement {
@@ -102,7 +99,7 @@ export function agreement(input: Demographics, patient: Patient): Agreement {
   if (family === LEVELS.familyDisagree || given === LEVELS.givenDisagree) capped = true;
 
   const birth = patient.birthDate;
-  const birthLevel = birth === input.dateOfBirth ? LEVELS.birthExact : birth && swapped(birth, input.dateOfBirth) ? LEVELS.birthSwapped : LEVELS.birthDisagree;
+  const birthLevel = birth === input.dateOfBirth ? LEVELS.birthExact : birth && swapDayAndMonth(input.dateOfBirth) === birth ? LEVELS.birthSwapped : LEVELS.birthDisagree;
   add('dateOfBirth', birthLevel);
   if (birthLevel === LEVELS.birthDisagree) capped = true;
 

@@ -1,7 +1,7 @@
 // MATCH: demographics → NHS number, following the DfE SUI Matcher's search sequence against PDS and
 // stopping as soon as a confident answer is found. Every candidate PDS returns is checked field by
 // field (agreement.ts) before it is believed. Nothing about the child is stored.
-import { dayOf, isoDay } from '../../lib/population/dates.ts';
+import { dayOf, isoDay, swapDayAndMonth } from '../../lib/population/dates.ts';
 import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
@@ -46,13 +46,6 @@ const withOptional = (d: Demographics, options: { postcode?: boolean; gender?: b
   ...(options.postcode !== false && d.postcode ? { postcode: d.postcode } : {}),
 });
 
-function swappedBirthDate(dob: string): string | undefined {
-  const [year, month, day] = dob.split('-');
-  if (day === month || Number(day) > 12) return undefined;
-  const swapped = `${year}-${day}-${month}`;
-  return isoDay(dayOf(swapped)) === swapped ? swapped : undefined;
-}
-
 /** The DfE SUI Matcher's sequence: exact; fuzzy; date of birth widened; postcode area wildcard; day and month swapped. */
 export const STRATEGIES: Strategy[] = [
   {
@@ -96,7 +89,7 @@ export const STRATEGIES: Strategy[] = [
   {
     name: 'day_month_swapped',
     search: (d) => {
-      const swapped = swappedBirthDate(d.dateOfBirth);
+      const swapped = swapDayAndMonth(d.dateOfBirth);
       return swapped ? { given: [d.givenName], family: d.familyName, birthdate: [`eq${swapped}`], fuzzy: true } : undefined;
     },
   },

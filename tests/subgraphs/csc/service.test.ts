@@ -95,6 +95,12 @@ describe('findChildren', () => {
     expect(hit.score).toBeGreaterThan(0.8);
   });
 
+  it('searches by a date of birth whose day cannot be a month', async () => {
+    const { body } = await graphql(FIND, { input: { familyName: 'Smith', dateOfBirth: '2015-03-31' } }, await token());
+    expect(body.errors).toBeUndefined();
+    expect(Array.isArray(body.data.findChildren)).toBe(true);
+  });
+
   it('needs at least two things to search by', async () => {
     const { body } = await graphql(FIND, { input: { familyName: 'Smith' } }, await token());
     expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
