@@ -4,7 +4,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const subgraph = (name: string, mappers: Record<string, string> = {}, contract?: string) => ({
   [`subgraphs/${name}/generated/resolvers-types.ts`]: {
-    schema: ['schema/common.graphql', ...(contract ? ['schema/directives.graphql', `schema/contracts/${contract}.graphql`] : []), `subgraphs/${name}/schema.graphql`],
+    schema: ['schema/common.graphql', 'schema/directives.graphql', ...(contract ? [`schema/contracts/${contract}.graphql`] : []), `subgraphs/${name}/schema.graphql`],
     plugins: ['typescript', 'typescript-resolvers'],
     config: {
       federation: true,
@@ -27,6 +27,13 @@ const config: CodegenConfig = {
     }),
     ...subgraph('csc', { SocialCareRecord: '../person.ts#SocialCareSource' }, 'csc'),
     ...subgraph('education', { EducationRecord: '../pupil.ts#EducationSource' }, 'education'),
+    ...subgraph('locator', {
+      RecordLocation: '../../../lib/register/register.ts#Location',
+      RegisterStatistic: '../../../lib/register/register.ts#RegisterStatistic as RegisterStatisticRow',
+      Child: '../context.ts#ChildReference',
+      Custodian: '../../../lib/organisation-credential.ts#Organisation',
+      DataSharingAgreement: '../../../lib/dsa/registry.ts#StoredDsa',
+    }),
   },
 };
 

@@ -59,21 +59,64 @@ export interface AuditSql {
 
 /** Appends one entry, chained to the last. Concurrent appends take turns on an advisory lock. */
 export async function appendAudit(db: AuditSql, spec: AuditTable, entry: Record<string, AuditValue | undefined>): Promise<{ seq: bigint; hash: string }> {
-  const row: Record<string, unknown> = { ...entry, at: entry.at ?? new Date() };
-  for (const key of Object.keys(row)) if (!spec.columns.includes(key)) throw new RangeError(`${spec.table} has no audited column ${key}`);
-  return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [spec.table]);
-    const [last] = await tx.query<{ hash: string }>(`SELECT hash FROM "${spec.table}" ORDER BY seq DESC LIMIT 1`);
-    const previous = last?.hash ?? GENESIS;
-    const hash = entryHash(spec, previous, row);
-    const columns = [...spec.columns.filter((c) => row[c] !== undefined), 'prev_hash', 'hash'];
-    const values = [...spec.columns.filter((c) => row[c] !== undefined).map((c) => (spec.json.includes(c) && row[c] !== null ? JSON.stringify(row[c]) : row[c])), previous, hash];
-    const [inserted] = await tx.query<{ seq: bigint | string }>(
-      `INSERT INTO "${spec.table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING seq`,
-      values,
-    );
-    return { seq: BigInt(inserted!.seq), hash };
+  const [appended] = await appendAuditEntries(db, spec, [entry]);
+  return appended!;
+}
+
+/** Appends entries in order, in one transaction: all of them chained, or none. */
+export async function appendAuditEntries(db: AuditSql, spec: AuditTable, entries: readonly Record<string, AuditValue | undefined>[]): Promise<{ seq: bigint; hash: string }[]> {
+  const rows = withTimes(spec, entries);
+  if (rows.length === 0) return [];
+  return db.transaction((tx) => appendRows(tx, spec, rows));
+}
+
+type AuditTx = { query<R>(sql: string, params?: unknown[]): Promise<R[]> };
+
+/**
+ * Appends entries inside a transaction the caller holds, so a change and its audit entry commit
+ * together or not at all.
+ */
+export async function appendAuditInTransaction(tx: AuditTx, spec: AuditTable, entries: readonly Record<string, AuditValue | undefined>[]): Promise<{ seq: bigint; hash: string }[]> {
+  const rows = withTimes(spec, entries);
+  return rows.length === 0 ? [] : appendRows(tx, spec, rows);
+}
+
+function withTimes(spec: AuditTable, entries: readonly Record<string, AuditValue | undefined>[]): Record<string, unknown>[] {
+  const now = new Date();
+  return entries.map((entry) => {
+    const row: Record<string, unknown> = { ...entry, at: entry.at ?? now };
+    for (const key of Object.keys(row)) if (!spec.columns.includes(key)) throw new RangeError(`${spec.table} has no audited column ${key}`);
+    return row;
   });
+}
+
+async function appendRows(tx: AuditTx, spec: AuditTable, rows: Record<string, unknown>[]): Promise<{ seq: bigint; hash: string }[]> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [spec.table]);
+  const [last] = await tx.query<{ hash: string }>(`SELECT hash FROM "${spec.table}" ORDER BY seq DESC LIMIT 1`);
+  let previous = last?.hash ?? GENESIS;
+  const columns = [...spec.columns, 'prev_hash', 'hash'];
+  const values: unknown[] = [];
+  const hashes: string[] = [];
+  for (const row of rows) {
+    const hash = entryHash(spec, previous, row);
+    // An absent column hashes as null, so it is stored as null.
+    values.push(...spec.columns.map((c) => (row[c] === undefined || row[c] === null ? null : spec.json.includes(c) ? JSON.stringify(row[c]) : row[c])), previous, hash);
+    hashes.push(hash);
+    previous = hash;
+  }
+  // Rows per statement stay well inside PostgreSQL's 65,535 parameters.
+  const perStatement = Math.floor(60_000 / columns.length);
+  const out: { seq: bigint; hash: string }[] = [];
+  for (let from = 0; from < rows.length; from += perStatement) {
+    const count = Math.min(perStatement, rows.length - from);
+    const tuples = Array.from({ length: count }, (_, r) => `(${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`);
+    const inserted = await tx.query<{ seq: bigint | string }>(
+      `INSERT INTO "${spec.table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')} RETURNING seq`,
+      values.slice(from * columns.length, (from + count) * columns.length),
+    );
+    inserted.forEach((row, i) => out.push({ seq: BigInt(row.seq), hash: hashes[from + i]! }));
+  }
+  return out;
 }
 
 export type VerifyResult = { ok: true; entries: number } | { ok: false; entries: number; seq: string; problem: string };

@@ -3,6 +3,7 @@
 // Each decision says allow or deny, the rule that decided, and the policy version.
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { isRecordTypePattern } from '../record-types.ts';
 
 export type Mode = 'EXISTENCE' | 'CONTENT';
 export type OrganisationType = 'LA' | 'HEALTH' | 'POLICE' | 'SCHOOL_TRUST' | 'DFE';
@@ -73,6 +74,7 @@ function compileRule(rule: RuleDocument, problems: string[]): CompiledRule {
   const to = rule.validTo ? Date.parse(rule.validTo) : Infinity;
   if (Number.isNaN(from) || Number.isNaN(to)) problems.push(`rule ${rule.id}: validFrom and validTo must be real times`);
   if (from > to) problems.push(`rule ${rule.id}: validFrom is after validTo`);
+  for (const type of rule.recordTypes) if (!isRecordTypePattern(type)) problems.push(`rule ${rule.id}: ${type} is not a record type in schema/record-types.json`);
   return {
     id: rule.id,
     allow: rule.effect === 'ALLOW',

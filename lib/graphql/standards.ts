@@ -5,7 +5,8 @@ import { parse, type DocumentNode } from 'graphql';
 
 const standard = (path: string) => readFileSync(new URL(`../../schema/${path}`, import.meta.url), 'utf8');
 
-export function subgraphSdl(ownSchema: URL, contract: 'csc' | 'education'): { sdl: string; typeDefs: DocumentNode } {
-  const sdl = [readFileSync(ownSchema, 'utf8'), standard('common.graphql'), standard('directives.graphql'), standard(`contracts/${contract}.graphql`)].join('\n');
+export function subgraphSdl(ownSchema: URL, contract?: 'csc' | 'education'): { sdl: string; typeDefs: DocumentNode } {
+  const parts = [readFileSync(ownSchema, 'utf8'), standard('common.graphql'), standard('directives.graphql'), ...(contract ? [standard(`contracts/${contract}.graphql`)] : [])];
+  const sdl = parts.join('\n');
   return { sdl, typeDefs: parse(sdl) };
 }

@@ -7,7 +7,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { DocumentNode } from 'graphql';
 import { formatError } from './errors.ts';
-import { createGraphQLServer } from './http.ts';
+import { createGraphQLServer, type GraphQLHttpOptions } from './http.ts';
 
 export interface Subgraph {
   server: Server;
@@ -19,6 +19,9 @@ export async function createSubgraph<C extends BaseContext>(options: {
   typeDefs: DocumentNode;
   resolvers: unknown;
   context: (req: IncomingMessage) => Promise<C>;
+  /** Largest request body accepted (default 256 KiB). */
+  maxBodyBytes?: number;
+  routes?: GraphQLHttpOptions<C>['routes'];
 }): Promise<Subgraph> {
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as never }),
@@ -29,7 +32,7 @@ export async function createSubgraph<C extends BaseContext>(options: {
     plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
-  const server = createGraphQLServer<C>({ apollo, context: options.context });
+  const server = createGraphQLServer<C>({ apollo, context: options.context, ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}), ...(options.routes ? { routes: options.routes } : {}) });
   return {
     server,
     async stop() {

@@ -81,4 +81,9 @@ describe('DSA documents', () => {
     const doc = { ...northshire, exceptions: [{ ...northshire.exceptions![0]!, id: 'la-existence' }], defaults: [{ ...northshire.defaults[2]!, validFrom: '2027-01-01T00:00:00Z' }, northshire.defaults[0]!] };
     expect(() => DsaPolicy.compile(doc)).toThrow(/rule id la-existence is used twice.*validFrom is after validTo|validFrom is after validTo.*rule id la-existence is used twice/);
   });
+
+  it('refuse a record type or family that is not in the controlled list', () => {
+    const doc = { ...northshire, defaults: [{ ...northshire.defaults[0]!, recordTypes: ['csc.cp_plan', 'csc.tea_rota', 'astrology.*'] }] };
+    expect(() => DsaPolicy.compile(doc)).toThrow(/csc\.tea_rota is not a record type.*astrology\.\* is not a record type/);
+  });
 });

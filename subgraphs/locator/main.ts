@@ -1,0 +1,52 @@
+// The locator subgraph service (FIND): `--database-url` (or `--data-dir`) for DfE's central store and
+// `--pseudonym-keys <file>` for DfE's pseudonym keys.
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { openStore } from '../../lib/db/store.ts';
+import { readPseudonymKeys } from '../../lib/pseudonym.ts';
+import { runService } from '../../lib/service/child.ts';
+import { CentralDirectory } from './directory.ts';
+import { createLocatorService } from './service.ts';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '4002' },
+    'database-url': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'pseudonym-keys': { type: 'string' },
+    'stale-after-days': { type: 'string', default: '30' },
+    'refresh-ms': { type: 'string', default: '1000' },
+  },
+});
+
+await runService('locator subgraph', async () => {
+  if (!values['pseudonym-keys']) throw new Error('--pseudonym-keys <file> is required');
+  if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the central store');
+  readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
+  const staleAfterDays = Number(values['stale-after-days']);
+  const refreshMs = Number(values['refresh-ms']);
+  if (!(staleAfterDays > 0)) throw new Error('--stale-after-days must be a positive number');
+  if (!(refreshMs >= 100 && refreshMs < 5000)) throw new Error('--refresh-ms must be from 100 to 4999 (revocations must reach every replica within 5 s)');
+  const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 8, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
+  const directory = new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'], refreshMs });
+  try {
+    await directory.start();
+    const { server, stop } = await createLocatorService({ sql: store.sql, directory, staleAfterDays });
+    const port = Number(values.port);
+    server.listen(port, values.host);
+    await once(server, 'listening');
+    return {
+      url: `http://${values.host}:${port}/graphql`,
+      async stop() {
+        directory.stop();
+        await stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    directory.stop();
+    await store.close();
+    throw error;
+  }
+});

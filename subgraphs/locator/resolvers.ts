@@ -1,0 +1,135 @@
+import { GraphQLError } from 'graphql';
+import { DsaError } from '../../lib/dsa/policy.ts';
+import { dsaHistory, publishDsa } from '../../lib/dsa/registry.ts';
+import { appendAuditInTransaction, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
+import { badUserInput, sourceUnavailable } from '../../lib/graphql/errors.ts';
+import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
+import { isoDate } from '../../lib/population/dates.ts';
+import { isPurpose } from '../../lib/purposes.ts';
+import { RECORD_TYPES } from '../../lib/record-types.ts';
+import type { Context } from './context.ts';
+import { StaleDirectoryError } from './directory.ts';
+import type { Resolvers } from './generated/resolvers-types.ts';
+import { registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from '../../lib/register/register.ts';
+
+const forbidden = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', field } });
+
+function requireScope(context: Context, scope: string, field: string): void {
+  if (!context.caller.scopes.includes(scope)) throw forbidden(`${context.caller.code} has no "${scope}" scope at DfE`, field);
+}
+
+function requireDfe(context: Context, field: string): void {
+  if (context.caller.type !== 'DFE') throw forbidden(`${field} is for DfE staff`, field);
+}
+
+/** A stale directory means a revocation may not be in force yet: say FIND is unavailable rather than guess. */
+function fresh(context: Context): void {
+  try {
+    context.directory.assertFresh();
+  } catch (error) {
+    if (error instanceof StaleDirectoryError) throw sourceUnavailable('locator', 'FIND cannot confirm its data sharing agreements are current; try again shortly');
+    throw error;
+  }
+}
+
+async function write(context: Context, action: 'register.register' | 'register.retire', input: readonly (RegistrationInput | RetirementInput)[]) {
+  const now = context.now();
+  let checked;
+  try {
+    checked = validateItems(input, now);
+  } catch (error) {
+    if (error instanceof TooManyItemsError) throw badUserInput(error.message, 'input');
+    throw error;
+  }
+  const { items, errors } = checked;
+  const caller = context.caller.code;
+  if (errors.length > 0) {
+    await context.sql.withSession((db) =>
+      db.transaction((tx) => appendAuditInTransaction(tx, CENTRAL_AUDIT, [{ actor_org: caller, action: `${action}.refused`, detail: { items: input.length, errors: errors.length } }])),
+    );
+    return { written: false, items: input.length, created: 0, updated: 0, notFound: 0, errors };
+  }
+  fresh(context);
+  const { pseudonymiser } = context.directory;
+  const versions = context.directory.lookupVersions;
+  const result: WriteResult = await context.sql.withSession((db) =>
+    db.transaction(async (tx) => {
+      const done = action === 'register.register' ? await registerItems(tx, caller, items, pseudonymiser) : await retireItems(tx, caller, items, pseudonymiser, versions, now);
+      await appendAuditInTransaction(tx, CENTRAL_AUDIT, [
+        { actor_org: caller, action, detail: { items: items.length, created: done.created, updated: done.updated, notFound: done.notFound, recordTypes: done.recordTypes, digest: done.digest, keyVersion: pseudonymiser.current } },
+      ]);
+      return done;
+    }),
+  );
+  return { written: true, items: input.length, created: result.created, updated: result.updated, notFound: result.notFound, errors: [] };
+}
+
+export const resolvers: Resolvers = {
+  NhsNumber,
+  Date: DateScalar,
+  Child: {
+    __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
+    async locations(child, _args, context) {
+      requireScope(context, 'find', 'locations');
+      if (!context.purpose) throw badUserInput('State the purpose of the lookup in the MAIS-Purpose header', 'MAIS-Purpose');
+      if (!isPurpose(context.purpose)) throw badUserInput('The MAIS-Purpose header is not one of the Purpose values', 'MAIS-Purpose');
+      fresh(context);
+      return context.locations.load(child.nhsNumber);
+    },
+  },
+  RecordLocation: {
+    custodian: (location, _args, context) =>
+      context.directory.organisations.get(location.custodianCode) ?? { code: location.custodianCode, name: location.custodianCode, type: 'LA', status: 'ACTIVE', scopes: [], jwks: null },
+    firstSeen: (location) => isoDate(location.firstSeen)!,
+    lastSeen: (location) => isoDate(location.lastSeen)!,
+    stale: (location, _args, context) => !location.retired && location.lastSeen.getTime() < context.now() - context.staleAfterMs,
+  },
+  Custodian: {
+    kind: (organisation) => organisation.type,
+  },
+  RegisterStatistic: {
+    custodian: (statistic, _args, context) =>
+      context.directory.organisations.get(statistic.custodianCode) ?? { code: statistic.custodianCode, name: statistic.custodianCode, type: 'LA', status: 'ACTIVE', scopes: [], jwks: null },
+  },
+  DataSharingAgreement: {
+    document: (dsa) => JSON.stringify(dsa.document),
+    publishedAt: (dsa) => dsa.publishedAt.toISOString(),
+  },
+  Query: {
+    async registerStatistics(_parent, _args, context) {
+      requireDfe(context, 'registerStatistics');
+      return context.sql.withSession((db) => registerStatistics(db, new Date(context.now() - context.staleAfterMs)));
+    },
+    async dataSharingAgreements(_parent, { source }, context) {
+      if (source !== context.caller.code && context.caller.type !== 'DFE') throw forbidden('Only the source organisation and DfE may read its agreements', 'dataSharingAgreements');
+      return context.sql.withSession((db) => dsaHistory(db, source));
+    },
+    recordTypes: () => [...RECORD_TYPES].map(([name, description]) => ({ name, description })),
+  },
+  Mutation: {
+    registerRecords: (_parent, { input }, context) => {
+      requireScope(context, 'register', 'registerRecords');
+      return write(context, 'register.register', input);
+    },
+    retireRecords: (_parent, { input }, context) => {
+      requireScope(context, 'register', 'retireRecords');
+      return write(context, 'register.retire', input);
+    },
+    async publishDataSharingAgreement(_parent, { document }, context) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(document);
+      } catch {
+        throw badUserInput('The document is not JSON', 'document');
+      }
+      const source = (parsed as { source?: unknown })?.source;
+      if (source !== context.caller.code && context.caller.type !== 'DFE') throw forbidden('An organisation publishes only its own data sharing agreement', 'publishDataSharingAgreement');
+      try {
+        return await context.sql.withSession((db) => publishDsa(db, parsed, context.caller.code));
+      } catch (error) {
+        if (error instanceof DsaError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', field: 'document', problems: error.problems } });
+        throw error;
+      }
+    },
+  },
+};

@@ -1,0 +1,113 @@
+// Starts the locator subgraph (FIND) on a free port over a fresh central store with test
+// organisations, each with its own key pair, so tests call it as those organisations do.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { openStore, type CentralClient, type Store } from '../../lib/db/store.ts';
+import type { OrganisationType } from '../../lib/dsa/policy.ts';
+import { useOrganisationSigner } from '../../lib/organisation-credential.ts';
+import type { PseudonymKey } from '../../lib/pseudonym.ts';
+import { CentralDirectory } from '../../subgraphs/locator/directory.ts';
+import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/service.ts';
+import { freshDatabase, type TestDatabase } from './database.ts';
+import { freePort } from './ports.ts';
+
+export const TEST_ORGANISATIONS: { code: string; name: string; type: OrganisationType; scopes: string[] }[] = [
+  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register'] },
+  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register'] },
+  { code: 'eastshire', name: 'Eastshire Council', type: 'LA', scopes: ['find', 'register'] },
+  { code: 'north-icb', name: 'NHS North Integrated Care Board', type: 'HEALTH', scopes: ['find', 'register'] },
+  { code: 'dfe', name: 'Department for Education', type: 'DFE', scopes: ['find'] },
+];
+
+export interface GraphqlReply {
+  status: number;
+  body: { data?: any; errors?: any[] };
+}
+
+export interface Replica {
+  url: string;
+  directory: CentralDirectory;
+  close(): Promise<void>;
+}
+
+export interface TestLocator {
+  url: string;
+  database: TestDatabase;
+  store: Store<CentralClient>;
+  directory: CentralDirectory;
+  keys: PseudonymKey[];
+  privateKeys: Map<string, JWK>;
+  /** An organisation's credential, as its own tools sign it. */
+  credential(org: string, audience?: string): Promise<string>;
+  graphql(query: string, variables?: Record<string, unknown>, options?: { as?: string; purpose?: string; token?: string | null; url?: string }): Promise<GraphqlReply>;
+  /** Another replica over the same store, with its own directory. */
+  replica(options?: { now?: () => number }): Promise<Replica>;
+  close(): Promise<void>;
+}
+
+async function serve(store: Store<CentralClient>, keys: PseudonymKey[], now?: () => number): Promise<Replica> {
+  const directory = new CentralDirectory({ sql: store.sql, keys, refreshMs: 200, ...(now ? { now } : {}) });
+  await directory.start();
+  const { server, stop } = await createLocatorService({ sql: store.sql, directory, ...(now ? { now } : {}) });
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    directory,
+    async close() {
+      directory.stop();
+      await stop();
+    },
+  };
+}
+
+export async function startLocator(options: { now?: () => number } = {}): Promise<TestLocator> {
+  const database = await freshDatabase();
+  const store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 8, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
+  const privateKeys = new Map<string, JWK>();
+  for (const org of TEST_ORGANISATIONS) {
+    const alg = org.type === 'HEALTH' ? 'RS512' : 'ES256';
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    privateKeys.set(org.code, { ...(await exportJWK(privateKey)), kid: `${org.code}-1`, alg });
+    await store.prisma.organisation.create({ data: { ...org, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${org.code}-1`, alg, use: 'sig' }] } as never } });
+  }
+  const keys = [{ version: 1, secret: randomBytes(32) }];
+  const replicas: Replica[] = [];
+  const first = await serve(store, keys, options.now);
+  replicas.push(first);
+  const credential = (org: string, audience = LOCATOR_AUDIENCE) => useOrganisationSigner({ organisation: org, privateKey: privateKeys.get(org)!, audience }).sign();
+  return {
+    url: first.url,
+    database,
+    store,
+    directory: first.directory,
+    keys,
+    privateKeys,
+    credential,
+    async graphql(query, variables = {}, request = {}) {
+      const token = request.token === undefined ? await credential(request.as ?? 'northshire') : request.token;
+      const response = await fetch(request.url ?? first.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(request.purpose ? { 'mais-purpose': request.purpose } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, body: (await response.json()) as GraphqlReply['body'] };
+    },
+    async replica(replicaOptions = {}) {
+      const replica = await serve(store, keys, replicaOptions.now);
+      replicas.push(replica);
+      return replica;
+    },
+    async close() {
+      for (const replica of replicas) await replica.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
