@@ -10,6 +10,7 @@ import { matchCommand } from './match.ts';
 import { populationCommand } from './population.ts';
 import { schemaCommand } from './schema.ts';
 import { ssdCommand } from './ssd.ts';
+import { dsaCommand, locatorCommand, registerCommand } from './register.ts';
 
 const program = new Command('mais')
   .description('MAIS single view: operator commands')
@@ -20,7 +21,10 @@ const program = new Command('mais')
   .addCommand(matchCommand())
   .addCommand(schemaCommand())
   .addCommand(ssdCommand())
-  .addCommand(auditCommand());
+  .addCommand(auditCommand())
+  .addCommand(registerCommand())
+  .addCommand(locatorCommand())
+  .addCommand(dsaCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {

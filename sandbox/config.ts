@@ -17,6 +17,7 @@ const schema = z.object({
     gateway: port,
     pds: port,
     matching: port,
+    locator: port,
     centralStore: port,
     routers: z.record(z.string(), port),
     laStores: z.record(z.string(), port),
@@ -34,7 +35,7 @@ export class ConfigError extends Error {
 /**
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
  * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
- * MAIS_CENTRAL_STORE_PORT, and per LA (in capitals) MAIS_<LA>_ROUTER_PORT, MAIS_<LA>_STORE_PORT,
+ * MAIS_LOCATOR_PORT, MAIS_CENTRAL_STORE_PORT, and per LA (in capitals) MAIS_<LA>_ROUTER_PORT, MAIS_<LA>_STORE_PORT,
  * MAIS_<LA>_CSC_PORT and MAIS_<LA>_EDUCATION_PORT.
  */
 export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
@@ -49,6 +50,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
       gateway: env.MAIS_GATEWAY_PORT ?? 4000,
       pds: env.MAIS_PDS_PORT ?? 4010,
       matching: env.MAIS_MATCHING_PORT ?? 4001,
+      locator: env.MAIS_LOCATOR_PORT ?? 4002,
       centralStore: env.MAIS_CENTRAL_STORE_PORT ?? 4090,
       routers: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'ROUTER', 4100 + 100 * i)])),
       laStores: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'STORE', 4190 + 100 * i)])),
@@ -70,6 +72,12 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   secrets: resolve(config.dataDir, 'secrets'),
   /** An LA router's public keys, which its subgraphs trust. */
   routerJwks: (la: string) => resolve(config.dataDir, `${la}-router.jwks.json`),
+  /** DfE's pseudonym keys (secret). */
+  pseudonymKeys: resolve(config.dataDir, 'secrets', 'pseudonym-keys.json'),
+  /** An organisation's DfE credential (private key). */
+  credentialKey: (org: string) => resolve(config.dataDir, 'secrets', `${org}-dfe.private.jwk.json`),
+  /** DfE's organisation registry as the sandbox seeds it (public keys only). */
+  organisations: resolve(config.dataDir, 'organisations.json'),
   /** Applications registered with the PDS sandbox (public keys only). */
   pdsApplications: resolve(config.dataDir, 'pds-applications.json'),
   /** Written while the sandbox runs: which services are up, where, under which process. */

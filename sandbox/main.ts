@@ -10,7 +10,9 @@ import { startService, stopService, type ChildService, type ServiceSpec } from '
 import { loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { ensureApplicationKey } from './keys.ts';
+import { ensureOrganisations } from './organisations.ts';
 import { ensurePopulation } from './population.ts';
+import { ensurePseudonymKeys, syncLaRegister } from './register.ts';
 import type { SandboxState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,7 +42,12 @@ export const routerIssuer = (la: string) => `mais-router:${la}`;
 /** Services that depend on the stores: started once the stores answer. */
 function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): ServiceSpec[] {
   const paths = sandboxPaths(config);
-  return SANDBOX_LAS.flatMap((la) =>
+  const locator: ServiceSpec = {
+    name: 'locator subgraph',
+    main: join(here, '..', 'subgraphs', 'locator', 'main.ts'),
+    args: ['--host', config.host, '--port', String(config.ports.locator), '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys],
+  };
+  return [locator, ...SANDBOX_LAS.flatMap((la) =>
     (['csc', 'education'] as const).map((kind) => ({
       name: `${la.code} ${kind} subgraph`,
       main: join(here, '..', 'subgraphs', kind, 'main.ts'),
@@ -53,7 +60,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
         '--router-jwks', paths.routerJwks(la.code),
       ],
     })),
-  );
+  )];
 }
 
 function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec[] {
@@ -62,7 +69,10 @@ function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec
   const store = (name: string, kind: 'central' | 'local', port: number): ServiceSpec => ({
     name: `${name} store`,
     main: storeHost,
-    args: ['--name', name, '--kind', kind, '--data-dir', paths.store(name), '--host', config.host, '--port', String(port), '--population', populationDir],
+    args: [
+      '--name', name, '--kind', kind, '--data-dir', paths.store(name), '--host', config.host, '--port', String(port), '--population', populationDir,
+      ...(kind === 'central' ? ['--organisations', paths.organisations] : []),
+    ],
   });
   return [
     {
@@ -106,6 +116,8 @@ async function main(): Promise<void> {
   const population = await ensurePopulation(config, log);
   await registerPdsApplications(config);
   await ensureRouterKeys(config);
+  writeFileSync(paths.organisations, `${JSON.stringify(await ensureOrganisations(paths.secrets), null, 2)}\n`);
+  ensurePseudonymKeys(config);
 
   const services: ChildService[] = [];
   let stopping = false;
@@ -134,6 +146,16 @@ async function main(): Promise<void> {
   if (!(await startAll(serviceSpecs(config, population.dir)))) return stopAll(1);
   const stores = new Map(services.filter((s) => s.name.endsWith(' store')).map((s) => [s.name, s.url]));
   if (!(await startAll(dependentSpecs(config, stores)))) return stopAll(1);
+  const locatorUrl = services.find((s) => s.name === 'locator subgraph')!.url;
+  try {
+    for (const la of SANDBOX_LAS) {
+      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, locatorUrl);
+      log(`${la.code}: FIND register sync: ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged`);
+    }
+  } catch (error) {
+    log(`FIND register sync failed: ${error instanceof Error ? error.message : String(error)}`);
+    return stopAll(1);
+  }
   for (const service of services) {
     service.process.once('exit', (code, signal) => {
       if (stopping) return;

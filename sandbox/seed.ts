@@ -1,11 +1,12 @@
 // Seeds the sandbox's stores from a generated population, once: a store that already holds data
 // is left as it is. Each store is seeded in one transaction, so an interrupted first start leaves
 // it empty rather than half-filled.
-import type { CentralClient, LocalClient } from '../lib/db/store.ts';
+import type { CentralClient, LocalClient, Store } from '../lib/db/store.ts';
+import { publishDsa } from '../lib/dsa/registry.ts';
 import { populationPaths } from '../lib/population/generate.ts';
 import { LA_TABLES } from '../lib/population/la.ts';
 import { readNdjsonBatches } from '../lib/population/ndjson.ts';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { sandboxAgreement, type SandboxOrganisation } from './organisations.ts';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -41,13 +42,20 @@ export async function seedLocalStore(prisma: LocalClient, populationDir: string,
   return { seeded: true, rows };
 }
 
-/** The organisations the sandbox knows: DfE and the sandbox LAs. */
-export async function seedCentralStore(prisma: CentralClient): Promise<{ seeded: boolean; rows: number }> {
-  if ((await prisma.organisation.count()) > 0) return { seeded: false, rows: 0 };
-  const organisations = [
-    { code: 'dfe', name: 'Department for Education', type: 'DFE' as const, scopes: ['registry:admin', 'dsa:admin'] },
-    ...SANDBOX_LAS.map((la) => ({ code: la.code, name: la.name, type: 'LA' as const, scopes: ['match', 'find', 'register', 'relay'] })),
-  ];
-  await prisma.organisation.createMany({ data: organisations });
-  return { seeded: true, rows: organisations.length };
+/**
+ * DfE's organisation registry and agreements for the sandbox: organisations are upserted on every start
+ * (so a regenerated key is picked up); an LA's agreement is published once, as version 1.
+ */
+export async function seedCentralStore(store: Store<CentralClient>, organisations: SandboxOrganisation[]): Promise<{ organisations: number; agreements: number }> {
+  for (const { code, ...organisation } of organisations) {
+    const data = { ...organisation, jwks: organisation.jwks as never };
+    await store.prisma.organisation.upsert({ where: { code }, create: { code, ...data }, update: data });
+  }
+  let agreements = 0;
+  for (const organisation of organisations.filter((o) => o.type === 'LA')) {
+    if ((await store.prisma.dsaDocument.count({ where: { sourceCode: organisation.code } })) > 0) continue;
+    await store.sql.withSession((db) => publishDsa(db, sandboxAgreement(organisation.code), 'dfe'));
+    agreements++;
+  }
+  return { organisations: organisations.length, agreements };
 }

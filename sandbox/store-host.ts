@@ -3,7 +3,9 @@
 // (services, the CLI, psql) reaches it with an ordinary PostgreSQL URL.
 import { parseArgs } from 'node:util';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { openStore, type CentralClient, type LocalClient } from '../lib/db/store.ts';
+import { readFileSync } from 'node:fs';
+import { openStore, type CentralClient, type LocalClient, type Store } from '../lib/db/store.ts';
+import type { SandboxOrganisation } from './organisations.ts';
 import { runService } from '../lib/service/child.ts';
 import { seedCentralStore, seedLocalStore } from './seed.ts';
 
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string' },
     population: { type: 'string' },
+    organisations: { type: 'string' },
   },
 });
 
@@ -24,11 +27,15 @@ await runService(`${name} store`, async () => {
   if (!values['data-dir'] || !values.port || !values.population) throw new Error('store-host needs --data-dir, --port and --population');
   const store = await openStore({ kind, dataDir: values['data-dir'] });
   try {
-    const seeded =
-      kind === 'central'
-        ? await seedCentralStore(store.prisma as CentralClient)
-        : await seedLocalStore(store.prisma as LocalClient, values.population, name);
-    if (seeded.seeded) process.stderr.write(`${name} store: seeded ${seeded.rows} rows\n`);
+    if (kind === 'central') {
+      if (!values.organisations) throw new Error('the central store needs --organisations <file>');
+      const organisations = JSON.parse(readFileSync(values.organisations, 'utf8')) as SandboxOrganisation[];
+      const seeded = await seedCentralStore(store as Store<CentralClient>, organisations);
+      if (seeded.agreements > 0) process.stderr.write(`${name} store: published ${seeded.agreements} data sharing agreements\n`);
+    } else {
+      const seeded = await seedLocalStore(store.prisma as LocalClient, values.population, name);
+      if (seeded.seeded) process.stderr.write(`${name} store: seeded ${seeded.rows} rows\n`);
+    }
     const server = new PGLiteSocketServer({ db: store.embedded!, host: values.host, port: Number(values.port), maxConnections: 32 });
     await server.start();
     return {

@@ -6,6 +6,7 @@ import type { SqlConnection } from '../../lib/db/sql.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
+import { LOCATOR_AUDIENCE } from '../../lib/register/client.ts';
 import { OrganisationCredentialError, useOrganisationVerifier } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError, type CentralDirectory } from './directory.ts';
@@ -15,7 +16,7 @@ import { resolvers } from './resolvers.ts';
 export const { sdl: locatorSdl, typeDefs: locatorTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
 /** The audience an organisation's credential must name to call FIND. */
-export const LOCATOR_AUDIENCE = 'mais:dfe:locator';
+export { LOCATOR_AUDIENCE };
 
 export interface LocatorServiceOptions {
   sql: SqlConnection;

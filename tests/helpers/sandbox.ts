@@ -9,7 +9,7 @@ export async function sandboxEnv(children: number, seed = 5): Promise<{ env: Nod
   const dataDir = mkdtempSync(join(tmpdir(), 'mais-test-sandbox-'));
   const env: NodeJS.ProcessEnv = { MAIS_DATA_DIR: dataDir, MAIS_CHILDREN: String(children), MAIS_SEED: String(seed) };
   const perLa = ['STORE', 'ROUTER', 'CSC', 'EDUCATION'].flatMap((kind) => [`NORTHSHIRE_${kind}`, `SOUTHSHIRE_${kind}`]);
-  for (const name of ['PDS', 'MATCHING', 'CENTRAL_STORE', 'GATEWAY', ...perLa]) {
+  for (const name of ['PDS', 'MATCHING', 'LOCATOR', 'CENTRAL_STORE', 'GATEWAY', ...perLa]) {
     env[`MAIS_${name}_PORT`] = String(await freePort());
   }
   return { env, dataDir };

@@ -54,6 +54,7 @@ describe('npm start', () => {
     expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual([
       'PDS sandbox',
       'central store',
+      'locator subgraph',
       'matching subgraph',
       'northshire csc subgraph',
       'northshire education subgraph',

@@ -1,9 +1,12 @@
 // Runs on PGlite, and on PostgreSQL when TEST_DATABASE_URL is set (`npm run test:pg`).
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store, type LocalClient, type CentralClient } from '../../lib/db/store.ts';
 import { populationPaths, type Manifest } from '../../lib/population/generate.ts';
 import { LA_TABLES } from '../../lib/population/la.ts';
+import { ensureOrganisations } from '../../sandbox/organisations.ts';
 import { seedCentralStore, seedLocalStore } from '../../sandbox/seed.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
 import { testPopulation } from '../helpers/population.ts';
@@ -61,15 +64,26 @@ describe('seeding an LA store from the population', () => {
 });
 
 describe('seeding the central store', () => {
-  it('registers DfE and the sandbox LAs once', async () => {
-    const store = await open('central');
-    const prisma = store.prisma as CentralClient;
-    expect((await seedCentralStore(prisma)).seeded).toBe(true);
-    expect((await prisma.organisation.findMany({ orderBy: { code: 'asc' } })).map((o) => [o.code, o.type])).toEqual([
+  it('registers DfE and the sandbox LAs with their credential keys, and publishes each LA’s agreement once', async () => {
+    const store = (await open('central')) as Store<CentralClient>;
+    const secrets = mkdtempSync(join(tmpdir(), 'mais-secrets-'));
+    const organisations = await ensureOrganisations(secrets);
+    expect(await seedCentralStore(store, organisations)).toEqual({ organisations: 3, agreements: 2 });
+    const stored = await store.prisma.organisation.findMany({ orderBy: { code: 'asc' } });
+    expect(stored.map((o) => [o.code, o.type])).toEqual([
       ['dfe', 'DFE'],
       ['northshire', 'LA'],
       ['southshire', 'LA'],
     ]);
-    expect((await seedCentralStore(prisma)).seeded).toBe(false);
+    expect((stored[1]!.jwks as { keys: { kid: string; d?: string }[] }).keys[0]).toMatchObject({ kid: expect.stringMatching(/^northshire-dfe-/) });
+    expect((stored[1]!.jwks as { keys: { d?: string }[] }).keys[0]!.d).toBeUndefined();
+    // A second start publishes nothing more, and takes a new key if one was made.
+    rmSync(join(secrets, 'northshire-dfe.private.jwk.json'));
+    const again = await ensureOrganisations(secrets);
+    expect(await seedCentralStore(store, again)).toEqual({ organisations: 3, agreements: 0 });
+    const northshire = await store.prisma.organisation.findUnique({ where: { code: 'northshire' } });
+    expect(northshire!.jwks).toEqual(again[1]!.jwks);
+    expect(await store.prisma.dsaDocument.count()).toBe(2);
+    rmSync(secrets, { recursive: true, force: true });
   });
 });

@@ -1,0 +1,262 @@
+// `npm run bench:locator [-- --rows N] [--database-url postgresql://...] [--concurrency 2]`: loads N
+// register rows into FIND through its GraphQL API (10,000 per call, each call as one custodian with
+// its own credential), then measures lookups of one child and of 100 children over HTTP (pointers read,
+// data sharing agreements applied, every lookup audited), DSA decisions per second in-process, and the
+// database's size. Embedded PGlite by default (1,000,000 rows); with --database-url, a fresh database
+// on that PostgreSQL server (10,000,000 rows by default), dropped afterwards. Figures are printed and
+// written to bench/results/locator.json.
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import pg from 'pg';
+import { openStore } from '../lib/db/store.ts';
+import { DsaPolicy, type DecisionRequest, type DsaDocument, type OrganisationType } from '../lib/dsa/policy.ts';
+import { publishDsa } from '../lib/dsa/registry.ts';
+import { nhsCheckDigit } from '../lib/nhs-number.ts';
+import { LocatorClient } from '../lib/register/client.ts';
+import { useOrganisationSigner } from '../lib/organisation-credential.ts';
+import { PURPOSES } from '../lib/purposes.ts';
+import { CentralDirectory } from '../subgraphs/locator/directory.ts';
+import { createLocatorService, LOCATOR_AUDIENCE } from '../subgraphs/locator/service.ts';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string' },
+    'database-url': { type: 'string' },
+    concurrency: { type: 'string', default: '2' },
+    samples: { type: 'string', default: '2000' },
+    'batch-samples': { type: 'string', default: '300' },
+    decisions: { type: 'string', default: '5000000' },
+  },
+});
+const serverUrl = values['database-url'];
+const targetRows = Number(values.rows ?? (serverUrl ? 10_000_000 : 1_000_000));
+const concurrency = Number(values.concurrency);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// England: about 150 LAs, 42 integrated care boards, 43 police forces.
+const LAS = 150;
+const ICBS = 42;
+const FORCES = 43;
+interface Custodian {
+  code: string;
+  type: OrganisationType;
+  index: number;
+  modulus: number;
+}
+const custodians: Custodian[] = [
+  ...Array.from({ length: LAS }, (_, i) => ({ code: `la-${i}`, type: 'LA' as const, index: i, modulus: LAS })),
+  ...Array.from({ length: ICBS }, (_, i) => ({ code: `icb-${i}`, type: 'HEALTH' as const, index: i, modulus: ICBS })),
+  ...Array.from({ length: FORCES }, (_, i) => ({ code: `police-${i}`, type: 'POLICE' as const, index: i, modulus: FORCES })),
+];
+
+/** Child i's NHS number: valid modulus 11, from a range of its own. */
+function nhsFor(i: number): string {
+  for (let n = 4_000_000_00 + i * 2; ; n++) {
+    const nine = String(n).padStart(9, '0');
+    const check = nhsCheckDigit(nine);
+    if (check !== undefined) return `${nine}${check}`;
+  }
+}
+
+/** What custodian `c` holds about child i: an LA has education for all its children and social care for some. */
+function recordsOf(c: Custodian, i: number): string[] {
+  if (c.type === 'LA') return ['education.enrolment', ...(i % 3 === 0 ? ['csc.referral'] : []), ...(i % 17 === 0 ? ['csc.cp_plan'] : [])];
+  if (c.type === 'HEALTH') return ['health.gp_registration'];
+  return i % 5 === 0 ? ['police.incident'] : [];
+}
+// Rows per child on average: 1 + 1/3 + 1/17 (LA) + 1 (health) + 1/5 (police).
+const ROWS_PER_CHILD = 1 + 1 / 3 + 1 / 17 + 1 + 1 / 5;
+const children = Math.ceil(targetRows / ROWS_PER_CHILD);
+
+function agreement(source: Custodian): DsaDocument {
+  return {
+    source: source.code,
+    version: 1,
+    defaults: [
+      { id: 'las', effect: 'ALLOW', destinations: { organisationTypes: ['LA'] }, recordTypes: ['*'], modes: ['EXISTENCE'], purposes: ['*'] },
+      { id: 'health-protection', effect: 'ALLOW', destinations: { organisationTypes: ['HEALTH'] }, recordTypes: ['csc.*', 'police.*'], modes: ['EXISTENCE'], purposes: ['CHILD_PROTECTION_ENQUIRY'] },
+      { id: 'police-protection', effect: 'ALLOW', destinations: { organisationTypes: ['POLICE'] }, recordTypes: ['csc.cp_plan'], modes: ['EXISTENCE'], purposes: ['CHILD_PROTECTION_ENQUIRY'] },
+    ],
+    exceptions: [
+      { id: 'early-help-no-police', effect: 'DENY', destinations: { organisationTypes: ['LA'] }, recordTypes: ['police.*'], modes: ['EXISTENCE'], purposes: ['EARLY_HELP'] },
+      { id: 'neighbour-content', effect: 'ALLOW', destinations: { organisations: [`la-${(source.index + 1) % LAS}`] }, recordTypes: ['csc.*'], modes: ['CONTENT'], purposes: ['CHILD_PROTECTION_ENQUIRY'] },
+    ],
+    revocations: [{ destination: `la-${(source.index + 7) % LAS}`, from: '2026-01-01T00:00:00Z', reason: 'bench' }],
+  };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+// The store: a fresh PGlite folder, or a fresh database on the given server.
+const work = mkdtempSync(join(tmpdir(), 'mais-bench-locator-'));
+let databaseUrl: string | undefined;
+let dropDatabase = async () => {};
+if (serverUrl) {
+  const name = `mais_bench_locator_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  databaseUrl = url.toString();
+  dropDatabase = async () => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.end();
+  };
+}
+const store = await openStore({ kind: 'central', dataDir: join(work, 'store'), poolSize: 8, ...(databaseUrl ? { databaseUrl } : {}) });
+const backend = databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)';
+
+try {
+  log(`bench:locator: ${targetRows.toLocaleString('en-GB')} rows for ${children.toLocaleString('en-GB')} children from ${custodians.length} custodians on ${backend}`);
+  const privateKeys = new Map<string, JWK>();
+  for (const c of [...custodians, { code: 'dfe', type: 'DFE' as const, index: 0, modulus: 1 }]) {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    privateKeys.set(c.code, { ...(await exportJWK(privateKey)), kid: `${c.code}-1`, alg: 'ES256' });
+    await store.prisma.organisation.create({
+      data: { code: c.code, name: c.code, type: c.type, scopes: ['find', 'register'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${c.code}-1`, alg: 'ES256' }] } as never },
+    });
+  }
+  for (const c of custodians) await store.sql.withSession((db) => publishDsa(db, agreement(c), 'dfe'));
+
+  const directory = new CentralDirectory({ sql: store.sql, keys: [{ version: 1, secret: randomBytes(32) }] });
+  await directory.start();
+  const { server, stop } = await createLocatorService({ sql: store.sql, directory });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+
+  // Registration: each custodian sends what it holds, 10,000 items a call, `concurrency` calls at once.
+  const calls = (function* () {
+    for (const c of custodians) {
+      let items: { nhsNumber: string; systemId: string; recordType: string }[] = [];
+      for (let i = c.index; i < children; i += c.modulus) {
+        for (const recordType of recordsOf(c, i)) {
+          items.push({ nhsNumber: nhsFor(i), systemId: `${c.code}-system`, recordType });
+          if (items.length === 10_000) {
+            yield { c, items };
+            items = [];
+          }
+        }
+      }
+      if (items.length > 0) yield { c, items };
+    }
+  })();
+  const clients = new Map(custodians.map((c) => [c.code, new LocatorClient({ url, organisation: c.code, privateKey: privateKeys.get(c.code)! })]));
+  let registered = 0;
+  let lastReport = performance.now();
+  const registerStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let call = calls.next(); !call.done; call = calls.next()) {
+        const reply = await clients.get(call.value.c.code)!.registerRecords(call.value.items);
+        if (!reply.written) throw new Error(`registration refused: ${JSON.stringify(reply.errors.slice(0, 3))}`);
+        registered += call.value.items.length;
+        if (performance.now() - lastReport > 10_000) {
+          lastReport = performance.now();
+          log(`  registered ${registered.toLocaleString('en-GB')} (${Math.round(registered / ((lastReport - registerStarted) / 1000)).toLocaleString('en-GB')} rows/s)`);
+        }
+      }
+    }),
+  );
+  const registerSeconds = (performance.now() - registerStarted) / 1000;
+  await store.sql.withSession((db) => db.exec('ANALYZE register_entry'));
+
+  // Lookups, as an LA router asks: `_entities` over HTTP with the LA's credential and a purpose.
+  const asker = 'la-3';
+  const signer = useOrganisationSigner({ organisation: asker, privateKey: privateKeys.get(asker)!, audience: LOCATOR_AUDIENCE, ttlSeconds: 300 });
+  const token = await signer.sign();
+  const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Child { locations { custodian { code kind } recordType firstSeen lastSeen stale } } } }`;
+  let pointersSeen = 0;
+  const lookup = async (n: number) => {
+    const r = Array.from({ length: n }, () => ({ __typename: 'Child', nhsNumber: nhsFor(Math.floor(Math.random() * children)) }));
+    const started = performance.now();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'mais-purpose': PURPOSES[Math.floor(Math.random() * PURPOSES.length)]! },
+      body: JSON.stringify({ query, variables: { r } }),
+    });
+    const body = (await response.json()) as { data?: { _entities: { locations: unknown[] }[] }; errors?: unknown[] };
+    const ms = performance.now() - started;
+    if (body.errors || !body.data) throw new Error(`lookup failed: ${JSON.stringify(body.errors)}`);
+    pointersSeen += body.data._entities.reduce((sum, e) => sum + e.locations.length, 0);
+    return ms;
+  };
+  for (let i = 0; i < 50; i++) await lookup(1); // warm up
+  const single: number[] = [];
+  for (let i = 0; i < Number(values.samples); i++) single.push(await lookup(1));
+  const batch: number[] = [];
+  for (let i = 0; i < Number(values['batch-samples']); i++) batch.push(await lookup(100));
+  single.sort((a, b) => a - b);
+  batch.sort((a, b) => a - b);
+
+  // DSA decisions in-process, on the compiled policy, over a spread of requests.
+  const policy = DsaPolicy.compile(agreement(custodians[0]!));
+  const types = ['LA', 'HEALTH', 'POLICE'] as const;
+  const recordTypes = ['csc.referral', 'csc.cp_plan', 'education.enrolment', 'health.gp_registration', 'police.incident'];
+  const requests: DecisionRequest[] = Array.from({ length: 1024 }, (_, i) => ({
+    destination: `la-${i % LAS}`,
+    destinationType: types[i % 3]!,
+    recordType: recordTypes[i % recordTypes.length]!,
+    mode: i % 4 === 0 ? 'CONTENT' : 'EXISTENCE',
+    purpose: PURPOSES[i % PURPOSES.length]!,
+    at: Date.now(),
+  }));
+  const decisions = Number(values.decisions);
+  let allowed = 0;
+  const decideStarted = performance.now();
+  for (let i = 0; i < decisions; i++) if (policy.decide(requests[i & 1023]!).allow) allowed++;
+  const decisionsPerSecond = decisions / ((performance.now() - decideStarted) / 1000);
+
+  const [size] = await store.sql.withSession((db) =>
+    db.query<{ rows: string; database: string; register: string; audit: string }>(
+      `SELECT (SELECT count(*) FROM register_entry)::text AS rows, pg_database_size(current_database())::text AS database,
+              pg_total_relation_size('register_entry')::text AS register, pg_total_relation_size('audit_entry')::text AS audit`,
+    ),
+  );
+  directory.stop();
+  await stop();
+
+  const mib = (bytes: string) => Math.round(Number(bytes) / 1024 / 1024);
+  const result = {
+    backend,
+    machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    rows: Number(size!.rows),
+    children,
+    custodians: custodians.length,
+    registration: { rowsPerSecond: Math.round(registered / registerSeconds), seconds: Math.round(registerSeconds), concurrency },
+    lookupOne: { samples: single.length, p50ms: +percentile(single, 0.5).toFixed(2), p99ms: +percentile(single, 0.99).toFixed(2) },
+    lookupHundred: { samples: batch.length, p50ms: +percentile(batch, 0.5).toFixed(2), p99ms: +percentile(batch, 0.99).toFixed(2) },
+    pointersPerChildSeen: +(pointersSeen / (50 + single.length + 100 * batch.length)).toFixed(2),
+    dsaDecisionsPerSecond: Math.round(decisionsPerSecond),
+    dsaAllowedShare: +(allowed / decisions).toFixed(3),
+    sizeMiB: { database: mib(size!.database), register: mib(size!.register), audit: mib(size!.audit) },
+    targets: { lookupOneP99ms: 5, lookupHundredP99ms: 20, registrationRowsPerSecond: 20_000, dsaDecisionsPerSecond: 1_000_000, on: 'PostgreSQL 15, 10,000,000 rows' },
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/locator.json', `${JSON.stringify(result, null, 2)}\n`);
+  const meets = (ok: boolean) => (ok ? 'meets target' : 'misses target');
+  process.stdout.write(
+    [
+      `FIND register on ${backend}: ${result.rows.toLocaleString('en-GB')} rows, ${children.toLocaleString('en-GB')} children, ${custodians.length} custodians`,
+      `  registration (GraphQL, 10,000 a call, ${concurrency} at once): ${result.registration.rowsPerSecond.toLocaleString('en-GB')} rows/s (${meets(result.registration.rowsPerSecond >= 20_000)} of 20,000)`,
+      `  lookup, 1 child  (HTTP, DSA, audited): p50 ${result.lookupOne.p50ms} ms, p99 ${result.lookupOne.p99ms} ms (${meets(result.lookupOne.p99ms < 5)} of 5 ms)`,
+      `  lookup, 100 children:                  p50 ${result.lookupHundred.p50ms} ms, p99 ${result.lookupHundred.p99ms} ms (${meets(result.lookupHundred.p99ms < 20)} of 20 ms)`,
+      `  DSA decisions in-process: ${result.dsaDecisionsPerSecond.toLocaleString('en-GB')}/s (${meets(result.dsaDecisionsPerSecond >= 1_000_000)} of 1,000,000)`,
+      `  size: database ${result.sizeMiB.database} MiB, register ${result.sizeMiB.register} MiB, audit ${result.sizeMiB.audit} MiB`,
+      '  written to bench/results/locator.json',
+    ].join('\n') + '\n',
+  );
+} finally {
+  await store.close();
+  await dropDatabase();
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,78 @@
+// A custodian's client for FIND's register: GraphQL over HTTP, each call carrying a fresh assertion
+// signed with the organisation's own key. Calls are chunked to FIND's 10,000-item limit.
+import type { JWK } from 'jose';
+import { useOrganisationSigner } from '../organisation-credential.ts';
+import type { RegistrationInput, RetirementInput } from './register.ts';
+
+export const LOCATOR_AUDIENCE = 'mais:dfe:locator';
+export const CHUNK = 10_000;
+
+export class LocatorError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'LocatorError';
+  }
+}
+
+export interface RegisterReply {
+  written: boolean;
+  items: number;
+  created: number;
+  updated: number;
+  notFound: number;
+  errors: { index: number; code: string; field: string; message: string }[];
+}
+
+export interface LocatorClientOptions {
+  url: string;
+  organisation: string;
+  privateKey: JWK;
+  audience?: string;
+  /** Milliseconds to wait for one call. */
+  timeoutMs?: number;
+}
+
+const FIELDS = 'written items created updated notFound errors { index code field message }';
+
+export class LocatorClient {
+  private readonly signer;
+
+  constructor(private readonly options: LocatorClientOptions) {
+    this.signer = useOrganisationSigner({ organisation: options.organisation, privateKey: options.privateKey, audience: options.audience ?? LOCATOR_AUDIENCE });
+  }
+
+  private async call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.signer.sign()}` },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
+      });
+    } catch (error) {
+      throw new LocatorError(`FIND at ${this.options.url} did not answer: ${error instanceof Error ? error.message : String(error)}`, 'SOURCE_UNAVAILABLE');
+    }
+    const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+    if (body.errors?.length || !body.data) {
+      const error = body.errors?.[0];
+      throw new LocatorError(`FIND refused the call (HTTP ${response.status}): ${error?.message ?? 'no data'}`, error?.extensions?.code);
+    }
+    return body.data;
+  }
+
+  async registerRecords(input: RegistrationInput[]): Promise<RegisterReply> {
+    if (input.length > CHUNK) throw new RangeError(`at most ${CHUNK} items a call`);
+    const data = await this.call<{ registerRecords: RegisterReply }>(`mutation ($input: [RecordRegistration!]!) { registerRecords(input: $input) { ${FIELDS} } }`, { input });
+    return data.registerRecords;
+  }
+
+  async retireRecords(input: RetirementInput[]): Promise<RegisterReply> {
+    if (input.length > CHUNK) throw new RangeError(`at most ${CHUNK} items a call`);
+    const data = await this.call<{ retireRecords: RegisterReply }>(`mutation ($input: [RecordRetirement!]!) { retireRecords(input: $input) { ${FIELDS} } }`, { input });
+    return data.retireRecords;
+  }
+}
