@@ -3,13 +3,12 @@
 // server over the same population) and scores the results with the population's ground truth.
 // Prints records/s, PDS calls per record, precision and recall of auto-accepted matches, and per
 // band; writes the figures to bench/results/match.json.
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../lib/net.ts';
 import { exportJWK, generateKeyPair } from 'jose';
 import { PdsClient } from '../lib/pds/client.ts';
 import { defaultAsOf, generatePopulation, populationPaths } from '../lib/population/generate.ts';
@@ -29,14 +28,6 @@ const { values } = parseArgs({
     explain: { type: 'boolean', default: false },
   },
 });
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 const children = Number(values.children);
 const concurrency = Number(values.concurrency);
 const rateLimit = Number(values['rate-limit']);

@@ -66,11 +66,23 @@ export interface VerifierOptions {
 export function useOrganisationVerifier(options: VerifierOptions) {
   if (!options.audience) throw new OrganisationCredentialError('the organisation verifier needs an audience');
   const keySets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
+  // A credential is reused for its short life (a router holds one for minutes): remember those already
+  // verified, with the key set that verified them, so a changed key or a suspension still counts at once.
+  const verified = new Map<string, { code: string; exp: number; jwks: JSONWebKeySet }>();
+  const MAX_REMEMBERED = 10_000;
   return {
     /** The calling organisation from `Authorization: Bearer <assertion>`; throws OrganisationCredentialError otherwise. */
     async verify(authorization: string | undefined): Promise<Organisation> {
       const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
       if (!token) throw new OrganisationCredentialError('no organisation credential');
+      const known = verified.get(token);
+      if (known && known.exp > Date.now() / 1000) {
+        const organisation = options.organisation(known.code);
+        if (organisation?.jwks === known.jwks) {
+          if (organisation.status !== 'ACTIVE') throw new OrganisationCredentialError(`organisation ${organisation.code} is suspended`);
+          return organisation;
+        }
+      }
       let issuer: string | undefined;
       try {
         issuer = decodeJwt(token).iss;
@@ -91,6 +103,8 @@ export function useOrganisationVerifier(options: VerifierOptions) {
           requiredClaims: ['exp', 'iat', 'jti'],
         });
         if (payload.exp! - payload.iat! > MAX_ASSERTION_SECONDS) throw new OrganisationCredentialError(`the credential lives longer than ${MAX_ASSERTION_SECONDS} seconds`);
+        if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
+        verified.set(token, { code: organisation.code, exp: payload.exp!, jwks: organisation.jwks });
       } catch (error) {
         if (error instanceof OrganisationCredentialError) throw error;
         throw new OrganisationCredentialError(`credential refused: ${error instanceof Error ? error.message : String(error)}`);

@@ -99,7 +99,7 @@ async function migrate(kind: StoreKind, sql: SqlConnection, enabled: boolean | u
 async function openPostgres<K extends StoreKind>(options: StoreOptions<K>, url: string): Promise<Store<ClientFor[K]>> {
   const location = redactUrl(url);
   // Few connections, let go when idle: an embedded store served over the wire takes a limited number.
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 2, idleTimeoutMillis: 1000, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 2, idleTimeoutMillis: options.poolSize ? 30_000 : 1000, connectionTimeoutMillis: 5000 });
   pool.on('error', () => {}); // idle-client errors surface on the next query instead
   const sql = pgConnection(pool);
   let report: MigrationReport;

@@ -34,6 +34,7 @@ export class CentralDirectory {
   private policyProblems = new Map<string, string>();
   private keyState: KeyState = { current: 1, next: null };
   private pseudonymiserCache: Pseudonymiser | null = null;
+  private organisationsStamp: string | null | undefined = undefined;
   private lastRefresh = -Infinity;
   private lastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -65,19 +66,26 @@ export class CentralDirectory {
   async refresh(): Promise<void> {
     try {
       await this.options.sql.withSession(async (db) => {
-        // Read whole each time (organisations number in the hundreds), so a suspension counts on the next check.
-        const rows = await db.query<{ code: string; name: string; type: OrganisationType; status: 'ACTIVE' | 'SUSPENDED'; scopes: string[] | null; jwks: JSONWebKeySet | null }>(
-          'SELECT code, name, type, status, scopes, jwks FROM organisation',
+        // The registry's fingerprint is computed by the database, so an unchanged registry costs one
+        // small row; a suspension or a new key changes it and is read on this check.
+        const [stamp] = await db.query<{ stamp: string | null }>(
+          `SELECT md5(string_agg(code || status || coalesce(jwks::text, '') || array_to_string(scopes, ',') || name || type, '|' ORDER BY code)) AS stamp FROM organisation`,
         );
-        const previous = this.organisations;
-        this.organisations = new Map(
-          rows.map((row) => {
-            const known = previous.get(row.code)?.jwks;
-            // Keep the same key-set object while it is unchanged, so its imported keys stay cached.
-            const jwks = known && JSON.stringify(known) === JSON.stringify(row.jwks) ? known : row.jwks;
-            return [row.code, { ...row, scopes: row.scopes ?? [], jwks }];
-          }),
-        );
+        if (stamp!.stamp !== this.organisationsStamp) {
+          const rows = await db.query<{ code: string; name: string; type: OrganisationType; status: 'ACTIVE' | 'SUSPENDED'; scopes: string[] | null; jwks: JSONWebKeySet | null }>(
+            'SELECT code, name, type, status, scopes, jwks FROM organisation',
+          );
+          const previous = this.organisations;
+          this.organisations = new Map(
+            rows.map((row) => {
+              const known = previous.get(row.code)?.jwks;
+              // Keep the same key-set object while it is unchanged, so its imported keys stay cached.
+              const jwks = known && JSON.stringify(known) === JSON.stringify(row.jwks) ? known : row.jwks;
+              return [row.code, { ...row, scopes: row.scopes ?? [], jwks }];
+            }),
+          );
+          this.organisationsStamp = stamp!.stamp;
+        }
         const heads = await db.query<{ source_code: string; version: number }>('SELECT source_code, max(version) AS version FROM dsa_document GROUP BY source_code');
         for (const head of heads) {
           if (this.policies.get(head.source_code)?.version === head.version || this.policyProblems.get(head.source_code) === `v${head.version}`) continue;

@@ -1,7 +1,7 @@
 // A FIND lookup for any number of children: one statement reads their pointers, the compiled data
 // sharing agreements decide which the caller may know of for its purpose, and one audit entry per
 // child records every decision, committed before anything is returned.
-import { appendAuditEntries, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
+import type { AuditWriter } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { CentralDirectory } from './directory.ts';
@@ -20,7 +20,7 @@ function summarise(decisions: { allow: boolean }[]): string {
   return allowed === decisions.length ? 'ALLOW' : allowed === 0 ? 'DENY' : 'PARTIAL';
 }
 
-export async function lookupLocations(sql: SqlConnection, directory: CentralDirectory, request: LookupRequest): Promise<Location[][]> {
+export async function lookupLocations(sql: SqlConnection, directory: CentralDirectory, audit: AuditWriter, request: LookupRequest): Promise<Location[][]> {
   directory.assertFresh();
   const { pseudonymiser } = directory;
   const versions = directory.lookupVersions;
@@ -54,6 +54,6 @@ export async function lookupLocations(sql: SqlConnection, directory: CentralDire
       detail: { keyVersion: directory.writeVersion, pointers: decisions.map((d) => ({ custodian: d.location.custodianCode, recordType: d.location.recordType, allow: d.allow, rule: d.rule, version: d.version })) },
     };
   });
-  await sql.withSession((db) => appendAuditEntries(db, CENTRAL_AUDIT, entries));
+  await audit.append(entries);
   return visible;
 }

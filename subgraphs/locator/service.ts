@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
+import { AuditWriter, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
@@ -31,6 +32,7 @@ export function createLocatorService(options: LocatorServiceOptions): Promise<Su
   const now = options.now ?? Date.now;
   const verifier = useOrganisationVerifier({ audience: options.audience ?? LOCATOR_AUDIENCE, organisation: (code) => options.directory.organisations.get(code) });
   const staleAfterMs = (options.staleAfterDays ?? 30) * 86_400_000;
+  const audit = new AuditWriter(options.sql, CENTRAL_AUDIT);
   return createSubgraph<Context>({
     typeDefs: locatorTypeDefs,
     resolvers,
@@ -64,7 +66,7 @@ export function createLocatorService(options: LocatorServiceOptions): Promise<Su
         now,
         locations: new DataLoader(async (nhsNumbers: readonly string[]) => {
           try {
-            return await lookupLocations(options.sql, options.directory, { caller, purpose: purpose!, nhsNumbers, at: now() });
+            return await lookupLocations(options.sql, options.directory, audit, { caller, purpose: purpose!, nhsNumbers, at: now() });
           } catch (error) {
             if (error instanceof StaleDirectoryError) throw sourceUnavailable('locator', 'FIND cannot confirm its data sharing agreements are current; try again shortly');
             throw error;

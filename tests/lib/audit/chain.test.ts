@@ -1,6 +1,6 @@
 // Runs on PGlite, and on PostgreSQL when TEST_DATABASE_URL is set (`npm run test:pg`).
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendAudit, CENTRAL_AUDIT, GENESIS, LA_AUDIT, verifyAudit } from '../../../lib/audit/chain.ts';
+import { appendAudit, AuditWriter, CENTRAL_AUDIT, GENESIS, LA_AUDIT, verifyAudit } from '../../../lib/audit/chain.ts';
 import { openStore, type Store } from '../../../lib/db/store.ts';
 import type { SqlSession } from '../../../lib/db/sql.ts';
 import { freshDatabase, type TestDatabase } from '../../helpers/database.ts';
@@ -48,6 +48,23 @@ describe('the LA audit chain', () => {
       expect(rows[1]!.prev_hash).toBe(first.hash);
       expect(await verifyAudit(session, LA_AUDIT)).toEqual({ ok: true, entries: 2 });
     });
+  });
+
+  it('keeps one chain when writers in several processes race: the database refuses a fork', async () => {
+    const s = await open('local');
+    // Two writers as two replicas would have, each remembering the head it last wrote, plus plain appends.
+    const replicas = [new AuditWriter(s.sql, LA_AUDIT), new AuditWriter(s.sql, LA_AUDIT)];
+    const appended = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => replicas[i % 2]!.append([laEntry(i), laEntry(100 + i)])),
+      ...Array.from({ length: 10 }, (_, i) => s.sql.withSession((session) => appendAudit(session, LA_AUDIT, laEntry(200 + i))).then((a) => [a])),
+    ]);
+    expect(appended.flat()).toHaveLength(70);
+    expect(await s.sql.withSession((session) => verifyAudit(session, LA_AUDIT))).toEqual({ ok: true, entries: 70 });
+    const fork = s.sql.withSession(async (session) => {
+      const [first] = await session.query<{ prev_hash: string }>('SELECT prev_hash FROM la_audit_entry ORDER BY seq LIMIT 1');
+      await session.query(`INSERT INTO la_audit_entry (actor, roles, outcome, prev_hash, hash) VALUES ('x', '{}', 'OK', $1, 'y')`, [first!.prev_hash]);
+    });
+    await expect(fork).rejects.toThrow(/unique|duplicate/i);
   });
 
   it('keeps one unbroken chain under concurrent appends', async () => {

@@ -123,6 +123,27 @@ describe('registerRecords', () => {
     expect((await locator.graphql(REGISTER, input, { as: 'eastshire' })).body.data.registerRecords.written).toBe(true);
   });
 
+  it('a credential reused for its life (as routers do) stops working as soon as the organisation is suspended or its key changes', async () => {
+    const input = { input: [{ nhsNumber: child(), systemId: 's', recordType: 'csc.referral' }] };
+    const token = await locator.credential('eastshire');
+    expect((await locator.graphql(REGISTER, input, { token })).status).toBe(200);
+    expect((await locator.graphql(REGISTER, input, { token })).body.data.registerRecords.written).toBe(true);
+    await locator.store.sql.withSession((db) => db.query(`UPDATE organisation SET status = 'SUSPENDED' WHERE code = 'eastshire'`));
+    await locator.directory.refresh();
+    expect((await locator.graphql(REGISTER, input, { token })).status).toBe(401);
+    await locator.store.sql.withSession((db) => db.query(`UPDATE organisation SET status = 'ACTIVE' WHERE code = 'eastshire'`));
+    await locator.directory.refresh();
+    expect((await locator.graphql(REGISTER, input, { token })).status).toBe(200);
+    const [row] = await locator.store.sql.withSession((db) => db.query<{ jwks: { keys: Record<string, unknown>[] } }>(`SELECT jwks FROM organisation WHERE code = 'eastshire'`));
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const other = await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey);
+    await locator.store.sql.withSession((db) => db.query(`UPDATE organisation SET jwks = $1 WHERE code = 'eastshire'`, [JSON.stringify({ keys: [{ ...other, kid: 'eastshire-1', alg: 'ES256' }] })]));
+    await locator.directory.refresh();
+    expect((await locator.graphql(REGISTER, input, { token })).status).toBe(401);
+    await locator.store.sql.withSession((db) => db.query(`UPDATE organisation SET jwks = $1 WHERE code = 'eastshire'`, [JSON.stringify(row!.jwks)]));
+    await locator.directory.refresh();
+  });
+
   it('retires only the caller’s own records, and re-registering brings one back', async () => {
     const a = child();
     await locator.graphql(REGISTER, { input: [{ nhsNumber: a, systemId: 'northshire-csc', recordType: 'csc.looked_after' }] });
@@ -179,6 +200,20 @@ describe('Child.locations', () => {
     expect(await seen('north-icb', 'EARLY_HELP')).toEqual(['north-icb:health.gp_registration', 'northshire:csc.cp_plan', 'northshire:education.enrolment']);
   });
 
+  it('honours a bilateral agreement: the ICB tells northshire alone about its GP registrations', async () => {
+    await locator.store.sql.withSession((db) =>
+      publishDsa(
+        db,
+        { source: 'north-icb', version: 1, defaults: [{ id: 'northshire-only', effect: 'ALLOW', destinations: { organisations: ['northshire'] }, recordTypes: ['health.*'], modes: ['EXISTENCE'], purposes: ['CHILD_PROTECTION_ENQUIRY'] }] },
+        'north-icb',
+      ),
+    );
+    await locator.directory.refresh();
+    expect(await seen('northshire', 'CHILD_PROTECTION_ENQUIRY')).toContain('north-icb:health.gp_registration');
+    expect(await seen('southshire', 'CHILD_PROTECTION_ENQUIRY')).not.toContain('north-icb:health.gp_registration');
+    expect(await seen('northshire', 'EARLY_HELP')).not.toContain('north-icb:health.gp_registration');
+  });
+
   it('honours a validity window: DfE’s rule ended in 2021', async () => {
     expect(await seen('dfe', 'CHILD_PROTECTION_ENQUIRY')).toEqual([]);
   });
@@ -204,7 +239,7 @@ describe('Child.locations', () => {
     expect(entry).toMatchObject({ actor_org: 'eastshire', purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'PARTIAL' });
     expect(Buffer.from(entry!.pseudonym).equals(locator.directory.pseudonymiser.pseudonymise(a).value)).toBe(true);
     expect(entry!.detail.pointers).toContainEqual({ custodian: 'northshire', recordType: 'education.enrolment', allow: false, rule: 'no-eastshire-education', version: 1 });
-    expect(entry!.detail.pointers).toContainEqual({ custodian: 'north-icb', recordType: 'health.gp_registration', allow: false, rule: 'no-agreement', version: 0 });
+    expect(entry!.detail.pointers).toContainEqual({ custodian: 'north-icb', recordType: 'health.gp_registration', allow: false, rule: 'no-rule', version: 1 });
     expect(JSON.stringify(entry)).not.toContain(a);
   });
 
