@@ -11,6 +11,7 @@ import { populationCommand } from './population.ts';
 import { schemaCommand } from './schema.ts';
 import { ssdCommand } from './ssd.ts';
 import { dsaCommand, locatorCommand, registerCommand } from './register.ts';
+import { routerCommand } from './router.ts';
 
 const program = new Command('mais')
   .description('MAIS single view: operator commands')
@@ -24,7 +25,8 @@ const program = new Command('mais')
   .addCommand(auditCommand())
   .addCommand(registerCommand())
   .addCommand(locatorCommand())
-  .addCommand(dsaCommand());
+  .addCommand(dsaCommand())
+  .addCommand(routerCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {

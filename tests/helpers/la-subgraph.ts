@@ -19,6 +19,8 @@ export interface TestLaSubgraph {
   populationDir: string;
   token(decision?: AccessDecision, audience?: string): Promise<string>;
   strangerToken(): Promise<string>;
+  /** The router key's signer, as the LA router holds it. */
+  signer: ReturnType<typeof useInternalTokenSigner>;
   graphql(query: string, variables: Record<string, unknown>, token?: string): Promise<{ status: number; body: { data?: any; errors?: any[] } }>;
   close(): Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function startLaSubgraph(
     populationDir: population.dir,
     token: (decision = 'FULL', audience = `northshire/${kind}`) => router.sign.sign(audience, claims(decision)),
     strangerToken: () => stranger.sign.sign(`northshire/${kind}`, claims('FULL')),
+    signer: router.sign,
     async graphql(query, variables, token) {
       const response = await fetch(url, {
         method: 'POST',

@@ -1,0 +1,49 @@
+// The router's configuration: one typed object, read once from a JSON file (or, for the stock mode,
+// from flags), validated with every problem named.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const subgraph = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  url: z.url(),
+  kind: z.enum(['la', 'dfe']),
+  deadlineMs: z.number().int().positive().optional(),
+});
+
+const schema = z.object({
+  la: z.string().regex(/^[a-z0-9-]{2,64}$/),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535),
+  /** `insecure-dev`: no authentication or authorization, GraphiQL on; never for real data. */
+  mode: z.enum(['production', 'development', 'insecure-dev']).default('production'),
+  supergraph: z.union([z.object({ file: z.string() }), z.object({ compose: z.literal(true) })]).default({ compose: true }),
+  subgraphs: z.array(subgraph).default([]),
+  /** The router's private JWK that signs internal tokens. */
+  internalTokenKey: z.string().optional(),
+  /** The LA's DfE credential: its organisation code and private JWK. */
+  dfeCredential: z.object({ organisation: z.string(), key: z.string() }).optional(),
+  deadlineMs: z.number().int().positive().default(3000),
+});
+
+export type RouterConfig = z.infer<typeof schema>;
+export type SubgraphConfig = z.infer<typeof subgraph>;
+
+export class RouterConfigError extends Error {
+  override name = 'RouterConfigError';
+}
+
+export function parseRouterConfig(value: unknown): RouterConfig {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new RouterConfigError(`invalid router configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+export function readRouterConfig(path: string): RouterConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new RouterConfigError(`cannot read ${path}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  return parseRouterConfig(value);
+}

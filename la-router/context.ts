@@ -1,0 +1,20 @@
+import type { AccessDecision } from '../lib/internal-token.ts';
+
+/** Who is asking, as the router verified them. */
+export interface Caller {
+  username: string;
+  roles: string[];
+}
+
+/** What the router knows about one request, shared by its plugins and its data sources. */
+export interface RouterContext {
+  caller: Caller | null;
+  /** The purpose the operation declares (the `purpose` argument of its root field). */
+  purpose: string | null;
+  /** What this caller may see of the child the request is about. */
+  decision: AccessDecision;
+  /** W3C trace id (32 hex digits) for this request. */
+  traceId: string;
+  /** When the whole request must be answered by (ms since epoch). */
+  deadline: number;
+}

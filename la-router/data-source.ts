@@ -1,0 +1,78 @@
+// The one place a request to a subgraph is shaped: the internal token for the LA's own subgraphs, the
+// LA's DfE credential and the declared purpose for DfE's, W3C trace context, and a deadline that is the
+// sooner of the subgraph's own and what is left of the request's. A source that fails or runs out of
+// time becomes SOURCE_UNAVAILABLE naming it; the rest of the query still answers.
+import { randomBytes } from 'node:crypto';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import type { useInternalTokenSigner } from '../lib/internal-token.ts';
+import type { RouterContext } from './context.ts';
+
+export interface SubgraphSpec {
+  name: string;
+  url: string;
+  /** `la`: this LA's own subgraph (internal token); `dfe`: a DfE service (the LA's DfE credential). */
+  kind: 'la' | 'dfe';
+  /** This subgraph's own deadline (ms); the request's deadline applies too. */
+  deadlineMs?: number;
+}
+
+export interface DataSourceDeps {
+  la: string;
+  internalToken: ReturnType<typeof useInternalTokenSigner>;
+  /** The LA's credential for a DfE service (audience `mais:dfe:<subgraph>`), or null where none is configured. */
+  dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
+  defaultDeadlineMs: number;
+}
+
+const DEADLINE_HEADER = 'x-mais-deadline';
+
+export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  private readonly credential: { sign(): Promise<string> } | null;
+
+  constructor(
+    private readonly spec: SubgraphSpec,
+    private readonly deps: DataSourceDeps,
+  ) {
+    super({ url: spec.url });
+    this.credential = spec.kind === 'dfe' && deps.dfeCredential ? deps.dfeCredential(`mais:dfe:${spec.name}`) : null;
+    const fetcher = this.fetcher;
+    // The deadline travels from willSendRequest to here in a header that never leaves the router.
+    this.fetcher = (url, init) => {
+      const headers = new Headers(init?.headers as Record<string, string>);
+      const deadline = Number(headers.get(DEADLINE_HEADER) ?? Date.now() + deps.defaultDeadlineMs);
+      headers.delete(DEADLINE_HEADER);
+      const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+      return fetcher(url, { ...init, headers: Object.fromEntries(headers), signal: signal as never });
+    };
+  }
+
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
+    const headers = options.request.http!.headers;
+    const context = options.kind === 'incoming operation' ? (options.context as RouterContext) : null;
+    const traceId = context?.traceId ?? randomBytes(16).toString('hex');
+    headers.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+    const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
+    headers.set(DEADLINE_HEADER, String(Math.min(own, context?.deadline ?? own)));
+    if (this.spec.kind === 'la') {
+      const token = await this.deps.internalToken.sign(`${this.deps.la}/${this.spec.name}`, {
+        sub: context?.caller?.username ?? `router:${this.deps.la}`,
+        roles: context?.caller?.roles ?? [],
+        purpose: context?.purpose ?? 'NONE',
+        decision: context?.decision ?? 'NONE',
+        traceId,
+      });
+      headers.set('authorization', `Bearer ${token}`);
+    } else {
+      if (this.credential) headers.set('authorization', `Bearer ${await this.credential.sign()}`);
+      if (context?.purpose) headers.set('mais-purpose', context.purpose);
+    }
+  }
+
+  override didEncounterError(error: Error): void {
+    const timedOut = error.name === 'AbortError' || error.name === 'TimeoutError' || /aborted|timeout/i.test(error.message);
+    throw new GraphQLError(timedOut ? `${this.spec.name} did not answer in time` : `${this.spec.name} is unavailable`, {
+      extensions: { code: 'SOURCE_UNAVAILABLE', source: this.spec.name },
+    });
+  }
+}

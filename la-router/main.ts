@@ -1,0 +1,46 @@
+// The LA router service: `--config <file>` (see README), or `--supergraph <file> --insecure-dev` to serve
+// any Federation 2 supergraph as stock @apollo/gateway does.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { JWK } from 'jose';
+import { useInternalTokenSigner } from '../lib/internal-token.ts';
+import { useOrganisationSigner } from '../lib/organisation-credential.ts';
+import { runService } from '../lib/service/child.ts';
+import { parseRouterConfig, readRouterConfig, RouterConfigError, type RouterConfig } from './config.ts';
+import { createRouter } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string' },
+    supergraph: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'insecure-dev': { type: 'boolean', default: false },
+  },
+});
+
+const readJwk = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as JWK;
+
+function configuration(): RouterConfig {
+  if (values.config) {
+    const config = readRouterConfig(values.config);
+    return { ...config, ...(values.port ? { port: Number(values.port) } : {}), ...(values.host ? { host: values.host } : {}), ...(values['insecure-dev'] ? { mode: 'insecure-dev' as const } : {}) };
+  }
+  if (!values.supergraph || !values['insecure-dev']) throw new RouterConfigError('give --config <file>, or --supergraph <file> --insecure-dev');
+  return parseRouterConfig({ la: 'dev', port: Number(values.port ?? 4100), host: values.host ?? '127.0.0.1', mode: 'insecure-dev', supergraph: { file: values.supergraph } });
+}
+
+await runService('LA router', async () => {
+  const config = configuration();
+  if (config.mode !== 'insecure-dev') throw new RouterConfigError('caseworker authentication is not configured: run with --insecure-dev on synthetic data only');
+  if (config.subgraphs.some((s) => s.kind === 'la') && !config.internalTokenKey) throw new RouterConfigError('internalTokenKey (the router’s signing key) is needed to call the LA’s subgraphs');
+  const internalToken = config.internalTokenKey ? useInternalTokenSigner({ issuer: `mais-router:${config.la}`, privateKey: readJwk(config.internalTokenKey) }) : null;
+  const credential = config.dfeCredential;
+  const dfeCredential = credential ? (audience: string) => useOrganisationSigner({ organisation: credential.organisation, privateKey: readJwk(credential.key), audience }) : null;
+  const { server, stop } = await createRouter({ config, internalToken, dfeCredential });
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return { url: `http://${config.host}:${port}/graphql`, stop };
+});

@@ -1,0 +1,68 @@
+// The LA router: @apollo/gateway inside @apollo/server, its subgraph requests shaped by MaisDataSource,
+// served over node:http with /health and /ready. Built from its pieces so tests build the same router.
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { createGraphQLServer } from '../lib/graphql/http.ts';
+import type { useInternalTokenSigner } from '../lib/internal-token.ts';
+import type { RouterConfig } from './config.ts';
+import type { RouterContext } from './context.ts';
+import { MaisDataSource } from './data-source.ts';
+import { ROUTER_SUBGRAPH, routerSubgraph } from './local-subgraph.ts';
+import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
+import { supergraphFrom } from './supergraph.ts';
+
+export interface RouterParts {
+  config: RouterConfig;
+  internalToken: ReturnType<typeof useInternalTokenSigner> | null;
+  dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
+}
+
+export interface Router {
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function createRouter(parts: RouterParts): Promise<Router> {
+  const { config } = parts;
+  const specs = new Map(config.subgraphs.map((s) => [s.name, s]));
+  const gateway = new ApolloGateway({
+    supergraphSdl: supergraphFrom('file' in config.supergraph ? config.supergraph : { subgraphs: [{ name: ROUTER_SUBGRAPH, url: 'http://router.local/graphql' }, ...config.subgraphs] }),
+    buildService: ({ name, url }) => {
+      if (name === ROUTER_SUBGRAPH) return routerSubgraph();
+      const spec = specs.get(name);
+      // A subgraph this LA did not configure is called as stock @apollo/gateway calls it.
+      if (!spec || !parts.internalToken) return new RemoteGraphQLDataSource({ url });
+      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs });
+    },
+  });
+  const plugins: ApolloServerPlugin<RouterContext>[] = config.subgraphs.length > 0 ? [useDeclaredPurpose()] : [];
+  const apollo = new ApolloServer<RouterContext>({ gateway, plugins, stopOnTerminationSignals: false });
+  await apollo.start();
+  const server = createGraphQLServer<RouterContext>({
+    apollo,
+    maxBodyBytes: 256 * 1024,
+    context: async () => ({
+      caller: null,
+      purpose: null,
+      // insecure-dev only: no caseworker, so nobody to decide for. Production modes decide per request.
+      decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
+      traceId: randomBytes(16).toString('hex'),
+      deadline: Date.now() + config.deadlineMs,
+    }),
+    routes: (_req, res, url) => {
+      if (url.pathname !== '/ready') return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'pass' }));
+      return true;
+    },
+  });
+  return {
+    server,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The LA router over real subgraphs on loopback ports.
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRouterConfig } from '../../la-router/config.ts';
+import { createRouter, type Router } from '../../la-router/server.ts';
+import { createCscService } from '../../subgraphs/csc/service.ts';
+import { createEducationService } from '../../subgraphs/education/service.ts';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
+import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
+import { freePort } from '../helpers/ports.ts';
+import { start } from '../helpers/processes.ts';
+
+async function post(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+}
+
+describe('mais router --supergraph FILE --insecure-dev', () => {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('serves any Federation 2 supergraph exactly as stock @apollo/gateway does', async () => {
+    // Two small subgraphs that know nothing of MAIS.
+    const books = buildSubgraphSchema({
+      typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+        type Query { books: [Book!]! } type Book @key(fields: "id") { id: ID! title: String! }`),
+      resolvers: { Query: { books: () => [{ id: '1', title: 'Oliver Twist' }, { id: '2', title: 'Bleak House' }] } } as never,
+    });
+    const reviews = buildSubgraphSchema({
+      typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+        type Book @key(fields: "id") { id: ID! stars: Int! }`),
+      resolvers: { Book: { __resolveReference: (b: { id: string }) => ({ id: b.id, stars: Number(b.id) + 3 }) } } as never,
+    });
+    const urls: Record<string, string> = {};
+    for (const [name, schema] of Object.entries({ books, reviews })) {
+      const server = new ApolloServer({ schema });
+      const { url } = await startStandaloneServer(server, { listen: { port: await freePort(), host: '127.0.0.1' } });
+      urls[name] = url;
+      stops.push(() => server.stop());
+    }
+    const composed = composeServices([
+      { name: 'books', url: urls.books!, typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Query { books: [Book!]! } type Book @key(fields: "id") { id: ID! title: String! }`) },
+      { name: 'reviews', url: urls.reviews!, typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"]) type Book @key(fields: "id") { id: ID! stars: Int! }`) },
+    ]);
+    expect(composed.errors).toBeUndefined();
+    const file = join(mkdtempSync(join(tmpdir(), 'mais-supergraph-')), 'supergraph.graphql');
+    writeFileSync(file, composed.supergraphSdl!);
+
+    const port = await freePort();
+    const router = start('npm', ['run', '-s', 'mais', '--', 'router', '--supergraph', file, '--port', String(port), '--insecure-dev'], {});
+    stops.push(async () => void (await router.interrupt('SIGINT')));
+    await router.waitFor(/LA router ready|http:\/\//);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(health.status).toBe(200);
+
+    const stock = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: composed.supergraphSdl! }) });
+    const { url: stockUrl } = await startStandaloneServer(stock, { listen: { port: await freePort(), host: '127.0.0.1' } });
+    stops.push(() => stock.stop());
+    for (const query of ['{ books { id title stars } }', '{ books { title } }', '{ books { nope } }', '{ __typename }', 'query { books { id }']) {
+      const ours = await post(`http://127.0.0.1:${port}/graphql`, query);
+      const theirs = await post(stockUrl, query);
+      expect(ours).toEqual(theirs);
+    }
+    expect((await post(`http://127.0.0.1:${port}/graphql`, '{ books { title stars } }')).body.data.books).toEqual([
+      { title: 'Oliver Twist', stars: 4 },
+      { title: 'Bleak House', stars: 5 },
+    ]);
+  }, 60_000);
+});
+
+describe('the router over the LA subgraphs', () => {
+  let csc: TestLaSubgraph;
+  let education: TestLaSubgraph;
+  let proxy: FaultProxy;
+  let router: Router;
+  let url: string;
+  let nhsNumber: string;
+
+  beforeAll(async () => {
+    csc = await startLaSubgraph('csc', createCscService, { children: 300, seed: 8 });
+    education = await startLaSubgraph('education', createEducationService, { children: 300, seed: 8 });
+    proxy = await startFaultProxy(education.url.replace(/\/graphql$/, ''));
+    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null }, pupils: { some: {} } }, take: 1 });
+    nhsNumber = person!.pers_common_child_id!;
+    const config = parseRouterConfig({
+      la: 'northshire',
+      port: 0,
+      mode: 'insecure-dev',
+      deadlineMs: 1500,
+      subgraphs: [
+        { name: 'csc', url: csc.url, kind: 'la' },
+        { name: 'education', url: `${proxy.url}/graphql`, kind: 'la', deadlineMs: 800 },
+      ],
+    });
+    // Both subgraphs trust the same router key in this test (each helper made its own; use csc's for csc and education's for education).
+    const signer = { sign: (audience: string, claims: Parameters<TestLaSubgraph['signer']['sign']>[1]) => (audience.endsWith('/csc') ? csc.signer : education.signer).sign(audience, claims) };
+    router = await createRouter({ config, internalToken: signer, dfeCredential: null });
+    router.server.listen(0, '127.0.0.1');
+    await once(router.server, 'listening');
+    url = `http://127.0.0.1:${(router.server.address() as { port: number }).port}/graphql`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await router?.stop();
+    await proxy?.close();
+    await csc?.close();
+    await education?.close();
+  });
+
+  const SINGLE_VIEW = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber socialCare { personId status { openCase } } education { enrolments { urn } } } }`;
+
+  it('answers the single view from both sources, as each answers directly', async () => {
+    const reply = await post(url, SINGLE_VIEW, { n: nhsNumber });
+    expect(reply.body.errors).toBeUndefined();
+    const direct = await csc.graphql(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Child { socialCare { personId status { openCase } } } } }`, { r: [{ __typename: 'Child', nhsNumber }] }, await csc.token());
+    expect(reply.body.data.child.socialCare).toEqual(direct.body.data._entities[0].socialCare);
+    expect(reply.body.data.child.education.enrolments.length).toBeGreaterThan(0);
+  });
+
+  it('answers the rest when a source hangs, naming it SOURCE_UNAVAILABLE within its deadline', async () => {
+    proxy.next('hang');
+    const started = Date.now();
+    const reply = await post(url, SINGLE_VIEW, { n: nhsNumber });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(reply.body.data.child.socialCare.personId).toBeTruthy();
+    expect(reply.body.data.child.education).toBeNull();
+    expect(reply.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'education' }) })]);
+  });
+
+  it('answers the rest when a source fails', async () => {
+    proxy.next({ status: 502, body: { error: 'bad gateway' } });
+    const reply = await post(url, SINGLE_VIEW, { n: nhsNumber });
+    expect(reply.body.data.child.socialCare.personId).toBeTruthy();
+    expect(reply.body.errors?.[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'education' });
+  });
+
+  it('refuses an invalid NHS number before any source is asked', async () => {
+    const seen = proxy.seen.length;
+    const reply = await post(url, SINGLE_VIEW, { n: '9434765918' });
+    expect(reply.body.errors?.[0].extensions.code).toBe('INVALID_NHS_NUMBER');
+    expect(proxy.seen.length).toBe(seen);
+  });
+});
