@@ -23,7 +23,9 @@ const schema = z.object({
   /** The LA's DfE credential: its organisation code and private JWK. */
   dfeCredential: z.object({ organisation: z.string(), key: z.string() }).optional(),
   deadlineMs: z.number().int().positive().default(3000),
-});
+  /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
+  oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
+}).refine((c) => c.mode === 'insecure-dev' || c.oidc, { message: 'oidc (issuer, audience) is required unless mode is insecure-dev', path: ['oidc'] });
 
 export type RouterConfig = z.infer<typeof schema>;
 export type SubgraphConfig = z.infer<typeof subgraph>;

@@ -33,7 +33,6 @@ function configuration(): RouterConfig {
 
 await runService('LA router', async () => {
   const config = configuration();
-  if (config.mode !== 'insecure-dev') throw new RouterConfigError('caseworker authentication is not configured: run with --insecure-dev on synthetic data only');
   if (config.subgraphs.some((s) => s.kind === 'la') && !config.internalTokenKey) throw new RouterConfigError('internalTokenKey (the router’s signing key) is needed to call the LA’s subgraphs');
   const internalToken = config.internalTokenKey ? useInternalTokenSigner({ issuer: `mais-router:${config.la}`, privateKey: readJwk(config.internalTokenKey) }) : null;
   const credential = config.dfeCredential;

@@ -7,7 +7,9 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import type { RouterConfig } from './config.ts';
-import type { RouterContext } from './context.ts';
+import { AuthenticationError, useCaseworkerAuthentication } from './authenticate.ts';
+import type { Caller, RouterContext } from './context.ts';
+import { GraphQLError } from 'graphql';
 import { MaisDataSource } from './data-source.ts';
 import { ROUTER_SUBGRAPH, routerSubgraph } from './local-subgraph.ts';
 import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
@@ -40,17 +42,29 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const plugins: ApolloServerPlugin<RouterContext>[] = config.subgraphs.length > 0 ? [useDeclaredPurpose()] : [];
   const apollo = new ApolloServer<RouterContext>({ gateway, plugins, stopOnTerminationSignals: false });
   await apollo.start();
+  const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
   const server = createGraphQLServer<RouterContext>({
     apollo,
     maxBodyBytes: 256 * 1024,
-    context: async () => ({
-      caller: null,
-      purpose: null,
-      // insecure-dev only: no caseworker, so nobody to decide for. Production modes decide per request.
-      decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
-      traceId: randomBytes(16).toString('hex'),
-      deadline: Date.now() + config.deadlineMs,
-    }),
+    context: async (req) => {
+      let caller: Caller | null = null;
+      if (authentication) {
+        try {
+          caller = await authentication.authenticate(req.headers.authorization);
+        } catch (error) {
+          if (!(error instanceof AuthenticationError)) throw error;
+          throw new GraphQLError('Sign in: a valid access token from the LA’s identity provider is needed', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        }
+      }
+      return {
+        caller,
+        purpose: null,
+        // insecure-dev only: no caseworker, so nobody to decide for. Other modes decide per request.
+        decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
+        traceId: randomBytes(16).toString('hex'),
+        deadline: Date.now() + config.deadlineMs,
+      };
+    },
     routes: (_req, res, url) => {
       if (url.pathname !== '/ready') return false;
       res.writeHead(200, { 'content-type': 'application/json' });
