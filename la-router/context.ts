@@ -17,4 +17,9 @@ export interface RouterContext {
   traceId: string;
   /** When the whole request must be answered by (ms since epoch). */
   deadline: number;
+  /** The child the request is about, once the operation is read. */
+  child?: { nhsNumber: string; breakGlassReason: string | null };
+  /** Subgraphs that answered, and those that did not. */
+  sources: Set<string>;
+  unavailable: Set<string>;
 }

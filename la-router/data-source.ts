@@ -69,7 +69,13 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     }
   }
 
-  override didEncounterError(error: Error): void {
+  override didReceiveResponse<T>(options: { response: T; context: RouterContext }): T {
+    options.context.sources?.add(this.spec.name);
+    return options.response;
+  }
+
+  override didEncounterError(error: Error, _request?: unknown, _response?: unknown, context?: RouterContext): void {
+    context?.unavailable?.add(this.spec.name);
     const timedOut = error.name === 'AbortError' || error.name === 'TimeoutError' || /aborted|timeout/i.test(error.message);
     throw new GraphQLError(timedOut ? `${this.spec.name} did not answer in time` : `${this.spec.name} is unavailable`, {
       extensions: { code: 'SOURCE_UNAVAILABLE', source: this.spec.name },

@@ -4,7 +4,11 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { AuditWriter, LA_AUDIT } from '../lib/audit/chain.ts';
+import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
+import { useAudit } from './plugins/audit.ts';
+import { useAuthorize } from './plugins/authorize.ts';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import type { RouterConfig } from './config.ts';
 import { AuthenticationError, useCaseworkerAuthentication } from './authenticate.ts';
@@ -17,6 +21,8 @@ import { supergraphFrom } from './supergraph.ts';
 
 export interface RouterParts {
   config: RouterConfig;
+  /** The LA's store: allocations to decide on, and the audit. Needed unless the mode is insecure-dev. */
+  store?: { sql: SqlConnection };
   internalToken: ReturnType<typeof useInternalTokenSigner> | null;
   dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
 }
@@ -39,7 +45,13 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs });
     },
   });
-  const plugins: ApolloServerPlugin<RouterContext>[] = config.subgraphs.length > 0 ? [useDeclaredPurpose()] : [];
+  const secure = config.mode !== 'insecure-dev';
+  if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
+  const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
+  const plugins: ApolloServerPlugin<RouterContext>[] = [
+    ...(config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
+    ...(secure ? [useAuthorize({ sql: parts.store!.sql }), useAudit({ audit: audit! })] : []),
+  ];
   const apollo = new ApolloServer<RouterContext>({ gateway, plugins, stopOnTerminationSignals: false });
   await apollo.start();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
@@ -63,6 +75,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
         traceId: randomBytes(16).toString('hex'),
         deadline: Date.now() + config.deadlineMs,
+        sources: new Set<string>(),
+        unavailable: new Set<string>(),
       };
     },
     routes: (_req, res, url) => {

@@ -1,4 +1,5 @@
-// Caseworker authentication at the LA router, against a real OpenID Connect provider on loopback.
+// The LA router's security over a real LA store and subgraphs: caseworker authentication against a real
+// OpenID Connect provider on loopback, decisions by role, allocation and break-glass, and the audit.
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
@@ -20,6 +21,7 @@ let csc: TestLaSubgraph;
 let proxy: FaultProxy;
 let router: Router;
 let url: string;
+let users: { username: string; displayName: string; roles: string[] }[] = [];
 
 async function newKey(kid: string): Promise<JWK> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -33,7 +35,7 @@ async function startIdp(key: JWK): Promise<void> {
     audience: AUDIENCE,
     signingKey: key,
     cliSecret: 'test-secret',
-    users: [{ username: 'olivia.bailey', displayName: 'Olivia Bailey', roles: ['csc.practitioner'] }],
+    users: [{ username: 'olivia.bailey', displayName: 'Olivia Bailey', roles: ['csc.practitioner'] }, ...users],
   });
   idpServer = provider.listen(idpPort, '127.0.0.1');
   await once(idpServer, 'listening');
@@ -61,21 +63,23 @@ async function forged(claims: Record<string, unknown>, key: JWK = signingKey, al
 const now = () => Math.floor(Date.now() / 1000);
 const QUERY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber socialCare { personId } } }`;
 
-async function ask(token?: string) {
+async function ask(token?: string, query = QUERY, variables: Record<string, unknown> = { n: '9434765919' }) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query: QUERY, variables: { n: '9434765919' } }),
+    body: JSON.stringify({ query, variables }),
   });
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
 }
 
 beforeAll(async () => {
+  csc = await startLaSubgraph('csc', createCscService, { children: 400, seed: 3 });
+  users = (await csc.store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
+  users.push({ username: 'ivy.officer', displayName: 'Ivy Officer', roles: ['ig.officer'] });
   idpPort = await freePort();
   issuer = `http://127.0.0.1:${idpPort}`;
   signingKey = await newKey('idp-1');
   await startIdp(signingKey);
-  csc = await startLaSubgraph('csc', createCscService, { children: 200, seed: 3 });
   proxy = await startFaultProxy(csc.url.replace(/\/graphql$/, ''));
   const config = parseRouterConfig({
     la: 'northshire',
@@ -84,7 +88,7 @@ beforeAll(async () => {
     subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
     oidc: { issuer, audience: AUDIENCE, keyRefetchCooldownMs: 0 },
   });
-  router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null });
+  router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
   router.server.listen(0, '127.0.0.1');
   await once(router.server, 'listening');
   url = `http://127.0.0.1:${(router.server.address() as { port: number }).port}/graphql`;
@@ -143,5 +147,86 @@ describe('caseworker authentication', () => {
     await startIdp(signingKey);
     const reply = await ask(await tokenFor('olivia.bailey'));
     expect(reply.status).toBe(200);
+  });
+});
+
+describe('authorization and audit', () => {
+  const VIEW = `query ($n: NhsNumber!, $why: String) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY, breakGlassReason: $why) { nhsNumber socialCare { personId status { openCase } referrals { id } } } }`;
+  const SUMMARY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_IN_NEED_ASSESSMENT) { socialCare { status { openCase } } } }`;
+  let allocated: { username: string; nhs: string };
+  let other: string;
+
+  beforeAll(async () => {
+    const [row] = await csc.store.sql.withSession((db) =>
+      db.query<{ username: string; nhs: string }>(
+        `SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
+           JOIN ssd_person p ON p.pers_person_id = i.invo_person_id
+          WHERE i.invo_involvement_end_date IS NULL AND p.pers_common_child_id IS NOT NULL AND 'csc.practitioner' = ANY(u.roles) LIMIT 1`,
+      ),
+    );
+    allocated = row!;
+    other = users.find((u) => u.username !== allocated.username && u.roles.includes('csc.practitioner') && !u.roles.includes('csc.manager'))!.username;
+  });
+
+  const entries = () => csc.store.sql.withSession((db) => db.query<{ actor: string; nhs_number: string; purpose: string; break_glass_reason: string | null; outcome: string; sources: { answered: string[]; decision: string }; withheld: string[] }>('SELECT * FROM la_audit_entry ORDER BY seq'));
+
+  it('gives the allocated practitioner the full view, and audits it', async () => {
+    const reply = await ask(await tokenFor(allocated.username), VIEW, { n: allocated.nhs });
+    expect(reply.body.errors).toBeUndefined();
+    expect(reply.body.data.child.socialCare.referrals.length).toBeGreaterThan(0);
+    expect((await entries()).at(-1)).toMatchObject({ actor: allocated.username, nhs_number: allocated.nhs, purpose: 'CHILD_PROTECTION_ENQUIRY', outcome: 'OK', sources: { answered: ['csc'], decision: 'FULL' }, break_glass_reason: null });
+  });
+
+  it('gives another practitioner a summary: status, and details withheld as FORBIDDEN', async () => {
+    const token = await tokenFor(other);
+    const summary = await ask(token, SUMMARY, { n: allocated.nhs });
+    expect(summary.body.errors).toBeUndefined();
+    expect(typeof summary.body.data.child.socialCare.status.openCase).toBe('boolean');
+    const details = await ask(token, VIEW, { n: allocated.nhs });
+    expect(details.body.errors?.some((e: { extensions: { code: string } }) => e.extensions.code === 'FORBIDDEN')).toBe(true);
+    expect(JSON.stringify(details.body.data)).not.toMatch(/"referrals":\[\{/);
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, outcome: 'PARTIAL', sources: { decision: 'SUMMARY' } });
+  });
+
+  it('break-glass needs a real reason, then gives the full view and is flagged in the audit', async () => {
+    const token = await tokenFor(other);
+    const short = await ask(token, VIEW, { n: allocated.nhs, why: 'urgent' });
+    expect(short.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'breakGlassReason' });
+    const reason = 'Police at the door overnight, duty social worker needs the plan';
+    const reply = await ask(token, VIEW, { n: allocated.nhs, why: reason });
+    expect(reply.body.errors).toBeUndefined();
+    expect(reply.body.data.child.socialCare.referrals.length).toBeGreaterThan(0);
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, break_glass_reason: reason, outcome: 'OK', sources: { decision: 'BREAK_GLASS' } });
+  });
+
+  it('refuses a role with no access to children’s records, and audits the refusal', async () => {
+    const seen = proxy.seen.length;
+    const reply = await ask(await tokenFor('ivy.officer'), VIEW, { n: allocated.nhs });
+    expect(reply.status).toBe(403);
+    expect(reply.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(proxy.seen.length).toBe(seen);
+    expect((await entries()).at(-1)).toMatchObject({ actor: 'ivy.officer', outcome: 'DENIED' });
+  });
+
+  it('writes one chained entry for each of many concurrent requests, and the chain verifies', async () => {
+    const before = (await entries()).length;
+    const token = await tokenFor(allocated.username);
+    const replies = await Promise.all(Array.from({ length: 12 }, () => ask(token, SUMMARY, { n: allocated.nhs })));
+    expect(replies.every((r) => r.status === 200)).toBe(true);
+    expect((await entries()).length).toBe(before + 12);
+    const { verifyAudit, LA_AUDIT } = await import('../../lib/audit/chain.ts');
+    expect(await csc.store.sql.withSession((db) => verifyAudit(db, LA_AUDIT))).toMatchObject({ ok: true });
+  });
+
+  it('returns no data when the audit cannot be written', async () => {
+    const token = await tokenFor(allocated.username);
+    await csc.store.sql.withSession((db) => db.exec('ALTER TABLE la_audit_entry RENAME TO la_audit_entry_away'));
+    try {
+      const reply = await ask(token, VIEW, { n: allocated.nhs });
+      expect(reply.body.data).toBeNull();
+      expect(reply.body.errors?.[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await csc.store.sql.withSession((db) => db.exec('ALTER TABLE la_audit_entry_away RENAME TO la_audit_entry'));
+    }
   });
 });

@@ -1,0 +1,46 @@
+// Every request about a child is audited in the LA's store before its answer leaves the router: who,
+// their roles, the purpose, any break-glass reason, the child, which sources answered, which fields were
+// withheld, the outcome and the trace id. If the entry cannot be written, the child's data is not sent.
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { AuditWriter } from '../../lib/audit/chain.ts';
+import type { RouterContext } from '../context.ts';
+
+export function useAudit(options: { audit: AuditWriter; onFailure?: (error: unknown) => void }): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue, errors }) {
+          const child = contextValue.child;
+          if (!child || !contextValue.caller) return;
+          const body = response.body.kind === 'single' ? response.body.singleResult : null;
+          const resultErrors = [...(body?.errors ?? []), ...(errors ?? [])];
+          const code = (e: { extensions?: Record<string, unknown> }) => e.extensions?.code;
+          const withheld = resultErrors.filter((e) => code(e) === 'FORBIDDEN').map((e) => ('path' in e && e.path ? e.path.join('.') : String(e.extensions?.field ?? '')));
+          const unavailable = [...contextValue.unavailable];
+          const outcome = !body?.data ? (contextValue.decision === 'NONE' ? 'DENIED' : 'ERROR') : unavailable.length > 0 || withheld.length > 0 ? 'PARTIAL' : 'OK';
+          try {
+            await options.audit.append([
+              {
+                actor: contextValue.caller.username,
+                roles: contextValue.caller.roles,
+                purpose: contextValue.purpose,
+                break_glass_reason: child.breakGlassReason,
+                nhs_number: child.nhsNumber,
+                sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision },
+                withheld,
+                outcome,
+                trace_id: contextValue.traceId,
+              },
+            ]);
+          } catch (error) {
+            options.onFailure?.(error);
+            if (body) {
+              body.data = null;
+              body.errors = [{ message: 'The request could not be audited, so no data is returned', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+            }
+          }
+        },
+      };
+    },
+  };
+}

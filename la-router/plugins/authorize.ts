@@ -1,0 +1,37 @@
+// Decides, before execution, what the caseworker may see of the child the operation asks for, and puts
+// the decision in the request's context, where every internal token carries it to the subgraphs (which
+// check it again). A request for a child that the caseworker may see nothing of is refused whole.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
+import type { SqlConnection } from '../../lib/db/sql.ts';
+import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
+import type { RouterContext } from '../context.ts';
+import { decide } from '../relationships.ts';
+
+export function useAuthorize(options: { sql: SqlConnection }): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request, contextValue }) {
+          if (!operation || !contextValue.caller) return;
+          const children = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && s.name.value === 'child');
+          if (children.length === 0) return;
+          if (children.length > 1) throw new GraphQLError('One request asks for one child', { extensions: { code: 'BAD_USER_INPUT', field: 'child' } });
+          const field = children[0]!;
+          if (field.kind !== Kind.FIELD) return;
+          const argument = (name: string) => {
+            const node = field.arguments?.find((a) => a.name.value === name);
+            return node ? valueFromASTUntyped(node.value, request.variables ?? {}) : null;
+          };
+          const nhsNumber = normaliseNhsNumber(String(argument('nhsNumber') ?? ''));
+          const reason = argument('breakGlassReason');
+          contextValue.child = { nhsNumber, breakGlassReason: typeof reason === 'string' ? reason : null };
+          contextValue.decision = await decide(options.sql, contextValue.caller, nhsNumber, contextValue.child.breakGlassReason);
+          if (contextValue.decision === 'NONE') {
+            throw new GraphQLError('This role may not see children’s records', { extensions: { code: 'FORBIDDEN', field: 'child', http: { status: 403 } } });
+          }
+        },
+      };
+    },
+  };
+}
