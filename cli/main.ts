@@ -12,6 +12,7 @@ import { schemaCommand } from './schema.ts';
 import { ssdCommand } from './ssd.ts';
 import { dsaCommand, locatorCommand, registerCommand } from './register.ts';
 import { routerCommand } from './router.ts';
+import { tokenCommand } from './token.ts';
 
 const program = new Command('mais')
   .description('MAIS single view: operator commands')
@@ -26,7 +27,8 @@ const program = new Command('mais')
   .addCommand(registerCommand())
   .addCommand(locatorCommand())
   .addCommand(dsaCommand())
-  .addCommand(routerCommand());
+  .addCommand(routerCommand())
+  .addCommand(tokenCommand());
 
 /** A mistaken command line is answered with the usage of the command it was meant for. */
 function showUsageOnError(command: Command): void {

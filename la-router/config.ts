@@ -23,9 +23,15 @@ const schema = z.object({
   /** The LA's DfE credential: its organisation code and private JWK. */
   dfeCredential: z.object({ organisation: z.string(), key: z.string() }).optional(),
   deadlineMs: z.number().int().positive().default(3000),
+  /** The LA's store (allocations and the audit): a PostgreSQL URL, or an embedded data folder. */
+  database: z.object({ url: z.string().optional(), dataDir: z.string().optional() }).optional(),
+  /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
+  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes']),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
   oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
-}).refine((c) => c.mode === 'insecure-dev' || c.oidc, { message: 'oidc (issuer, audience) is required unless mode is insecure-dev', path: ['oidc'] });
+})
+  .refine((c) => c.mode === 'insecure-dev' || c.oidc, { message: 'oidc (issuer, audience) is required unless mode is insecure-dev', path: ['oidc'] })
+  .refine((c) => c.mode === 'insecure-dev' || c.database, { message: 'database (the LA store) is required unless mode is insecure-dev', path: ['database'] });
 
 export type RouterConfig = z.infer<typeof schema>;
 export type SubgraphConfig = z.infer<typeof subgraph>;

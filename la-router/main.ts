@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
+import { openStore } from '../lib/db/store.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { useOrganisationSigner } from '../lib/organisation-credential.ts';
 import { runService } from '../lib/service/child.ts';
@@ -37,9 +38,21 @@ await runService('LA router', async () => {
   const internalToken = config.internalTokenKey ? useInternalTokenSigner({ issuer: `mais-router:${config.la}`, privateKey: readJwk(config.internalTokenKey) }) : null;
   const credential = config.dfeCredential;
   const dfeCredential = credential ? (audience: string) => useOrganisationSigner({ organisation: credential.organisation, privateKey: readJwk(credential.key), audience }) : null;
-  const { server, stop } = await createRouter({ config, internalToken, dfeCredential });
-  server.listen(config.port, config.host);
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  return { url: `http://${config.host}:${port}/graphql`, stop };
+  const store = config.database ? await openStore({ kind: 'local', dataDir: config.database.dataDir ?? '', poolSize: 8, ...(config.database.url ? { databaseUrl: config.database.url } : {}) }) : null;
+  try {
+    const { server, stop } = await createRouter({ config, internalToken, dfeCredential, ...(store ? { store } : {}) });
+    server.listen(config.port, config.host);
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    return {
+      url: `http://${config.host}:${port}/graphql`,
+      async stop() {
+        await stop();
+        await store?.close();
+      },
+    };
+  } catch (error) {
+    await store?.close();
+    throw error;
+  }
 });

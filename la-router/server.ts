@@ -50,7 +50,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const plugins: ApolloServerPlugin<RouterContext>[] = [
     ...(config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
-    ...(secure ? [useAuthorize({ sql: parts.store!.sql }), useAudit({ audit: audit! })] : []),
+    ...(secure ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields }), useAudit({ audit: audit! })] : []),
   ];
   const apollo = new ApolloServer<RouterContext>({ gateway, plugins, stopOnTerminationSignals: false });
   await apollo.start();

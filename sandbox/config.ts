@@ -23,6 +23,7 @@ const schema = z.object({
     laStores: z.record(z.string(), port),
     csc: z.record(z.string(), port),
     education: z.record(z.string(), port),
+    idps: z.record(z.string(), port),
   }),
 });
 
@@ -36,10 +37,10 @@ export class ConfigError extends Error {
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
  * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
  * MAIS_LOCATOR_PORT, MAIS_CENTRAL_STORE_PORT, and per LA (in capitals) MAIS_<LA>_ROUTER_PORT, MAIS_<LA>_STORE_PORT,
- * MAIS_<LA>_CSC_PORT and MAIS_<LA>_EDUCATION_PORT.
+ * MAIS_<LA>_CSC_PORT, MAIS_<LA>_EDUCATION_PORT and MAIS_<LA>_IDP_PORT.
  */
 export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): SandboxConfig {
-  const laPort = (la: string, kind: 'ROUTER' | 'STORE' | 'CSC' | 'EDUCATION', fallback: number) => env[`MAIS_${la.toUpperCase()}_${kind}_PORT`] ?? fallback;
+  const laPort = (la: string, kind: 'ROUTER' | 'STORE' | 'CSC' | 'EDUCATION' | 'IDP', fallback: number) => env[`MAIS_${la.toUpperCase()}_${kind}_PORT`] ?? fallback;
   const parsed = schema.safeParse({
     dataDir: resolve(env.MAIS_DATA_DIR ?? '.data'),
     host: env.MAIS_HOST ?? '127.0.0.1',
@@ -56,6 +57,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
       laStores: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'STORE', 4190 + 100 * i)])),
       csc: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'CSC', 4101 + 100 * i)])),
       education: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'EDUCATION', 4102 + 100 * i)])),
+      idps: Object.fromEntries(SANDBOX_LAS.map((la, i) => [la.code, laPort(la.code, 'IDP', 4103 + 100 * i)])),
     },
   });
   if (!parsed.success) {
@@ -78,6 +80,11 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   credentialKey: (org: string) => resolve(config.dataDir, 'secrets', `${org}-dfe.private.jwk.json`),
   /** DfE's organisation registry as the sandbox seeds it (public keys only). */
   organisations: resolve(config.dataDir, 'organisations.json'),
+  /** An LA identity provider's signing key, and the secret of its `mais token` client. */
+  idpKey: (la: string) => resolve(config.dataDir, 'secrets', `${la}-idp.private.jwk.json`),
+  idpCliSecret: (la: string) => resolve(config.dataDir, 'secrets', `${la}-idp-cli.secret`),
+  /** An LA router's configuration, as the sandbox writes it. */
+  routerConfig: (la: string) => resolve(config.dataDir, `${la}-router.json`),
   /** Applications registered with the PDS sandbox (public keys only). */
   pdsApplications: resolve(config.dataDir, 'pds-applications.json'),
   /** Written while the sandbox runs: which services are up, where, under which process. */

@@ -1,6 +1,7 @@
 // `npm start`: the whole sandbox on this machine. Generates a synthetic population on first start,
 // starts each service as its own process, prints where each one is, and stops them all on Ctrl-C.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -39,6 +40,15 @@ async function ensureRouterKeys(config: SandboxConfig): Promise<void> {
 
 export const routerIssuer = (la: string) => `mais-router:${la}`;
 
+/** Each LA identity provider's signing key and its `mais token` client secret, made on first start. */
+async function ensureIdentityProviderSecrets(config: SandboxConfig): Promise<void> {
+  const paths = sandboxPaths(config);
+  for (const la of SANDBOX_LAS) {
+    await ensureApplicationKey(paths.secrets, `${la.code}-idp`, 'ES256');
+    if (!existsSync(paths.idpCliSecret(la.code))) writeFileSync(paths.idpCliSecret(la.code), randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+}
+
 /** Services that depend on the stores: started once the stores answer. */
 function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): ServiceSpec[] {
   const paths = sandboxPaths(config);
@@ -47,7 +57,16 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
     main: join(here, '..', 'subgraphs', 'locator', 'main.ts'),
     args: ['--host', config.host, '--port', String(config.ports.locator), '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys],
   };
-  return [locator, ...SANDBOX_LAS.flatMap((la) =>
+  const idps: ServiceSpec[] = SANDBOX_LAS.map((la) => ({
+    name: `${la.code} identity provider`,
+    main: join(here, 'idp', 'main.ts'),
+    args: [
+      '--la', la.code, '--host', config.host, '--port', String(config.ports.idps[la.code]), '--database-url', stores.get(`${la.code} store`)!,
+      '--signing-key', paths.idpKey(la.code), '--cli-secret', paths.idpCliSecret(la.code), '--audience', routerIssuer(la.code),
+      '--portal-redirect', `http://${config.host}:${config.ports.routers[la.code]}/portal/callback`,
+    ],
+  }));
+  return [locator, ...idps, ...SANDBOX_LAS.flatMap((la) =>
     (['csc', 'education'] as const).map((kind) => ({
       name: `${la.code} ${kind} subgraph`,
       main: join(here, '..', 'subgraphs', kind, 'main.ts'),
@@ -61,6 +80,32 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       ],
     })),
   )];
+}
+
+/** Each LA's router, configured over its own subgraphs and DfE's, once they all answer. */
+function routerSpecs(config: SandboxConfig, stores: Map<string, string>): ServiceSpec[] {
+  const paths = sandboxPaths(config);
+  const at = (port: number | undefined) => `http://${config.host}:${port}/graphql`;
+  return SANDBOX_LAS.map((la) => {
+    const routerConfig = {
+      la: la.code,
+      host: config.host,
+      port: config.ports.routers[la.code],
+      mode: 'development',
+      subgraphs: [
+        { name: 'csc', url: at(config.ports.csc[la.code]), kind: 'la' },
+        { name: 'education', url: at(config.ports.education[la.code]), kind: 'la' },
+        { name: 'matching', url: at(config.ports.matching), kind: 'dfe' },
+        { name: 'locator', url: at(config.ports.locator), kind: 'dfe' },
+      ],
+      internalTokenKey: join(paths.secrets, `${la.code}-router.private.jwk.json`),
+      dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code) },
+      database: { url: stores.get(`${la.code} store`)! },
+      oidc: { issuer: `http://${config.host}:${config.ports.idps[la.code]}`, audience: routerIssuer(la.code) },
+    };
+    writeFileSync(paths.routerConfig(la.code), `${JSON.stringify(routerConfig, null, 2)}\n`);
+    return { name: `${la.code} router`, main: join(here, '..', 'la-router', 'main.ts'), args: ['--config', paths.routerConfig(la.code)] };
+  });
 }
 
 function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec[] {
@@ -118,6 +163,7 @@ async function main(): Promise<void> {
   await ensureRouterKeys(config);
   writeFileSync(paths.organisations, `${JSON.stringify(await ensureOrganisations(paths.secrets), null, 2)}\n`);
   ensurePseudonymKeys(config);
+  await ensureIdentityProviderSecrets(config);
 
   const services: ChildService[] = [];
   let stopping = false;
@@ -156,6 +202,7 @@ async function main(): Promise<void> {
     log(`FIND register sync failed: ${error instanceof Error ? error.message : String(error)}`);
     return stopAll(1);
   }
+  if (!(await startAll(routerSpecs(config, stores)))) return stopAll(1);
   for (const service of services) {
     service.process.once('exit', (code, signal) => {
       if (stopping) return;

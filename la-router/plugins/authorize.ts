@@ -8,12 +8,18 @@ import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide } from '../relationships.ts';
 
-export function useAuthorize(options: { sql: SqlConnection }): ApolloServerPlugin<RouterContext> {
+export function useAuthorize(options: { sql: SqlConnection; exposedRootFields: readonly string[] }): ApolloServerPlugin<RouterContext> {
+  const exposed = new Set([...options.exposedRootFields, '__typename']);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, request, contextValue }) {
           if (!operation || !contextValue.caller) return;
+          for (const selection of operation.selectionSet.selections) {
+            if (selection.kind === Kind.FIELD && (operation.operation !== 'query' || !exposed.has(selection.name.value))) {
+              throw new GraphQLError(`${selection.name.value} is not open to caseworkers at this router`, { extensions: { code: 'FORBIDDEN', field: selection.name.value, http: { status: 403 } } });
+            }
+          }
           const children = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && s.name.value === 'child');
           if (children.length === 0) return;
           if (children.length > 1) throw new GraphQLError('One request asks for one child', { extensions: { code: 'BAD_USER_INPUT', field: 'child' } });

@@ -11,8 +11,9 @@ export interface Caseworker {
   roles: string[];
 }
 
-export const SANDBOX_USER_GRANT = 'urn:mais:params:oauth:grant-type:sandbox-user';
-export const CLI_CLIENT = 'mais-cli';
+import { CLI_CLIENT, SANDBOX_USER_GRANT } from './grant.ts';
+
+export { CLI_CLIENT, SANDBOX_USER_GRANT };
 
 export interface IdentityProviderOptions {
   la: string;

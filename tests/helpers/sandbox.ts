@@ -8,7 +8,7 @@ import { processesMentioning } from './processes.ts';
 export async function sandboxEnv(children: number, seed = 5): Promise<{ env: NodeJS.ProcessEnv; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mais-test-sandbox-'));
   const env: NodeJS.ProcessEnv = { MAIS_DATA_DIR: dataDir, MAIS_CHILDREN: String(children), MAIS_SEED: String(seed) };
-  const perLa = ['STORE', 'ROUTER', 'CSC', 'EDUCATION'].flatMap((kind) => [`NORTHSHIRE_${kind}`, `SOUTHSHIRE_${kind}`]);
+  const perLa = ['STORE', 'ROUTER', 'CSC', 'EDUCATION', 'IDP'].flatMap((kind) => [`NORTHSHIRE_${kind}`, `SOUTHSHIRE_${kind}`]);
   for (const name of ['PDS', 'MATCHING', 'LOCATOR', 'CENTRAL_STORE', 'GATEWAY', ...perLa]) {
     env[`MAIS_${name}_PORT`] = String(await freePort());
   }

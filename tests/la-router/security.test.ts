@@ -87,6 +87,7 @@ beforeAll(async () => {
     mode: 'production',
     subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
     oidc: { issuer, audience: AUDIENCE, keyRefetchCooldownMs: 0 },
+    database: {},
   });
   router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
   router.server.listen(0, '127.0.0.1');

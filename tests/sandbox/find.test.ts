@@ -105,6 +105,36 @@ describe('FIND in the sandbox', () => {
     expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
   }, 60_000);
 
+  it('gives an allocated caseworker the single view through the LA router with a `mais token`: social care, education, demographics and locations', async () => {
+    const [allocation] = await query<{ username: string; nhs: string }>(
+      storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT),
+      `SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
+         JOIN ssd_person p ON p.pers_person_id = i.invo_person_id JOIN edu_pupil e ON e.pers_person_id = p.pers_person_id
+        WHERE i.invo_involvement_end_date IS NULL AND p.pers_common_child_id IS NOT NULL LIMIT 1`,
+    );
+    const token = run(['token', '--la', 'northshire', '--user', allocation!.username], env);
+    expect(token.status).toBe(0);
+    expect(token.stderr).toBe('');
+    const view = `{ child(nhsNumber: "${allocation!.nhs}", purpose: CHILD_PROTECTION_ENQUIRY) { demographics { dateOfBirth } socialCare { status { openCase } referrals { referralDate } } education { enrolments { urn } } locations { custodian { code } recordType } } }`;
+    const ask = (bearer?: string) =>
+      fetch(`http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+        body: JSON.stringify({ query: view }),
+      });
+    expect((await ask()).status).toBe(401);
+    const reply = (await (await ask(token.stdout.trim())).json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data.child.demographics.dateOfBirth).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(reply.data.child.socialCare.status.openCase).toBe(true);
+    expect(reply.data.child.socialCare.referrals.length).toBeGreaterThan(0);
+    expect(reply.data.child.education.enrolments.length).toBeGreaterThan(0);
+    expect(reply.data.child.locations).toContainEqual({ custodian: { code: 'northshire' }, recordType: 'csc.referral' });
+    // The router audited the read in the LA's store.
+    const [entry] = await query<{ actor: string; nhs_number: string; outcome: string }>(storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT), 'SELECT actor, nhs_number, outcome FROM la_audit_entry ORDER BY seq DESC LIMIT 1');
+    expect(entry).toEqual({ actor: allocation!.username, nhs_number: allocation!.nhs, outcome: 'OK' });
+  });
+
   it('leaves no child’s NHS number, name or date of birth anywhere in DfE’s store', async () => {
     const patients = readFileSync(populationPaths(join(dataDir, 'population')).patients, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; birthDate: string; name?: { given?: string[]; family?: string }[] });
     const nhsNumbers = new Set(patients.map((p) => p.id));

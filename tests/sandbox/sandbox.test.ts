@@ -58,9 +58,13 @@ describe('npm start', () => {
       'matching subgraph',
       'northshire csc subgraph',
       'northshire education subgraph',
+      'northshire identity provider',
+      'northshire router',
       'northshire store',
       'southshire csc subgraph',
       'southshire education subgraph',
+      'southshire identity provider',
+      'southshire router',
       'southshire store',
     ]);
 
