@@ -2,6 +2,7 @@
 // from flags), validated with every problem named.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_PURPOSE_CATEGORIES } from './categories.ts';
 
 const subgraph = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/),
@@ -27,6 +28,8 @@ const schema = z.object({
   database: z.object({ url: z.string().optional(), dataDir: z.string().optional() }).optional(),
   /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
   exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes']),
+  /** The data categories each purpose permits (defaults: la-router/categories.ts). */
+  purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
   oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
 })

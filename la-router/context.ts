@@ -19,6 +19,9 @@ export interface RouterContext {
   deadline: number;
   /** The child the request is about, once the operation is read. */
   child?: { nhsNumber: string; breakGlassReason: string | null };
+  /** Response paths of fields withheld for the purpose or the relationship. */
+  withheld?: string[];
+  withheldFields?: { path: string[]; category: string; reason: 'purpose' | 'relationship' }[];
   /** Subgraphs that answered, and those that did not. */
   sources: Set<string>;
   unavailable: Set<string>;

@@ -8,6 +8,8 @@ import { AuditWriter, LA_AUDIT } from '../lib/audit/chain.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
 import { useAudit } from './plugins/audit.ts';
+import { fieldCategories } from './categories.ts';
+import { useWithheldInResponse } from './plugins/minimise.ts';
 import { useAuthorize } from './plugins/authorize.ts';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import type { RouterConfig } from './config.ts';
@@ -35,6 +37,7 @@ export interface Router {
 export async function createRouter(parts: RouterParts): Promise<Router> {
   const { config } = parts;
   const specs = new Map(config.subgraphs.map((s) => [s.name, s]));
+  let categories = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFrom('file' in config.supergraph ? config.supergraph : { subgraphs: [{ name: ROUTER_SUBGRAPH, url: 'http://router.local/graphql' }, ...config.subgraphs] }),
     buildService: ({ name, url }) => {
@@ -45,12 +48,17 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs });
     },
   });
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    categories = fieldCategories(coreSupergraphSdl);
+  });
   const secure = config.mode !== 'insecure-dev';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const plugins: ApolloServerPlugin<RouterContext>[] = [
     ...(config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
-    ...(secure ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields }), useAudit({ audit: audit! })] : []),
+    ...(secure
+      ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit! })]
+      : []),
   ];
   const apollo = new ApolloServer<RouterContext>({ gateway, plugins, stopOnTerminationSignals: false });
   await apollo.start();

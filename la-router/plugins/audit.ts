@@ -15,7 +15,8 @@ export function useAudit(options: { audit: AuditWriter; onFailure?: (error: unkn
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
           const resultErrors = [...(body?.errors ?? []), ...(errors ?? [])];
           const code = (e: { extensions?: Record<string, unknown> }) => e.extensions?.code;
-          const withheld = resultErrors.filter((e) => code(e) === 'FORBIDDEN').map((e) => ('path' in e && e.path ? e.path.join('.') : String(e.extensions?.field ?? '')));
+          const refused = resultErrors.filter((e) => code(e) === 'FORBIDDEN').map((e) => ('path' in e && e.path ? e.path.join('.') : String(e.extensions?.field ?? '')));
+          const withheld = [...new Set([...(contextValue.withheld ?? []), ...refused])].sort();
           const unavailable = [...contextValue.unavailable];
           const outcome = !body?.data ? (contextValue.decision === 'NONE' ? 'DENIED' : 'ERROR') : unavailable.length > 0 || withheld.length > 0 ? 'PARTIAL' : 'OK';
           try {

@@ -7,13 +7,15 @@ import type { SqlConnection } from '../../lib/db/sql.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide } from '../relationships.ts';
+import { minimiseOperation, type MinimiseOptions } from './minimise.ts';
 
-export function useAuthorize(options: { sql: SqlConnection; exposedRootFields: readonly string[] }): ApolloServerPlugin<RouterContext> {
+export function useAuthorize(options: { sql: SqlConnection; exposedRootFields: readonly string[]; minimise: MinimiseOptions }): ApolloServerPlugin<RouterContext> {
   const exposed = new Set([...options.exposedRootFields, '__typename']);
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, request, contextValue }) {
+        async didResolveOperation(requestContext) {
+          const { operation, request, contextValue } = requestContext;
           if (!operation || !contextValue.caller) return;
           for (const selection of operation.selectionSet.selections) {
             if (selection.kind === Kind.FIELD && (operation.operation !== 'query' || !exposed.has(selection.name.value))) {
@@ -36,6 +38,7 @@ export function useAuthorize(options: { sql: SqlConnection; exposedRootFields: r
           if (contextValue.decision === 'NONE') {
             throw new GraphQLError('This role may not see children’s records', { extensions: { code: 'FORBIDDEN', field: 'child', http: { status: 403 } } });
           }
+          minimiseOperation(requestContext, options.minimise);
         },
       };
     },

@@ -1,14 +1,12 @@
 // The matching subgraph (MATCH), built from its pieces so tests build the same service on a free port.
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
+import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import type { PdsClient } from '../../lib/pds/client.ts';
 import type { Context } from './context.ts';
 import { Matcher } from './matcher.ts';
 import { resolvers } from './resolvers.ts';
 
-const sdl = (path: string) => readFileSync(new URL(path, import.meta.url), 'utf8');
-export const typeDefs = parse(`${sdl('../../schema/common.graphql')}\n${sdl('./schema.graphql')}`);
+export const { typeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
 export function createMatchingService(options: { pds: PdsClient }): Promise<Subgraph> {
   const matcher = new Matcher(options.pds);

@@ -178,15 +178,27 @@ describe('authorization and audit', () => {
     expect((await entries()).at(-1)).toMatchObject({ actor: allocated.username, nhs_number: allocated.nhs, purpose: 'CHILD_PROTECTION_ENQUIRY', outcome: 'OK', sources: { answered: ['csc'], decision: 'FULL' }, break_glass_reason: null });
   });
 
-  it('gives another practitioner a summary: status, and details withheld as FORBIDDEN', async () => {
+  it('gives another practitioner a summary: status, with each detail null and FORBIDDEN by path, never fetched', async () => {
     const token = await tokenFor(other);
-    const summary = await ask(token, SUMMARY, { n: allocated.nhs });
-    expect(summary.body.errors).toBeUndefined();
-    expect(typeof summary.body.data.child.socialCare.status.openCase).toBe('boolean');
-    const details = await ask(token, VIEW, { n: allocated.nhs });
-    expect(details.body.errors?.some((e: { extensions: { code: string } }) => e.extensions.code === 'FORBIDDEN')).toBe(true);
-    expect(JSON.stringify(details.body.data)).not.toMatch(/"referrals":\[\{/);
-    expect((await entries()).at(-1)).toMatchObject({ actor: other, outcome: 'PARTIAL', sources: { decision: 'SUMMARY' } });
+    const reply = await ask(token, VIEW, { n: allocated.nhs });
+    expect(typeof reply.body.data.child.socialCare.status.openCase).toBe('boolean');
+    expect(reply.body.data.child.socialCare.referrals).toBeNull();
+    expect(reply.body.errors).toEqual([
+      expect.objectContaining({ path: ['child', 'socialCare', 'referrals'], extensions: expect.objectContaining({ code: 'FORBIDDEN', category: 'csc.referral', reason: 'relationship' }) }),
+    ]);
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, outcome: 'PARTIAL', withheld: ['child.socialCare.referrals'], sources: { decision: 'SUMMARY' } });
+  });
+
+  it('minimises by purpose: early help does not see child protection plans, even for the allocated practitioner', async () => {
+    const query = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: EARLY_HELP) { socialCare { status { openCase } referrals { id } plans: cpPlans { id } } } }`;
+    const reply = await ask(await tokenFor(allocated.username), query, { n: allocated.nhs });
+    expect(reply.body.data.child.socialCare.referrals.length).toBeGreaterThan(0);
+    expect(reply.body.data.child.socialCare.plans).toBeNull();
+    expect(reply.body.errors).toEqual([expect.objectContaining({ path: ['child', 'socialCare', 'plans'], extensions: expect.objectContaining({ code: 'FORBIDDEN', category: 'csc.cp_plan', reason: 'purpose' }) })]);
+    // The same query for a child protection enquiry withholds nothing: one user's rewritten plan is not another's.
+    const full = await ask(await tokenFor(allocated.username), query.replace('EARLY_HELP', 'CHILD_PROTECTION_ENQUIRY'), { n: allocated.nhs });
+    expect(full.body.errors).toBeUndefined();
+    expect(Array.isArray(full.body.data.child.socialCare.plans)).toBe(true);
   });
 
   it('break-glass needs a real reason, then gives the full view and is flagged in the audit', async () => {

@@ -1,0 +1,41 @@
+// Data minimisation: which data categories (the @dataCategory directive of the source standards) each
+// purpose permits, and which a summary view permits; and the categories of each field, read from the
+// supergraph the router serves.
+import { Kind, parse, type StringValueNode } from 'graphql';
+import type { AccessDecision } from '../lib/internal-token.ts';
+
+/** Each purpose's categories (a category, a family `csc.*`, or `*`). */
+export const DEFAULT_PURPOSE_CATEGORIES: Record<string, string[]> = {
+  CHILD_PROTECTION_ENQUIRY: ['*'],
+  CHILD_IN_NEED_ASSESSMENT: ['pds.*', 'csc.*', 'education.*', 'find.*'],
+  LOOKED_AFTER_CHILD_REVIEW: ['pds.*', 'csc.status', 'csc.looked_after', 'csc.cp_plan', 'csc.care_leaver', 'csc.involvement', 'csc.send', 'education.*', 'find.*'],
+  EARLY_HELP: ['pds.*', 'csc.status', 'csc.referral', 'csc.involvement', 'education.enrolment', 'education.attendance', 'find.*'],
+};
+
+/** What a summary shows whatever the purpose: who the child is, their status, and who holds records. */
+export const SUMMARY_CATEGORIES = ['pds.*', 'csc.status', 'find.*'];
+
+const matches = (patterns: readonly string[], category: string) =>
+  patterns.some((p) => p === '*' || p === category || (p.endsWith('.*') && category.startsWith(p.slice(0, -1))));
+
+export function permits(options: { purposes: Record<string, string[]>; purpose: string | null; decision: AccessDecision }, category: string): { allowed: boolean; reason?: 'purpose' | 'relationship' } {
+  const forPurpose = options.purpose ? options.purposes[options.purpose] ?? [] : [];
+  if (!matches(forPurpose, category)) return { allowed: false, reason: 'purpose' };
+  if (options.decision === 'SUMMARY' && !matches(SUMMARY_CATEGORIES, category)) return { allowed: false, reason: 'relationship' };
+  if (options.decision === 'NONE') return { allowed: false, reason: 'relationship' };
+  return { allowed: true };
+}
+
+/** `Type.field` → category, from the supergraph's @dataCategory directives. */
+export function fieldCategories(supergraphSdl: string): Map<string, string> {
+  const categories = new Map<string, string>();
+  for (const definition of parse(supergraphSdl).definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    for (const field of definition.fields ?? []) {
+      const directive = field.directives?.find((d) => d.name.value === 'dataCategory');
+      const name = directive?.arguments?.find((a) => a.name.value === 'name')?.value as StringValueNode | undefined;
+      if (name) categories.set(`${definition.name.value}.${field.name.value}`, name.value);
+    }
+  }
+  return categories;
+}
