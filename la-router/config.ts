@@ -27,7 +27,7 @@ const schema = z.object({
   /** The LA's store (allocations and the audit): a PostgreSQL URL, or an embedded data folder. */
   database: z.object({ url: z.string().optional(), dataDir: z.string().optional() }).optional(),
   /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
-  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes']),
+  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */

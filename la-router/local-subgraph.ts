@@ -1,21 +1,75 @@
-// The router's own subgraph, served in-process: `Query.child` hands the NHS number to every source.
+// The router's own subgraph, served in-process: `Query.child` hands the NHS number to every source, and
+// the LA audit answers information-governance officers (`auditTrail`, `breakGlassReport`).
 import { readFileSync } from 'node:fs';
 import { LocalGraphQLDataSource } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
+import type { AuditWriter } from '../lib/audit/chain.ts';
+import type { SqlConnection } from '../lib/db/sql.ts';
 import { NhsNumber, DateScalar } from '../lib/graphql/scalars.ts';
+import type { RouterContext } from './context.ts';
 
 const sdl = (url: URL) => readFileSync(url, 'utf8');
 export const ROUTER_SUBGRAPH = 'router';
 export const routerSdl = [sdl(new URL('./schema.graphql', import.meta.url)), sdl(new URL('../schema/common.graphql', import.meta.url))].join('\n');
+export const IG_OFFICER = 'ig.officer';
 
-export function routerSubgraph(): LocalGraphQLDataSource {
+interface AuditRow {
+  at: Date | string;
+  actor: string;
+  roles: string[];
+  purpose: string | null;
+  break_glass_reason: string | null;
+  nhs_number: string | null;
+  sources: { answered?: string[]; decision?: string } | null;
+  withheld: string[] | null;
+  outcome: string;
+}
+
+const record = (row: AuditRow) => ({
+  at: new Date(row.at).toISOString(),
+  caseworker: row.actor,
+  roles: row.roles ?? [],
+  purpose: row.purpose,
+  breakGlassReason: row.break_glass_reason,
+  nhsNumber: row.nhs_number,
+  decision: row.sources?.decision ?? null,
+  sources: row.sources?.answered ?? [],
+  withheld: row.withheld ?? [],
+  outcome: row.outcome,
+});
+
+function requireIgOfficer(context: RouterContext, field: string): void {
+  if (!context.caller?.roles.includes(IG_OFFICER)) throw new GraphQLError(`${field} is for information-governance officers`, { extensions: { code: 'FORBIDDEN', field } });
+}
+
+export function routerSubgraph(store?: { sql: SqlConnection; audit: AuditWriter }): LocalGraphQLDataSource {
   const schema = buildSubgraphSchema({
     typeDefs: parse(routerSdl),
     resolvers: {
       NhsNumber,
       Date: DateScalar,
-      Query: { child: (_parent: unknown, args: { nhsNumber: string }) => ({ nhsNumber: args.nhsNumber }) },
+      Query: {
+        child: (_parent: unknown, args: { nhsNumber: string }) => ({ nhsNumber: args.nhsNumber }),
+        async auditTrail(_parent: unknown, args: { nhsNumber: string }, context: RouterContext) {
+          requireIgOfficer(context, 'auditTrail');
+          if (!store) throw new GraphQLError('This router keeps no audit', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } });
+          const rows = await store.sql.withSession((db) => db.query<AuditRow>('SELECT * FROM la_audit_entry WHERE nhs_number = $1 ORDER BY seq', [args.nhsNumber]));
+          // Reading who read a child's records is itself a read of them.
+          await store.audit.append([
+            { actor: context.caller!.username, roles: context.caller!.roles, nhs_number: args.nhsNumber, sources: { answered: ['audit'], decision: 'AUDIT_TRAIL' }, withheld: [], outcome: 'OK', trace_id: context.traceId },
+          ]);
+          return rows.map(record);
+        },
+        async breakGlassReport(_parent: unknown, args: { from: string; to: string }, context: RouterContext) {
+          requireIgOfficer(context, 'breakGlassReport');
+          if (!store) throw new GraphQLError('This router keeps no audit', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } });
+          const rows = await store.sql.withSession((db) =>
+            db.query<AuditRow>(`SELECT * FROM la_audit_entry WHERE break_glass_reason IS NOT NULL AND at >= $1::date AND at < $2::date + 1 ORDER BY seq`, [args.from, args.to]),
+          );
+          return rows.map(record);
+        },
+      },
       Child: { __resolveReference: (reference: { nhsNumber: string }) => ({ nhsNumber: reference.nhsNumber }) },
     } as never,
   });

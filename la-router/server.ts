@@ -38,10 +38,11 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const { config } = parts;
   const specs = new Map(config.subgraphs.map((s) => [s.name, s]));
   let categories = new Map<string, string>();
+  const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFrom('file' in config.supergraph ? config.supergraph : { subgraphs: [{ name: ROUTER_SUBGRAPH, url: 'http://router.local/graphql' }, ...config.subgraphs] }),
     buildService: ({ name, url }) => {
-      if (name === ROUTER_SUBGRAPH) return routerSubgraph();
+      if (name === ROUTER_SUBGRAPH) return routerSubgraph(parts.store && audit ? { sql: parts.store.sql, audit } : undefined);
       const spec = specs.get(name);
       // A subgraph this LA did not configure is called as stock @apollo/gateway calls it.
       if (!spec || !parts.internalToken) return new RemoteGraphQLDataSource({ url });
@@ -53,7 +54,6 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   });
   const secure = config.mode !== 'insecure-dev';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
-  const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const plugins: ApolloServerPlugin<RouterContext>[] = [
     ...(config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure

@@ -221,6 +221,27 @@ describe('authorization and audit', () => {
     expect((await entries()).at(-1)).toMatchObject({ actor: 'ivy.officer', outcome: 'DENIED' });
   });
 
+  it('answers the information-governance officer: who looked at this child, and every break-glass, itself audited', async () => {
+    const TRAIL = `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker purpose breakGlassReason decision outcome withheld } }`;
+    const refused = await ask(await tokenFor(allocated.username), TRAIL, { n: allocated.nhs });
+    expect(refused.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    const officer = await tokenFor('ivy.officer');
+    const trail = await ask(officer, TRAIL, { n: allocated.nhs });
+    expect(trail.body.errors).toBeUndefined();
+    const records = trail.body.data.auditTrail as { caseworker: string; decision: string; breakGlassReason: string | null; withheld: string[] }[];
+    expect(records).toContainEqual(expect.objectContaining({ caseworker: allocated.username, decision: 'FULL' }));
+    expect(records).toContainEqual(expect.objectContaining({ caseworker: other, decision: 'SUMMARY', withheld: ['child.socialCare.referrals'] }));
+    expect(records.filter((r) => r.decision === 'BREAK_GLASS').map((r) => r.caseworker)).toEqual([other]);
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await ask(officer, `query ($d: Date!) { breakGlassReport(from: $d, to: $d) { caseworker breakGlassReason nhsNumber outcome } }`, { d: today });
+    // The attempt refused for its thin reason is on the report too.
+    expect(report.body.data.breakGlassReport).toEqual([
+      { caseworker: other, breakGlassReason: 'urgent', nhsNumber: allocated.nhs, outcome: 'DENIED' },
+      { caseworker: other, breakGlassReason: expect.stringMatching(/^Police at the door/), nhsNumber: allocated.nhs, outcome: 'OK' },
+    ]);
+    expect((await entries()).at(-1)).toMatchObject({ actor: 'ivy.officer', nhs_number: allocated.nhs, sources: { decision: 'AUDIT_TRAIL' } });
+  });
+
   it('writes one chained entry for each of many concurrent requests, and the chain verifies', async () => {
     const before = (await entries()).length;
     const token = await tokenFor(allocated.username);
