@@ -30,6 +30,12 @@ const schema = z.object({
   exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
+  /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */
+  rateLimitPerMinute: z.number().int().positive().default(600),
+  /** A manifest of the only operations this router runs (trusted documents): a JSON object of sha256 → query. */
+  trustedDocuments: z.string().optional(),
+  /** Limits on each operation (graphql-armor). */
+  limits: z.object({ depth: z.number().int().positive().default(15), aliases: z.number().int().positive().default(15), cost: z.number().int().positive().default(5000), tokens: z.number().int().positive().default(2000) }).prefault({}),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
   oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
 })

@@ -8,6 +8,9 @@ import { AuditWriter, LA_AUDIT } from '../lib/audit/chain.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
 import { useAudit } from './plugins/audit.ts';
+import { operationLimits, RateLimiter, rateLimited, useTrustedDocuments } from './plugins/hardening.ts';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { formatError } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
 import { useWithheldInResponse } from './plugins/minimise.ts';
 import { useAuthorize } from './plugins/authorize.ts';
@@ -60,7 +63,20 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit! })]
       : []),
   ];
-  const apollo = new ApolloServer<RouterContext>({ gateway, plugins, stopOnTerminationSignals: false });
+  const production = config.mode === 'production';
+  const armor = secure ? operationLimits(config.limits, production) : null;
+  if (secure && config.trustedDocuments) plugins.push(useTrustedDocuments(config.trustedDocuments));
+  if (armor) plugins.push(...(armor.plugins as ApolloServerPlugin<RouterContext>[]));
+  if (production) plugins.push(ApolloServerPluginLandingPageDisabled());
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    plugins,
+    stopOnTerminationSignals: false,
+    ...(secure
+      ? { introspection: !production, csrfPrevention: true, formatError, includeStacktraceInErrorResponses: false, validationRules: armor!.validationRules, allowBatchedHttpRequests: false }
+      : {}),
+  });
+  const limiter = new RateLimiter(config.rateLimitPerMinute);
   await apollo.start();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
   const server = createGraphQLServer<RouterContext>({
@@ -75,6 +91,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
           if (!(error instanceof AuthenticationError)) throw error;
           throw new GraphQLError('Sign in: a valid access token from the LA’s identity provider is needed', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
+        const wait = limiter.take(caller.username);
+        if (wait > 0) throw rateLimited(wait);
       }
       return {
         caller,

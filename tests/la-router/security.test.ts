@@ -1,6 +1,9 @@
 // The LA router's security over a real LA store and subgraphs: caseworker authentication against a real
 // OpenID Connect provider on loopback, decisions by role, allocation and break-glass, and the audit.
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,5 +265,73 @@ describe('authorization and audit', () => {
     } finally {
       await csc.store.sql.withSession((db) => db.exec('ALTER TABLE la_audit_entry_away RENAME TO la_audit_entry'));
     }
+  });
+});
+
+describe('production hardening', () => {
+  const post = (target: string, body: string, headers: Record<string, string>) => fetch(target, { method: 'POST', headers, body });
+
+  it('refuses introspection, field suggestions and simple cross-site requests', async () => {
+    const token = await tokenFor('olivia.bailey');
+    const introspection = await ask(token, '{ __schema { types { name } } }', {});
+    expect(introspection.body.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(introspection.body)).not.toMatch(/SocialCareRecord/);
+    const typo = await ask(token, 'query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: EARLY_HELP) { socialCar { personId } } }');
+    expect(typo.body.errors?.[0].message).not.toMatch(/Did you mean/);
+    const csrf = await post(url, JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'text/plain', authorization: `Bearer ${token}` });
+    expect(csrf.status).toBe(400);
+  });
+
+  it('refuses an alias bomb before anything is fetched', async () => {
+    const seen = proxy.seen.length;
+    const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: nhsNumber`).join(' ');
+    const reply = await ask(await tokenFor('olivia.bailey'), `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: EARLY_HELP) { ${aliases} } }`);
+    expect(reply.body.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(reply.body.errors?.[0].message).toMatch(/alias/i);
+    expect(proxy.seen.length).toBe(seen);
+  });
+
+  describe('a router locked to its portal’s operations, with tight limits', () => {
+    let locked: Router;
+    let lockedUrl: string;
+    const TRUSTED = 'query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_IN_NEED_ASSESSMENT) { nhsNumber } }';
+
+    beforeAll(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mais-trusted-'));
+      const manifest = join(dir, 'manifest.json');
+      writeFileSync(manifest, JSON.stringify({ childSummary: TRUSTED }));
+      const config = parseRouterConfig({
+        la: 'northshire', port: 0, mode: 'production', database: {},
+        subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
+        oidc: { issuer, audience: AUDIENCE },
+        trustedDocuments: manifest, rateLimitPerMinute: 3, limits: { depth: 3 },
+      });
+      locked = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+      locked.server.listen(0, '127.0.0.1');
+      await once(locked.server, 'listening');
+      lockedUrl = `http://127.0.0.1:${(locked.server.address() as { port: number }).port}/graphql`;
+    });
+    afterAll(async () => {
+      await locked?.stop();
+    });
+
+    const askLocked = async (token: string, query: string) => {
+      const response = await post(lockedUrl, JSON.stringify({ query, variables: { n: '9434765919' } }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { data?: any; errors?: any[] } };
+    };
+
+    it('runs only the operations in its manifest, refuses deep ones, and rate-limits each caseworker', async () => {
+      const token = await tokenFor('olivia.bailey');
+      expect((await askLocked(token, TRUSTED)).body.data.child.nhsNumber).toBe('9434765919');
+      const other = await askLocked(token, 'query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_IN_NEED_ASSESSMENT) { nhsNumber socialCare { personId } } }');
+      expect(other.status).toBe(403);
+      expect(other.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+      const deep = await askLocked(token, 'query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: EARLY_HELP) { socialCare { status { openCase } } } }');
+      expect(deep.body.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      const limited = await askLocked(token, TRUSTED);
+      expect(limited.status).toBe(429);
+      expect(limited.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
+      expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+    });
   });
 });

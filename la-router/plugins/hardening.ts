@@ -1,0 +1,68 @@
+// What a router facing caseworkers adds to stock Apollo: limits on each operation's depth, aliases, cost
+// and size (graphql-armor), a per-caseworker rate limit, and, when configured, trusted documents (only
+// the operations in the LA's manifest run, for its portal).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError } from 'graphql';
+import type { RouterConfig } from '../config.ts';
+import type { RouterContext } from '../context.ts';
+
+export function operationLimits(limits: RouterConfig['limits'], production: boolean) {
+  return new ApolloArmor({
+    maxDepth: { n: limits.depth },
+    maxAliases: { n: limits.aliases },
+    costLimit: { maxCost: limits.cost },
+    maxTokens: { n: limits.tokens },
+    blockFieldSuggestion: { enabled: production },
+  }).protect();
+}
+
+/** A token bucket per caseworker: `perMinute` requests a minute, refilled continuously. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Seconds to wait, or 0 when the request may go ahead now. */
+  take(key: string): number {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
+    bucket.tokens = Math.min(this.perMinute, bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - bucket.tokens) * 60_000) / this.perMinute / 1000);
+  }
+}
+
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError('Too many requests: try again shortly', {
+    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  });
+}
+
+export const documentHash = (query: string) => createHash('sha256').update(query).digest('hex');
+
+/** Runs only operations whose text is in the manifest (by SHA-256). */
+export function useTrustedDocuments(manifestFile: string): ApolloServerPlugin<RouterContext> {
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>;
+  const trusted = new Set(Object.values(manifest).map(documentHash));
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ source }) {
+          if (!trusted.has(documentHash(source ?? ''))) {
+            throw new GraphQLError('Only the LA’s registered operations run at this router', { extensions: { code: 'FORBIDDEN', field: 'query', http: { status: 403 } } });
+          }
+        },
+      };
+    },
+  };
+}
