@@ -30,6 +30,8 @@ const schema = z.object({
   exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
+  /** A source failing this many times in a row is not called for `openMs`, then probed once. */
+  circuitBreaker: z.object({ failures: z.number().int().positive().default(5), openMs: z.number().int().positive().default(10_000) }).prefault({}),
   /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute: z.number().int().positive().default(600),
   /** A manifest of the only operations this router runs (trusted documents): a JSON object of sha256 → query. */

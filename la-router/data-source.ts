@@ -23,12 +23,18 @@ export interface DataSourceDeps {
   /** The LA's credential for a DfE service (audience `mais:dfe:<subgraph>`), or null where none is configured. */
   dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
   defaultDeadlineMs: number;
+  /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
+  circuitBreaker?: { failures: number; openMs: number };
 }
 
 const DEADLINE_HEADER = 'x-mais-deadline';
 
 export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
   private readonly credential: { sign(): Promise<string> } | null;
+  // Circuit breaker: a source that keeps failing is not called until openUntil, then probed once.
+  private failures = 0;
+  private openUntil = 0;
+  private probing = false;
 
   constructor(
     private readonly spec: SubgraphSpec,
@@ -47,9 +53,18 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     };
   }
 
+  private unavailable(context: RouterContext | null, message: string): GraphQLError {
+    context?.unavailable?.add(this.spec.name);
+    return new GraphQLError(message, { extensions: { code: 'SOURCE_UNAVAILABLE', source: this.spec.name } });
+  }
+
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
     const headers = options.request.http!.headers;
     const context = options.kind === 'incoming operation' ? (options.context as RouterContext) : null;
+    if (this.openUntil > 0) {
+      if (Date.now() < this.openUntil || this.probing) throw this.unavailable(context, `${this.spec.name} is failing; not asked for now`);
+      this.probing = true;
+    }
     const traceId = context?.traceId ?? randomBytes(16).toString('hex');
     headers.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
     const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
@@ -71,14 +86,18 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override didReceiveResponse<T>(options: { response: T; context: RouterContext }): T {
     options.context.sources?.add(this.spec.name);
+    this.failures = 0;
+    this.openUntil = 0;
+    this.probing = false;
     return options.response;
   }
 
   override didEncounterError(error: Error, _request?: unknown, _response?: unknown, context?: RouterContext): void {
-    context?.unavailable?.add(this.spec.name);
+    const breaker = this.deps.circuitBreaker ?? { failures: 5, openMs: 10_000 };
+    this.failures++;
+    this.probing = false;
+    if (this.failures >= breaker.failures) this.openUntil = Date.now() + breaker.openMs;
     const timedOut = error.name === 'AbortError' || error.name === 'TimeoutError' || /aborted|timeout/i.test(error.message);
-    throw new GraphQLError(timedOut ? `${this.spec.name} did not answer in time` : `${this.spec.name} is unavailable`, {
-      extensions: { code: 'SOURCE_UNAVAILABLE', source: this.spec.name },
-    });
+    throw this.unavailable(context ?? null, timedOut ? `${this.spec.name} did not answer in time` : `${this.spec.name} is unavailable`);
   }
 }

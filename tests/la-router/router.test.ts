@@ -98,6 +98,7 @@ describe('the router over the LA subgraphs', () => {
       port: 0,
       mode: 'insecure-dev',
       deadlineMs: 1500,
+      circuitBreaker: { failures: 3, openMs: 700 },
       subgraphs: [
         { name: 'csc', url: csc.url, kind: 'la' },
         { name: 'education', url: `${proxy.url}/graphql`, kind: 'la', deadlineMs: 800 },
@@ -143,6 +144,21 @@ describe('the router over the LA subgraphs', () => {
     const reply = await post(url, SINGLE_VIEW, { n: nhsNumber });
     expect(reply.body.data.child.socialCare.personId).toBeTruthy();
     expect(reply.body.errors?.[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'education' });
+  });
+
+  it('stops calling a source that keeps failing, and probes it again later', async () => {
+    expect((await post(url, SINGLE_VIEW, { n: nhsNumber })).body.errors).toBeUndefined(); // a success resets the count
+    proxy.next({ status: 502 }, { status: 502 }, { status: 502 });
+    for (let i = 0; i < 3; i++) await post(url, SINGLE_VIEW, { n: nhsNumber });
+    const seen = proxy.seen.length;
+    const open = await post(url, SINGLE_VIEW, { n: nhsNumber });
+    expect(open.body.errors?.[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'education' });
+    expect(open.body.data.child.socialCare.personId).toBeTruthy();
+    expect(proxy.seen.length).toBe(seen);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const probed = await post(url, SINGLE_VIEW, { n: nhsNumber });
+    expect(probed.body.errors).toBeUndefined();
+    expect(proxy.seen.length).toBe(seen + 1);
   });
 
   it('refuses an invalid NHS number before any source is asked', async () => {
