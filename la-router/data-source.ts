@@ -23,6 +23,8 @@ export interface DataSourceDeps {
   /** The LA's credential for a DfE service (audience `mais:dfe:<subgraph>`), or null where none is configured. */
   dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
   defaultDeadlineMs: number;
+  /** Observes each fetch's latency and outcome. */
+  observe?: (subgraph: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
   circuitBreaker?: { failures: number; openMs: number };
 }
@@ -51,6 +53,18 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
       return fetcher(url, { ...init, headers: Object.fromEntries(headers), signal: signal as never });
     };
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
+    const started = performance.now();
+    try {
+      const response = await super.process(options);
+      this.deps.observe?.(this.spec.name, 'ok', (performance.now() - started) / 1000);
+      return response;
+    } catch (error) {
+      this.deps.observe?.(this.spec.name, 'error', (performance.now() - started) / 1000);
+      throw error;
+    }
   }
 
   private unavailable(context: RouterContext | null, message: string): GraphQLError {

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
+import { pino } from 'pino';
 import { openStore } from '../lib/db/store.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { useOrganisationSigner } from '../lib/organisation-credential.ts';
@@ -40,7 +41,8 @@ await runService('LA router', async () => {
   const dfeCredential = credential ? (audience: string) => useOrganisationSigner({ organisation: credential.organisation, privateKey: readJwk(credential.key), audience }) : null;
   const store = config.database ? await openStore({ kind: 'local', dataDir: config.database.dataDir ?? '', poolSize: 8, ...(config.database.url ? { databaseUrl: config.database.url } : {}) }) : null;
   try {
-    const { server, stop } = await createRouter({ config, internalToken, dfeCredential, ...(store ? { store } : {}) });
+    const logger = pino({ base: { service: `mais-router:${config.la}` } }, pino.destination(2));
+    const { server, stop } = await createRouter({ config, internalToken, dfeCredential, logger, ...(store ? { store } : {}) });
     server.listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as { port: number };

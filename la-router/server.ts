@@ -8,6 +8,8 @@ import { AuditWriter, LA_AUDIT } from '../lib/audit/chain.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
 import { useAudit } from './plugins/audit.ts';
+import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
+import { pino, type Logger } from 'pino';
 import { operationLimits, RateLimiter, rateLimited, useTrustedDocuments } from './plugins/hardening.ts';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { formatError } from '../lib/graphql/errors.ts';
@@ -28,6 +30,8 @@ export interface RouterParts {
   config: RouterConfig;
   /** The LA's store: allocations to decide on, and the audit. Needed unless the mode is insecure-dev. */
   store?: { sql: SqlConnection };
+  /** Structured logs (JSON lines); silent when absent. */
+  logger?: Logger;
   internalToken: ReturnType<typeof useInternalTokenSigner> | null;
   dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
 }
@@ -40,6 +44,8 @@ export interface Router {
 export async function createRouter(parts: RouterParts): Promise<Router> {
   const { config } = parts;
   const specs = new Map(config.subgraphs.map((s) => [s.name, s]));
+  const metrics = new RouterMetrics();
+  const logger = parts.logger ?? pino({ level: 'silent' });
   let categories = new Map<string, string>();
   const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const gateway = new ApolloGateway({
@@ -49,7 +55,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       const spec = specs.get(name);
       // A subgraph this LA did not configure is called as stock @apollo/gateway calls it.
       if (!spec || !parts.internalToken) return new RemoteGraphQLDataSource({ url });
-      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, circuitBreaker: config.circuitBreaker });
+      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, circuitBreaker: config.circuitBreaker, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
     },
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
@@ -58,9 +64,10 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const secure = config.mode !== 'insecure-dev';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const plugins: ApolloServerPlugin<RouterContext>[] = [
+    useTelemetry({ metrics, logger }),
     ...(config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
-      ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit! })]
+      ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),
   ];
   const production = config.mode === 'production';
@@ -105,7 +112,13 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         unavailable: new Set<string>(),
       };
     },
-    routes: (_req, res, url) => {
+    routes: async (_req, res, url) => {
+      if (url.pathname === '/metrics') {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+        return true;
+      }
       if (url.pathname !== '/ready') return false;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'pass' }));
@@ -114,8 +127,13 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   });
   return {
     server,
+    /** Stops accepting, lets requests in flight finish (their audit entries included), then stops. */
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      await closed;
+      clearInterval(idle);
       await apollo.stop();
     },
   };

@@ -5,7 +5,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import type { RouterContext } from '../context.ts';
 
-export function useAudit(options: { audit: AuditWriter; onFailure?: (error: unknown) => void }): ApolloServerPlugin<RouterContext> {
+export function useAudit(options: { audit: AuditWriter; onWrite?: (ok: boolean) => void; onFailure?: (error: unknown) => void }): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
@@ -33,7 +33,9 @@ export function useAudit(options: { audit: AuditWriter; onFailure?: (error: unkn
                 trace_id: contextValue.traceId,
               },
             ]);
+            options.onWrite?.(true);
           } catch (error) {
+            options.onWrite?.(false);
             options.onFailure?.(error);
             if (body) {
               body.data = null;

@@ -1,6 +1,8 @@
 // The LA router's security over a real LA store and subgraphs: caseworker authentication against a real
 // OpenID Connect provider on loopback, decisions by role, allocation and break-glass, and the audit.
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +27,7 @@ let proxy: FaultProxy;
 let router: Router;
 let url: string;
 let users: { username: string; displayName: string; roles: string[] }[] = [];
+const logLines: string[] = [];
 
 async function newKey(kid: string): Promise<JWK> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -92,7 +95,8 @@ beforeAll(async () => {
     oidc: { issuer, audience: AUDIENCE, keyRefetchCooldownMs: 0 },
     database: {},
   });
-  router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+  const logStream = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
+  router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
   router.server.listen(0, '127.0.0.1');
   await once(router.server, 'listening');
   url = `http://127.0.0.1:${(router.server.address() as { port: number }).port}/graphql`;
@@ -265,6 +269,25 @@ describe('authorization and audit', () => {
     } finally {
       await csc.store.sql.withSession((db) => db.exec('ALTER TABLE la_audit_entry_away RENAME TO la_audit_entry'));
     }
+  });
+});
+
+describe('operations', () => {
+  it('exposes Prometheus metrics and logs one JSON line per request, with no child or caseworker in either', async () => {
+    await ask(await tokenFor('olivia.bailey'), QUERY);
+    const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    expect(metrics).toMatch(/mais_router_requests_total\{operation="anonymous",outcome="\w+"\} \d+/);
+    expect(metrics).toMatch(/mais_router_subgraph_seconds_count\{subgraph="csc",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/mais_router_audit_writes_total\{result="ok"\} \d+/);
+    expect(metrics).toMatch(/mais_router_errors_total\{code="FORBIDDEN"\} \d+/);
+    expect(logLines.length).toBeGreaterThan(10);
+    const line = JSON.parse(logLines.at(-1)!) as Record<string, unknown>;
+    expect(line).toMatchObject({ msg: 'request', operation: 'anonymous', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    const everything = `${metrics}\n${logLines.join('\n')}`;
+    const children = new Set((await csc.store.prisma.ssd_person.findMany({ select: { pers_common_child_id: true } })).map((p) => p.pers_common_child_id));
+    children.add('9434765919');
+    expect((everything.match(/\b\d{10}\b/g) ?? []).filter((digits) => children.has(digits))).toEqual([]);
+    for (const user of users) expect(everything).not.toContain(user.username);
   });
 });
 
