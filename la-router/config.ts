@@ -17,7 +17,13 @@ const schema = z.object({
   port: z.number().int().min(0).max(65535),
   /** `insecure-dev`: no authentication or authorization, GraphiQL on; never for real data. */
   mode: z.enum(['production', 'development', 'insecure-dev']).default('production'),
-  supergraph: z.union([z.object({ file: z.string() }), z.object({ compose: z.literal(true) })]).default({ compose: true }),
+  supergraph: z
+    .union([
+      z.object({ file: z.string() }),
+      z.object({ compose: z.literal(true) }),
+      z.object({ registry: z.object({ url: z.url(), pollMs: z.number().int().min(100).default(10_000), cacheFile: z.string() }) }),
+    ])
+    .default({ compose: true }),
   subgraphs: z.array(subgraph).default([]),
   /** The router's private JWK that signs internal tokens. */
   internalTokenKey: z.string().optional(),

@@ -49,7 +49,14 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   let categories = new Map<string, string>();
   const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraphFrom('file' in config.supergraph ? config.supergraph : { subgraphs: [{ name: ROUTER_SUBGRAPH, url: 'http://router.local/graphql' }, ...config.subgraphs] }),
+    supergraphSdl: supergraphFrom(
+      'file' in config.supergraph
+        ? config.supergraph
+        : 'registry' in config.supergraph
+          ? { registry: { ...config.supergraph.registry, credential: parts.dfeCredential?.('mais:dfe:registry') ?? null } }
+          : { subgraphs: [{ name: ROUTER_SUBGRAPH, url: 'http://router.local/graphql' }, ...config.subgraphs] },
+      logger,
+    ),
     buildService: ({ name, url }) => {
       if (name === ROUTER_SUBGRAPH) return routerSubgraph(parts.store && audit ? { sql: parts.store.sql, audit } : undefined);
       const spec = specs.get(name);
