@@ -138,7 +138,7 @@ describe('npm start', () => {
     expect(await count(urls.northshire!, 'ssd_person')).toBe(persons);
     expect(await again.interrupt('SIGTERM')).toBe(0);
     expect(processesMentioning(dataDir)).toEqual([]);
-  });
+  }, 240_000);
 
   it('says which service could not start and why, exits non-zero and leaves nothing running', async () => {
     const blocker: Server = createServer();
@@ -162,5 +162,5 @@ describe('npm start', () => {
     expect(sandbox.stderr()).toMatch(/generating a synthetic population of 600 children/);
     expect(sandbox.stderr()).toMatch(/northshire store: seeded \d+ rows/);
     expect(await sandbox.interrupt('SIGINT')).toBe(0);
-  });
+  }, 150_000);
 });
