@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { freePort } from './ports.ts';
 
-export type Fault = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'pass';
+export type Fault = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang' | 'reset' | 'pass';
 
 export interface FaultProxy {
   url: string;
@@ -24,6 +24,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const fault = queue.shift() ?? 'pass';
     if (fault === 'hang') {
       hanging.add(res);
+      return;
+    }
+    if (fault === 'reset') {
+      // The connection dies mid-request, as when the process behind it is killed.
+      req.socket.destroy();
       return;
     }
     if (fault !== 'pass') {
