@@ -38,6 +38,8 @@ const schema = z.object({
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
   /** A source failing this many times in a row is not called for `openMs`, then probed once. */
   circuitBreaker: z.object({ failures: z.number().int().positive().default(5), openMs: z.number().int().positive().default(10_000) }).prefault({}),
+  /** The lowest level of log line written. */
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute: z.number().int().positive().default(600),
   /** A manifest of the only operations this router runs (trusted documents): a JSON object of sha256 → query. */

@@ -41,7 +41,7 @@ await runService('LA router', async () => {
   const dfeCredential = credential ? (audience: string) => useOrganisationSigner({ organisation: credential.organisation, privateKey: readJwk(credential.key), audience }) : null;
   const store = config.database ? await openStore({ kind: 'local', dataDir: config.database.dataDir ?? '', poolSize: 8, ...(config.database.url ? { databaseUrl: config.database.url } : {}) }) : null;
   try {
-    const logger = pino({ base: { service: `mais-router:${config.la}` } }, pino.destination(2));
+    const logger = pino({ level: config.logLevel, base: { service: `mais-router:${config.la}` } }, pino.destination(2));
     const { server, stop } = await createRouter({ config, internalToken, dfeCredential, logger, ...(store ? { store } : {}) });
     server.listen(config.port, config.host);
     await once(server, 'listening');

@@ -1,0 +1,210 @@
+// `npm run bench:router [-- --children N --duration S --concurrency 1,8,64]`: the LA router with every
+// security plugin on (caseworker token, decision from the LA store, minimisation, limits, audit written
+// per request) against stock @apollo/gateway in @apollo/server, on the same supergraph (the router's
+// Query.child, csc and education over a seeded LA store) and the same single-view query, each driven by
+// autocannon at fixed concurrency. Prints req/s, p50, p99 and peak RSS for each and the ratios; writes
+// bench/results/router.json.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { composeServices } from '@apollo/composition';
+import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair } from 'jose';
+import pg from 'pg';
+import { routerSdl } from '../la-router/local-subgraph.ts';
+import { useInternalTokenSigner } from '../lib/internal-token.ts';
+import { freePort } from '../lib/net.ts';
+import { defaultAsOf, generatePopulation } from '../lib/population/generate.ts';
+import { startService, stopService, type ChildService } from '../lib/service/supervisor.ts';
+import { createIdentityProvider, CLI_CLIENT, SANDBOX_USER_GRANT } from '../sandbox/idp/provider.ts';
+import { cscTypeDefs } from '../subgraphs/csc/sdl.ts';
+import { educationTypeDefs } from '../subgraphs/education/sdl.ts';
+import { parse } from 'graphql';
+import { openStore } from '../lib/db/store.ts';
+import { seedLocalStore } from '../sandbox/seed.ts';
+
+const { values } = parseArgs({
+  options: {
+    children: { type: 'string', default: '3000' },
+    duration: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '1,8,64' },
+    'database-url': { type: 'string' },
+  },
+});
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const LA = 'northshire';
+const work = mkdtempSync(join(tmpdir(), 'mais-bench-router-'));
+const services: ChildService[] = [];
+const spawned: ChildProcess[] = [];
+let dropDatabase = async () => {};
+
+/** Starts a plain script and waits for the line it prints when listening. */
+async function spawnScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  spawned.push(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /(http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, url };
+}
+
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+try {
+  const populationDir = join(work, 'population');
+  await generatePopulation({ seed: 42, children: Number(values.children), outDir: populationDir, asOf: defaultAsOf() });
+  // The LA store: a fresh database on the given PostgreSQL server, or the embedded store served as the sandbox serves it.
+  let store: { url: string };
+  if (values['database-url']) {
+    const name = `mais_bench_router_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: values['database-url'] });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(values['database-url']);
+    url.pathname = `/${name}`;
+    store = { url: url.toString() };
+    const opened = await openStore({ kind: 'local', dataDir: '', databaseUrl: store.url });
+    await seedLocalStore(opened.prisma, populationDir, LA);
+    await opened.close();
+    dropDatabase = async () => {
+      const client = new pg.Client({ connectionString: values['database-url'] });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    };
+  } else {
+    const host = await startService({
+      name: `${LA} store`,
+      main: here('../sandbox/store-host.ts'),
+      args: ['--name', LA, '--kind', 'local', '--data-dir', join(work, 'store'), '--port', String(await freePort()), '--population', populationDir],
+      startTimeoutMs: 180_000,
+    });
+    services.push(host);
+    store = host;
+  }
+
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const routerKey = { ...(await exportJWK(privateKey)), kid: 'bench-router', alg: 'ES256' };
+  writeFileSync(join(work, 'router.private.jwk.json'), JSON.stringify(routerKey));
+  writeFileSync(join(work, 'router.jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench-router', alg: 'ES256' }] }));
+  const subgraph = async (kind: 'csc' | 'education') => {
+    const service = await startService({
+      name: `${LA} ${kind} subgraph`,
+      main: here(`../subgraphs/${kind}/main.ts`),
+      args: ['--la', LA, '--port', String(await freePort()), '--database-url', store.url, '--router-issuer', `mais-router:${LA}`, '--router-jwks', join(work, 'router.jwks.json')],
+    });
+    services.push(service);
+    return service.url;
+  };
+  const cscUrl = await subgraph('csc');
+  const educationUrl = await subgraph('education');
+  const routerSubgraph = await spawnScript(here('./router/router-subgraph.ts'), [String(await freePort())]);
+  const composed = composeServices([
+    { name: 'router', url: routerSubgraph.url, typeDefs: parse(routerSdl) },
+    { name: 'csc', url: cscUrl, typeDefs: cscTypeDefs },
+    { name: 'education', url: educationUrl, typeDefs: educationTypeDefs },
+  ]);
+  if (composed.errors) throw new Error(`composition failed: ${composed.errors.map((e) => e.message).join('; ')}`);
+  const supergraphFile = join(work, 'supergraph.graphql');
+  writeFileSync(supergraphFile, composed.supergraphSdl);
+
+  // The caseworker: an allocated practitioner and their child, signed in at a real OpenID Connect provider.
+  const db = new pg.Client({ connectionString: store.url });
+  await db.connect();
+  const users = (await db.query<{ username: string; display_name: string; roles: string[] }>('SELECT username, display_name, roles FROM la_user')).rows;
+  const [allocation] = (
+    await db.query<{ username: string; nhs: string }>(
+      `SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
+         JOIN ssd_person p ON p.pers_person_id = i.invo_person_id JOIN edu_pupil e ON e.pers_person_id = p.pers_person_id
+        WHERE i.invo_involvement_end_date IS NULL AND p.pers_common_child_id IS NOT NULL LIMIT 1`,
+    )
+  ).rows;
+  await db.end();
+  const idpPort = await freePort();
+  const issuer = `http://127.0.0.1:${idpPort}`;
+  const idp = createIdentityProvider({
+    la: LA, issuer, audience: `mais-router:${LA}`, cliSecret: 'bench', users: users.map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles })),
+    signingKey: { ...(await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)), kid: 'bench-idp', alg: 'ES256', use: 'sig' },
+  });
+  const idpServer = idp.listen(idpPort, '127.0.0.1');
+
+  const routerConfig = join(work, 'router.json');
+  writeFileSync(
+    routerConfig,
+    JSON.stringify({
+      la: LA, port: await freePort(), mode: 'production', supergraph: { file: supergraphFile },
+      subgraphs: [{ name: 'csc', url: cscUrl, kind: 'la' }, { name: 'education', url: educationUrl, kind: 'la' }],
+      internalTokenKey: join(work, 'router.private.jwk.json'), database: { url: store.url },
+      oidc: { issuer, audience: `mais-router:${LA}` }, rateLimitPerMinute: 100_000_000, logLevel: 'warn',
+    }),
+  );
+  const router = await startService({ name: 'LA router', main: here('../la-router/main.ts'), args: ['--config', routerConfig] });
+  services.push(router);
+  const tokenResponse = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLI_CLIENT}:bench`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: SANDBOX_USER_GRANT, username: allocation!.username }),
+  });
+  const caseworkerToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+  const signer = useInternalTokenSigner({ issuer: `mais-router:${LA}`, privateKey: routerKey, ttlSeconds: 300 });
+  const claims = { sub: allocation!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' as const };
+  const tokens = { csc: await signer.sign(`${LA}/csc`, claims), education: await signer.sign(`${LA}/education`, claims) };
+  const stock = await spawnScript(here('./router/stock-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
+
+  const query = `query View($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber socialCare { status { openCase childProtectionPlan lookedAfter } referrals { referralDate primaryNeedCode } } education { enrolments { schoolName startDate } attendance { percentage persistentAbsence } } } }`;
+  const body = JSON.stringify({ query, operationName: 'View', variables: { n: allocation!.nhs } });
+  const contenders: { name: string; url: string; pid: number; headers: Record<string, string> }[] = [
+    { name: 'LA router (all on)', url: router.url, pid: router.pid, headers: { 'content-type': 'application/json', authorization: `Bearer ${caseworkerToken}` } },
+    { name: 'stock @apollo/gateway', url: `${stock.url.replace(/\/$/, '')}/`, pid: stock.child.pid!, headers: { 'content-type': 'application/json' } },
+  ];
+  // The security plugins must not change an authorised answer.
+  const answers = await Promise.all(contenders.map(async (c) => (await fetch(c.url, { method: 'POST', headers: c.headers, body })).json()));
+  const same = JSON.stringify(answers[0]) === JSON.stringify(answers[1]);
+
+  const levels = values.concurrency.split(',').map(Number);
+  const rows: { gateway: string; concurrency: number; rps: number; p50: number; p99: number; errors: number }[] = [];
+  for (const c of contenders) {
+    for (const connections of levels) {
+      await autocannon({ url: c.url, method: 'POST', headers: c.headers, body, connections, duration: 2 }); // warm up
+      const result = await autocannon({ url: c.url, method: 'POST', headers: c.headers, body, connections, duration: Number(values.duration) });
+      rows.push({ gateway: c.name, concurrency: connections, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx });
+      log(`${c.name} c=${connections}: ${Math.round(result.requests.average)} req/s p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms`);
+    }
+  }
+  const rss = Object.fromEntries(contenders.map((c) => [c.name, peakRss(c.pid)]));
+  idpServer.close();
+
+  const ratios = levels.map((connections) => {
+    const ours = rows.find((r) => r.gateway === contenders[0]!.name && r.concurrency === connections)!;
+    const theirs = rows.find((r) => r.gateway === contenders[1]!.name && r.concurrency === connections)!;
+    return { concurrency: connections, throughput: +(ours.rps / theirs.rps).toFixed(2), addedP99ms: +(ours.p99 - theirs.p99).toFixed(1) };
+  });
+  const result = { backend: values['database-url'] ? 'PostgreSQL' : 'PGlite (embedded, served over the wire)', machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) }, children: Number(values.children), durationSeconds: Number(values.duration), sameAnswer: same, rows, peakRssMiB: rss, ratios, targets: { throughputRatio: 0.9, addedP99msAtConcurrency1: 2, peakRssMiB: 300 } };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/router.json', `${JSON.stringify(result, null, 2)}\n`);
+  const lines = [`single-view query over ${result.backend}, ${values.duration} s at each concurrency (autocannon); answers identical: ${same ? 'yes' : 'NO'}`, '  gateway                     c    req/s    p50 ms   p99 ms   errors'];
+  for (const r of rows) lines.push(`  ${r.gateway.padEnd(26)} ${String(r.concurrency).padStart(3)} ${String(r.rps).padStart(8)} ${String(r.p50).padStart(9)} ${String(r.p99).padStart(8)} ${String(r.errors).padStart(8)}`);
+  for (const r of ratios) lines.push(`  c=${r.concurrency}: LA router / stock throughput ${r.throughput} (target ≥ 0.9), added p99 ${r.addedP99ms} ms${r.concurrency === 1 ? ' (target < 2 ms)' : ''}`);
+  for (const [name, mib] of Object.entries(rss)) lines.push(`  peak RSS ${name}: ${mib} MiB${name.startsWith('LA') ? ' (target < 300 MiB)' : ''}`);
+  lines.push('  written to bench/results/router.json');
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  for (const child of spawned) child.kill('SIGTERM');
+  for (const service of services.reverse()) await stopService(service).catch(() => {});
+  await dropDatabase().catch(() => {});
+  rmSync(work, { recursive: true, force: true });
+}
