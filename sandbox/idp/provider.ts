@@ -72,7 +72,7 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
       return user ? { roles: user.roles, name: user.displayName, la: options.la } : {};
     },
     pkce: { required: () => true },
-    ttl: { AccessToken: ttl },
+    ttl: { AccessToken: ttl, Grant: ttl },
   };
   const provider = new Provider(options.issuer, configuration);
 
