@@ -72,7 +72,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const plugins: ApolloServerPlugin<RouterContext>[] = [
     useTelemetry({ metrics, logger }),
-    ...(config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
+    // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
+    ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
       ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),
