@@ -21,6 +21,10 @@ const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
 export function useCaseworkerAuthentication(options: AuthenticationOptions) {
   if (!options.issuer || !options.audience) throw new AuthenticationError('caseworker authentication needs an issuer and an audience');
   let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
+  // A caseworker's token is sent with every request of its life: remember the ones already verified
+  // until they expire, so each is checked once per router.
+  const verified = new Map<string, { caller: Caller; exp: number }>();
+  const MAX_REMEMBERED = 10_000;
   const discover = async () => {
     const response = await fetch(new URL('.well-known/openid-configuration', options.issuer.endsWith('/') ? options.issuer : `${options.issuer}/`), { signal: AbortSignal.timeout(5000) });
     if (!response.ok) throw new AuthenticationError(`the identity provider's discovery document answered ${response.status}`);
@@ -33,6 +37,8 @@ export function useCaseworkerAuthentication(options: AuthenticationOptions) {
     async authenticate(authorization: string | undefined): Promise<Caller> {
       const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
       if (!token) throw new AuthenticationError('no access token');
+      const known = verified.get(token);
+      if (known && known.exp > Date.now() / 1000) return known.caller;
       if (!keys) keys = discover().catch((error: unknown) => ((keys = null), Promise.reject(error)));
       let payload;
       try {
@@ -41,7 +47,10 @@ export function useCaseworkerAuthentication(options: AuthenticationOptions) {
         throw new AuthenticationError(`access token refused: ${error instanceof Error ? error.message : String(error)}`);
       }
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-      return { username: payload.sub!, roles };
+      const caller = { username: payload.sub!, roles };
+      if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
+      verified.set(token, { caller, exp: payload.exp! });
+      return caller;
     },
   };
 }

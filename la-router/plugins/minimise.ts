@@ -19,7 +19,7 @@ export interface Withheld {
 }
 
 /** The operation without the withheld fields, and where they were. */
-export function withholdFields(schema: GraphQLSchema, document: DocumentNode, allowed: (category: string) => ReturnType<typeof permits>, categories: Map<string, string>): { document: DocumentNode; withheld: Withheld[] } {
+export function withholdFields(schema: GraphQLSchema, document: DocumentNode, allowed: (category: string) => ReturnType<typeof permits>, categories: Map<string, string>): { document: DocumentNode; withheld: Withheld[]; hash?: string } {
   const typeInfo = new TypeInfo(schema);
   const withheld: Withheld[] = [];
   const path: string[] = [];
@@ -66,6 +66,8 @@ function nullAt(data: unknown, path: string[]): void {
   else nullAt(record[head!], rest);
 }
 
+const rewrites = new WeakMap<Map<string, string>, Map<string, { document: DocumentNode; withheld: Withheld[]; hash?: string }>>();
+
 export interface MinimiseOptions {
   purposes: Record<string, string[]>;
   categories: () => Map<string, string>;
@@ -78,14 +80,26 @@ export interface MinimiseOptions {
 export function minimiseOperation(requestContext: GraphQLRequestContext<RouterContext>, options: MinimiseOptions): void {
   const { contextValue, schema } = requestContext;
   if (!requestContext.document) return;
-  const result = withholdFields(schema, requestContext.document, (category) => permits({ purposes: options.purposes, purpose: contextValue.purpose, decision: contextValue.decision }, category), options.categories());
+  // The same operation for the same purpose and decision is rewritten the same way: do it once per
+  // supergraph (a new supergraph brings a new categories map, and a new cache).
+  const categories = options.categories();
+  let cache = rewrites.get(categories);
+  if (!cache) rewrites.set(categories, (cache = new Map()));
+  const key = `${requestContext.queryHash}|${requestContext.operationName ?? ''}|${contextValue.purpose}|${contextValue.decision}`;
+  let result = cache.get(key);
+  if (!result) {
+    result = withholdFields(schema, requestContext.document, (category) => permits({ purposes: options.purposes, purpose: contextValue.purpose, decision: contextValue.decision }, category), categories);
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, result);
+  }
   contextValue.withheldFields = result.withheld;
   contextValue.withheld = result.withheld.map((w) => w.path.join('.'));
   if (result.withheld.length === 0) return;
   // The gateway plans by the query's hash: the rewritten operation is a different query.
   const mutable = requestContext as unknown as { document: DocumentNode; queryHash: string };
   mutable.document = result.document;
-  mutable.queryHash = createHash('sha256').update(print(result.document)).digest('hex');
+  result.hash ??= createHash('sha256').update(print(result.document)).digest('hex');
+  mutable.queryHash = result.hash;
 }
 
 /** Puts null and a FORBIDDEN error in the answer for each withheld field. */
