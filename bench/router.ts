@@ -1,6 +1,6 @@
 // `npm run bench:router [-- --children N --duration S --concurrency 1,8,64]`: the LA router with every
 // security plugin on (caseworker token, decision from the LA store, minimisation, limits, audit written
-// per request) against stock @apollo/gateway in @apollo/server, on the same supergraph (the router's
+// per request) against stock @apollo/gateway in @apollo/server and @graphql-hive/gateway, on the same supergraph (the router's
 // Query.child, csc and education over a seeded LA store) and the same single-view query, each driven by
 // autocannon at fixed concurrency. Prints req/s, p50, p99 and peak RSS for each and the ratios; writes
 // bench/results/router.json.
@@ -164,16 +164,19 @@ try {
   const claims = { sub: allocation!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' as const };
   const tokens = { csc: await signer.sign(`${LA}/csc`, claims), education: await signer.sign(`${LA}/education`, claims) };
   const stock = await spawnScript(here('./router/stock-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
+  const hive = await spawnScript(here('./router/hive-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
 
   const query = `query View($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber socialCare { status { openCase childProtectionPlan lookedAfter } referrals { referralDate primaryNeedCode } } education { enrolments { schoolName startDate } attendance { percentage persistentAbsence } } } }`;
   const body = JSON.stringify({ query, operationName: 'View', variables: { n: allocation!.nhs } });
   const contenders: { name: string; url: string; pid: number; headers: Record<string, string> }[] = [
     { name: 'LA router (all on)', url: router.url, pid: router.pid, headers: { 'content-type': 'application/json', authorization: `Bearer ${caseworkerToken}` } },
     { name: 'stock @apollo/gateway', url: `${stock.url.replace(/\/$/, '')}/`, pid: stock.child.pid!, headers: { 'content-type': 'application/json' } },
+    { name: '@graphql-hive/gateway', url: hive.url, pid: hive.child.pid!, headers: { 'content-type': 'application/json' } },
   ];
   // The security plugins must not change an authorised answer.
   const answers = await Promise.all(contenders.map(async (c) => (await fetch(c.url, { method: 'POST', headers: c.headers, body })).json()));
-  const same = JSON.stringify(answers[0]) === JSON.stringify(answers[1]);
+  const same = answers.every((answer) => JSON.stringify(answer) === JSON.stringify(answers[0]));
+  if (!same) answers.forEach((answer, i) => log(`${contenders[i]!.name} answered: ${JSON.stringify(answer).slice(0, 400)}`));
 
   const levels = values.concurrency.split(',').map(Number);
   const rows: { gateway: string; concurrency: number; rps: number; p50: number; p99: number; errors: number }[] = [];

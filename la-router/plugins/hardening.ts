@@ -43,9 +43,9 @@ export class RateLimiter {
 }
 
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError('Too many requests: try again shortly', {
-    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
-  });
+  // Apollo Server sets the response headers from a Map here (other servers' typings say a record).
+  const http = { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) };
+  return new GraphQLError('Too many requests: try again shortly', { extensions: { code: 'RATE_LIMITED', http: http as never } });
 }
 
 export const documentHash = (query: string) => createHash('sha256').update(query).digest('hex');
