@@ -43,6 +43,17 @@ export function demoCommand(): Command {
         for (const child of result.exampleChildren) {
           lines.push(`  ${child.nhsNumber}  ${child.label.padEnd(22)} held by ${child.heldBy.join(', ')}: ${child.description}`);
         }
+        const first = result.las[0];
+        const caseworker = first?.caseworkers.find((c) => c.allocatedChildren.length > 0);
+        if (first && caseworker) {
+          lines.push(
+            '',
+            'Try the single view as an allocated caseworker:',
+            `  TOKEN=$(npm run -s mais -- token --la ${first.code} --user ${caseworker.username})`,
+            `  curl -s ${first.routerUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
+            `    -d '{"query":"{ child(nhsNumber: \\"${caseworker.allocatedChildren[0]}\\", purpose: CHILD_PROTECTION_ENQUIRY) { demographics { givenNames familyName } socialCare { status { openCase } } education { enrolments { schoolName } } locations { custodian { name } recordType } } }"}'`,
+          );
+        }
         return lines.join('\n');
       });
       if (SANDBOX_LAS.length !== result.las.length) log('warning: the population was generated for a different set of LAs');
