@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../lib/net.ts';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import pg from 'pg';
+import { createScratchDatabase } from '../lib/db/scratch.ts';
 import { openStore } from '../lib/db/store.ts';
 import { DsaPolicy, type DecisionRequest, type DsaDocument, type OrganisationType } from '../lib/dsa/policy.ts';
 import { publishDsa } from '../lib/dsa/registry.ts';
@@ -102,20 +102,9 @@ const work = mkdtempSync(join(tmpdir(), 'mais-bench-locator-'));
 let databaseUrl: string | undefined;
 let dropDatabase = async () => {};
 if (serverUrl) {
-  const name = `mais_bench_locator_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  databaseUrl = url.toString();
-  dropDatabase = async () => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.end();
-  };
+  const scratch = await createScratchDatabase(serverUrl, 'mais_bench_locator');
+  databaseUrl = scratch.url;
+  dropDatabase = scratch.drop;
 }
 let store = await openStore({ kind: 'central', dataDir: join(work, 'store'), poolSize: 8, ...(databaseUrl ? { databaseUrl } : {}) });
 const backend = databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)';

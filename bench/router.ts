@@ -23,6 +23,7 @@ import { createIdentityProvider, CLI_CLIENT, SANDBOX_USER_GRANT } from '../sandb
 import { cscTypeDefs } from '../subgraphs/csc/sdl.ts';
 import { educationTypeDefs } from '../subgraphs/education/sdl.ts';
 import { parse } from 'graphql';
+import { createScratchDatabase } from '../lib/db/scratch.ts';
 import { openStore } from '../lib/db/store.ts';
 import { seedLocalStore } from '../sandbox/seed.ts';
 
@@ -69,23 +70,12 @@ try {
   // The LA store: a fresh database on the given PostgreSQL server, or the embedded store served as the sandbox serves it.
   let store: { url: string };
   if (values['database-url']) {
-    const name = `mais_bench_router_${Date.now()}`;
-    const admin = new pg.Client({ connectionString: values['database-url'] });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(values['database-url']);
-    url.pathname = `/${name}`;
-    store = { url: url.toString() };
+    const scratch = await createScratchDatabase(values['database-url'], 'mais_bench_router');
+    dropDatabase = scratch.drop;
+    store = { url: scratch.url };
     const opened = await openStore({ kind: 'local', dataDir: '', databaseUrl: store.url });
     await seedLocalStore(opened.prisma, populationDir, LA);
     await opened.close();
-    dropDatabase = async () => {
-      const client = new pg.Client({ connectionString: values['database-url'] });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    };
   } else {
     const host = await startService({
       name: `${LA} store`,

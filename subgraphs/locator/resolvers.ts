@@ -7,6 +7,7 @@ import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate } from '../../lib/population/dates.ts';
 import { isPurpose } from '../../lib/purposes.ts';
 import { RECORD_TYPES } from '../../lib/record-types.ts';
+import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError } from './directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
@@ -64,6 +65,10 @@ async function write(context: Context, action: 'register.register' | 'register.r
   return { written: true, items: input.length, created: result.created, updated: result.updated, notFound: result.notFound, errors: [] };
 }
 
+/** A custodian as the registry knows it; a code the registry no longer has is shown as the code itself. */
+const custodian = (context: Context, code: string): Organisation =>
+  context.directory.organisations.get(code) ?? { code, name: code, type: 'LA', status: 'ACTIVE', scopes: [], jwks: null };
+
 export const resolvers: Resolvers = {
   NhsNumber,
   Date: DateScalar,
@@ -78,8 +83,7 @@ export const resolvers: Resolvers = {
     },
   },
   RecordLocation: {
-    custodian: (location, _args, context) =>
-      context.directory.organisations.get(location.custodianCode) ?? { code: location.custodianCode, name: location.custodianCode, type: 'LA', status: 'ACTIVE', scopes: [], jwks: null },
+    custodian: (location, _args, context) => custodian(context, location.custodianCode),
     firstSeen: (location) => isoDate(location.firstSeen)!,
     lastSeen: (location) => isoDate(location.lastSeen)!,
     stale: (location, _args, context) => !location.retired && location.lastSeen.getTime() < context.now() - context.staleAfterMs,
@@ -88,8 +92,7 @@ export const resolvers: Resolvers = {
     kind: (organisation) => organisation.type,
   },
   RegisterStatistic: {
-    custodian: (statistic, _args, context) =>
-      context.directory.organisations.get(statistic.custodianCode) ?? { code: statistic.custodianCode, name: statistic.custodianCode, type: 'LA', status: 'ACTIVE', scopes: [], jwks: null },
+    custodian: (statistic, _args, context) => custodian(context, statistic.custodianCode),
   },
   DataSharingAgreement: {
     document: (dsa) => JSON.stringify(dsa.document),

@@ -14,7 +14,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 const V1 = `${LINK} type Query { books: [Book!]! } type Book { title: String! }`;
@@ -32,9 +32,7 @@ const supergraph = (sdl: string) => composeServices([{ name: 'books', url: books
 async function startRouter(): Promise<{ router: Router; url: string }> {
   const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'insecure-dev', supergraph: { registry: { url: registryUrl, pollMs: 150, cacheFile } } });
   const router = await createRouter({ config, internalToken: null, dfeCredential: null });
-  router.server.listen(0, '127.0.0.1');
-  await once(router.server, 'listening');
-  return { router, url: `http://127.0.0.1:${(router.server.address() as { port: number }).port}/graphql` };
+  return { router, url: `${await serveOnLoopback(router.server)}/graphql` };
 }
 
 const ask = async (url: string, query: string) =>

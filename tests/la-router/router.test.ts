@@ -1,5 +1,4 @@
 // The LA router over real subgraphs on loopback ports.
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { createCscService } from '../../subgraphs/csc/service.ts';
 import { createEducationService } from '../../subgraphs/education/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 import { start } from '../helpers/processes.ts';
 
 async function post(url: string, query: string, variables: Record<string, unknown> = {}) {
@@ -107,9 +106,7 @@ describe('the router over the LA subgraphs', () => {
     // Both subgraphs trust the same router key in this test (each helper made its own; use csc's for csc and education's for education).
     const signer = { sign: (audience: string, claims: Parameters<TestLaSubgraph['signer']['sign']>[1]) => (audience.endsWith('/csc') ? csc.signer : education.signer).sign(audience, claims) };
     router = await createRouter({ config, internalToken: signer, dfeCredential: null });
-    router.server.listen(0, '127.0.0.1');
-    await once(router.server, 'listening');
-    url = `http://127.0.0.1:${(router.server.address() as { port: number }).port}/graphql`;
+    url = `${await serveOnLoopback(router.server)}/graphql`;
   }, 120_000);
 
   afterAll(async () => {

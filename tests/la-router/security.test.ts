@@ -15,7 +15,7 @@ import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/pr
 import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 
 const AUDIENCE = 'mais-router:northshire';
 let issuer: string;
@@ -97,9 +97,7 @@ beforeAll(async () => {
   });
   const logStream = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
   router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
-  router.server.listen(0, '127.0.0.1');
-  await once(router.server, 'listening');
-  url = `http://127.0.0.1:${(router.server.address() as { port: number }).port}/graphql`;
+  url = `${await serveOnLoopback(router.server)}/graphql`;
 }, 120_000);
 
 afterAll(async () => {
@@ -330,9 +328,7 @@ describe('production hardening', () => {
         trustedDocuments: manifest, rateLimitPerMinute: 3, limits: { depth: 3 },
       });
       locked = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
-      locked.server.listen(0, '127.0.0.1');
-      await once(locked.server, 'listening');
-      lockedUrl = `http://127.0.0.1:${(locked.server.address() as { port: number }).port}/graphql`;
+      lockedUrl = `${await serveOnLoopback(locked.server)}/graphql`;
     });
     afterAll(async () => {
       await locked?.stop();
