@@ -1,9 +1,10 @@
-// `npm run bench:router [-- --children N --duration S --concurrency 1,8,64]`: the LA router with every
-// security plugin on (caseworker token, decision from the LA store, minimisation, limits, audit written
-// per request) against stock @apollo/gateway in @apollo/server and @graphql-hive/gateway, on the same supergraph (the router's
-// Query.child, csc and education over a seeded LA store) and the same single-view query, each driven by
-// autocannon at fixed concurrency. Prints req/s, p50, p99 and peak RSS for each and the ratios; writes
-// bench/results/router.json.
+// `npm run bench:router [-- --children N --pairs N --duration S --rounds N --concurrency 1,8,64]`: the LA router with
+// every security plugin on (caseworker tokens, decisions from the LA store, minimisation, limits, audit
+// written per request) against stock @apollo/gateway in @apollo/server and @graphql-hive/gateway, on the
+// same supergraph (the router's Query.child, csc and education over a seeded LA store) and the same
+// single-view query. Each request asks about the next of N children in turn, as the caseworker allocated
+// to that child, so concurrent requests differ as they do in use. Driven by autocannon at fixed
+// concurrency; prints req/s, p50, p99 and peak RSS for each and the ratios; writes bench/results/router.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -14,6 +15,7 @@ import { composeServices } from '@apollo/composition';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
+import { routerNodeFlags } from '../la-router/config.ts';
 import { routerSdl } from '../la-router/local-subgraph.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { freePort } from '../lib/net.ts';
@@ -30,8 +32,10 @@ import { seedLocalStore } from '../sandbox/seed.ts';
 const { values } = parseArgs({
   options: {
     children: { type: 'string', default: '3000' },
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '1,8,64' },
+    pairs: { type: 'string', default: '200' },
     'database-url': { type: 'string' },
   },
 });
@@ -116,11 +120,15 @@ try {
   const db = new pg.Client({ connectionString: store.url });
   await db.connect();
   const users = (await db.query<{ username: string; display_name: string; roles: string[] }>('SELECT username, display_name, roles FROM la_user')).rows;
-  const [allocation] = (
+  // Many caseworkers, each asking about a child allocated to them, so no two concurrent requests need be alike.
+  const allocations = (
     await db.query<{ username: string; nhs: string }>(
-      `SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
-         JOIN ssd_person p ON p.pers_person_id = i.invo_person_id JOIN edu_pupil e ON e.pers_person_id = p.pers_person_id
-        WHERE i.invo_involvement_end_date IS NULL AND p.pers_common_child_id IS NOT NULL LIMIT 1`,
+      `SELECT DISTINCT ON (p.pers_common_child_id) u.username, p.pers_common_child_id AS nhs FROM la_user u
+         JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
+         JOIN ssd_person p ON p.pers_person_id = i.invo_person_id
+        WHERE i.invo_professional_role_id = 'Allocated Social Worker' AND i.invo_involvement_end_date IS NULL AND p.pers_common_child_id IS NOT NULL
+        ORDER BY p.pers_common_child_id LIMIT $1`,
+      [Number(values.pairs)],
     )
   ).rows;
   await db.end();
@@ -142,40 +150,82 @@ try {
       oidc: { issuer, audience: `mais-router:${LA}` }, rateLimitPerMinute: 100_000_000, logLevel: 'warn',
     }),
   );
-  const router = await startService({ name: 'LA router', main: here('../la-router/main.ts'), args: ['--config', routerConfig] });
+  const router = await startService({ name: 'LA router', main: here('../la-router/main.ts'), args: ['--config', routerConfig], nodeFlags: [...routerNodeFlags(), ...(process.env.BENCH_ROUTER_FLAGS?.split(' ') ?? [])] });
   services.push(router);
-  const tokenResponse = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLI_CLIENT}:bench`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: SANDBOX_USER_GRANT, username: allocation!.username }),
-  });
-  const caseworkerToken = ((await tokenResponse.json()) as { access_token: string }).access_token;
+  const caseworkerTokens = new Map<string, string>();
+  for (const username of new Set(allocations.map((a) => a.username))) {
+    const tokenResponse = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLI_CLIENT}:bench`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: SANDBOX_USER_GRANT, username }),
+    });
+    caseworkerTokens.set(username, ((await tokenResponse.json()) as { access_token: string }).access_token);
+  }
+  // Stock gateways cannot decide, so each subgraph is given one token that carries the full-view decision.
   const signer = useInternalTokenSigner({ issuer: `mais-router:${LA}`, privateKey: routerKey, ttlSeconds: 300 });
-  const claims = { sub: allocation!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' as const };
+  const claims = { sub: allocations[0]!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' as const };
   const tokens = { csc: await signer.sign(`${LA}/csc`, claims), education: await signer.sign(`${LA}/education`, claims) };
   const stock = await spawnScript(here('./router/stock-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
   const hive = await spawnScript(here('./router/hive-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
 
   const query = `query View($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber socialCare { status { openCase childProtectionPlan lookedAfter } referrals { referralDate primaryNeedCode } } education { enrolments { schoolName startDate } attendance { percentage persistentAbsence } } } }`;
-  const body = JSON.stringify({ query, operationName: 'View', variables: { n: allocation!.nhs } });
-  const contenders: { name: string; url: string; pid: number; headers: Record<string, string> }[] = [
-    { name: 'LA router (all on)', url: router.url, pid: router.pid, headers: { 'content-type': 'application/json', authorization: `Bearer ${caseworkerToken}` } },
-    { name: 'stock @apollo/gateway', url: `${stock.url.replace(/\/$/, '')}/`, pid: stock.child.pid!, headers: { 'content-type': 'application/json' } },
-    { name: '@graphql-hive/gateway', url: hive.url, pid: hive.child.pid!, headers: { 'content-type': 'application/json' } },
+  const bodies = allocations.map((a) => JSON.stringify({ query, operationName: 'View', variables: { n: a.nhs } }));
+  const json = { 'content-type': 'application/json' };
+  const contenders: { name: string; url: string; pid: number; headers: (i: number) => Record<string, string> }[] = [
+    { name: 'LA router (all on)', url: router.url, pid: router.pid, headers: (i) => ({ ...json, authorization: `Bearer ${caseworkerTokens.get(allocations[i]!.username)}` }) },
+    { name: 'stock @apollo/gateway', url: `${stock.url.replace(/\/$/, '')}/`, pid: stock.child.pid!, headers: () => json },
+    { name: '@graphql-hive/gateway', url: hive.url, pid: hive.child.pid!, headers: () => json },
   ];
-  // The security plugins must not change an authorised answer.
-  const answers = await Promise.all(contenders.map(async (c) => (await fetch(c.url, { method: 'POST', headers: c.headers, body })).json()));
-  const same = answers.every((answer) => JSON.stringify(answer) === JSON.stringify(answers[0]));
-  if (!same) answers.forEach((answer, i) => log(`${contenders[i]!.name} answered: ${JSON.stringify(answer).slice(0, 400)}`));
+  // The security plugins must not change an authorised answer: every child's answer is compared.
+  let same = true;
+  for (let i = 0; i < bodies.length; i++) {
+    const answers = await Promise.all(contenders.map(async (c) => JSON.stringify(await (await fetch(c.url, { method: 'POST', headers: c.headers(i), body: bodies[i] })).json())));
+    if (answers.every((answer) => answer === answers[0])) continue;
+    same = false;
+    answers.forEach((answer, j) => log(`${contenders[j]!.name} answered: ${answer.slice(0, 400)}`));
+    break;
+  }
+  /** Each request asks about the next child in turn, as its caseworker. */
+  const load = (c: (typeof contenders)[number], connections: number, duration: number) => {
+    let next = 0;
+    return autocannon({
+      url: c.url,
+      method: 'POST',
+      connections,
+      duration,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const i = next++ % bodies.length;
+            return { ...request, headers: c.headers(i), body: bodies[i] };
+          },
+        },
+      ],
+    });
+  };
 
   const levels = values.concurrency.split(',').map(Number);
   const rows: { gateway: string; concurrency: number; rps: number; p50: number; p99: number; errors: number }[] = [];
-  for (const c of contenders) {
-    for (const connections of levels) {
-      await autocannon({ url: c.url, method: 'POST', headers: c.headers, body, connections, duration: 2 }); // warm up
-      const result = await autocannon({ url: c.url, method: 'POST', headers: c.headers, body, connections, duration: Number(values.duration) });
-      rows.push({ gateway: c.name, concurrency: connections, rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx });
-      log(`${c.name} c=${connections}: ${Math.round(result.requests.average)} req/s p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms`);
+  // At each concurrency the gateways take turns, in rounds (the first to go rotating), so a drift in the
+  // machine or the database during the run falls on all of them alike. req/s is over all rounds; p50
+  // and p99 are the median of the rounds'.
+  const rounds = Number(values.rounds);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (const connections of levels) {
+    for (const c of contenders) await load(c, connections, 2); // warm up
+    const results = new Map(contenders.map((c) => [c.name, [] as autocannon.Result[]]));
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < contenders.length; i++) {
+        const c = contenders[(i + round) % contenders.length]!;
+        results.get(c.name)!.push(await load(c, connections, Number(values.duration) / rounds));
+      }
+    }
+    for (const c of contenders) {
+      const runs = results.get(c.name)!;
+      const rps = Math.round(runs.reduce((n, r) => n + r.requests.total, 0) / runs.reduce((n, r) => n + r.duration, 0));
+      const row = { gateway: c.name, concurrency: connections, rps, p50: median(runs.map((r) => r.latency.p50)), p99: median(runs.map((r) => r.latency.p99)), errors: runs.reduce((n, r) => n + r.errors + r.non2xx, 0) };
+      rows.push(row);
+      log(`${c.name} c=${connections}: ${row.rps} req/s p50 ${row.p50} ms p99 ${row.p99} ms`);
     }
   }
   const rss = Object.fromEntries(contenders.map((c) => [c.name, peakRss(c.pid)]));
@@ -186,10 +236,10 @@ try {
     const theirs = rows.find((r) => r.gateway === contenders[1]!.name && r.concurrency === connections)!;
     return { concurrency: connections, throughput: +(ours.rps / theirs.rps).toFixed(2), addedP99ms: +(ours.p99 - theirs.p99).toFixed(1) };
   });
-  const result = { backend: values['database-url'] ? 'PostgreSQL' : 'PGlite (embedded, served over the wire)', machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) }, children: Number(values.children), durationSeconds: Number(values.duration), sameAnswer: same, rows, peakRssMiB: rss, ratios, targets: { throughputRatio: 0.9, addedP99msAtConcurrency1: 2, peakRssMiB: 300 } };
+  const result = { backend: values['database-url'] ? 'PostgreSQL' : 'PGlite (embedded, served over the wire)', machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) }, children: Number(values.children), caseworkerChildPairs: bodies.length, durationSeconds: Number(values.duration), rounds, sameAnswer: same, rows, peakRssMiB: rss, ratios, targets: { throughputRatio: 0.9, addedP99msAtConcurrency1: 2, peakRssMiB: 300 } };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/router.json', `${JSON.stringify(result, null, 2)}\n`);
-  const lines = [`single-view query over ${result.backend}, ${values.duration} s at each concurrency (autocannon); answers identical: ${same ? 'yes' : 'NO'}`, '  gateway                     c    req/s    p50 ms   p99 ms   errors'];
+  const lines = [`single-view query over ${result.backend}, ${bodies.length} children asked about in turn by their allocated caseworkers, ${values.duration} s for each gateway at each concurrency in ${rounds} alternating rounds (autocannon); answers identical: ${same ? 'yes' : 'NO'}`, '  gateway                     c    req/s    p50 ms   p99 ms   errors'];
   for (const r of rows) lines.push(`  ${r.gateway.padEnd(26)} ${String(r.concurrency).padStart(3)} ${String(r.rps).padStart(8)} ${String(r.p50).padStart(9)} ${String(r.p99).padStart(8)} ${String(r.errors).padStart(8)}`);
   for (const r of ratios) lines.push(`  c=${r.concurrency}: LA router / stock throughput ${r.throughput} (target ≥ 0.9), added p99 ${r.addedP99ms} ms${r.concurrency === 1 ? ' (target < 2 ms)' : ''}`);
   for (const [name, mib] of Object.entries(rss)) lines.push(`  peak RSS ${name}: ${mib} MiB${name.startsWith('LA') ? ' (target < 300 MiB)' : ''}`);

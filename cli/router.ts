@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { routerNodeFlags } from '../la-router/config.ts';
 
 export function routerCommand(): Command {
   return new Command('router')
@@ -19,7 +20,7 @@ export function routerCommand(): Command {
         ...(options.port ? ['--port', options.port] : []),
         ...(options.insecureDev ? ['--insecure-dev'] : []),
       ];
-      const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../la-router/main.ts', import.meta.url)), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', ...routerNodeFlags(), fileURLToPath(new URL('../la-router/main.ts', import.meta.url)), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
       const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
       process.exitCode = code ?? 1;

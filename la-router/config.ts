@@ -32,6 +32,11 @@ const schema = z.object({
   deadlineMs: z.number().int().positive().default(3000),
   /** The LA's store (allocations and the audit): a PostgreSQL URL, or an embedded data folder. */
   database: z.object({ url: z.string().optional(), dataDir: z.string().optional() }).optional(),
+  /**
+   * Open allocations are held in memory and reloaded this often: an ended allocation stops giving the
+   * full view within this time (a new one applies at once, as pairs not held are asked of the store).
+   */
+  allocationRefreshSeconds: z.number().int().min(1).max(300).default(30),
   /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
   exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
@@ -54,6 +59,18 @@ const schema = z.object({
 
 export type RouterConfig = z.infer<typeof schema>;
 export type SubgraphConfig = z.infer<typeof subgraph>;
+
+/** The old-generation heap the router runs with: several times its live heap (60–80 MiB under load). */
+export const ROUTER_HEAP_MIB = 256;
+
+/**
+ * Node.js flags for a router process. Without a limit V8 sizes the heap from the machine's memory and
+ * collects lazily, so a router on a large host holds garbage it does not need; NODE_OPTIONS can set
+ * another --max-old-space-size, which is then left alone.
+ */
+export function routerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return /--max-old-space-size/.test(env.NODE_OPTIONS ?? '') ? [] : [`--max-old-space-size=${ROUTER_HEAP_MIB}`];
+}
 
 export class RouterConfigError extends Error {
   override name = 'RouterConfigError';

@@ -2,11 +2,12 @@
 // LA's DfE credential and the declared purpose for DfE's, W3C trace context, and a deadline that is the
 // sooner of the subgraph's own and what is left of the request's. A source that fails or runs out of
 // time becomes SOURCE_UNAVAILABLE naming it; the rest of the query still answers.
-import { randomBytes } from 'node:crypto';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
+import { newTraceId, traceparent } from '../lib/trace-context.ts';
 import type { RouterContext } from './context.ts';
+import type { SubgraphRequestInit } from './subgraph-http.ts';
 
 export interface SubgraphSpec {
   name: string;
@@ -23,6 +24,8 @@ export interface DataSourceDeps {
   /** The LA's credential for a DfE service (audience `mais:dfe:<subgraph>`), or null where none is configured. */
   dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
   defaultDeadlineMs: number;
+  /** How subgraphs are called over HTTP (la-router/subgraph-http.ts); RemoteGraphQLDataSource's own fetch when absent. */
+  fetcher?: (url: string, init?: SubgraphRequestInit) => Promise<unknown>;
   /** Observes each fetch's latency and outcome. */
   observe?: (subgraph: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
@@ -47,7 +50,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly spec: SubgraphSpec,
     private readonly deps: DataSourceDeps,
   ) {
-    super({ url: spec.url });
+    super({ url: spec.url, ...(deps.fetcher ? { fetcher: deps.fetcher as never } : {}) });
     this.credential = spec.kind === 'dfe' && deps.dfeCredential ? deps.dfeCredential(`mais:dfe:${spec.name}`) : null;
     const fetcher = this.fetcher;
     // The deadline travels from willSendRequest to here in a header that never leaves the router.
@@ -84,8 +87,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       if (Date.now() < this.openUntil || this.probing) throw this.unavailable(context, `${this.spec.name} is failing; not asked for now`);
       this.probing = true;
     }
-    const traceId = context?.traceId ?? randomBytes(16).toString('hex');
-    headers.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+    headers.set('traceparent', traceparent(context?.traceId ?? newTraceId()));
     const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
     headers.set(DEADLINE_HEADER, String(Math.min(own, context?.deadline ?? own)));
     if (this.spec.kind === 'la') {

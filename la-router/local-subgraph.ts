@@ -1,13 +1,44 @@
 // The router's own subgraph, served in-process: `Query.child` hands the NHS number to every source, and
 // the LA audit answers information-governance officers (`auditTrail`, `breakGlassReport`).
 import { readFileSync } from 'node:fs';
-import { LocalGraphQLDataSource } from '@apollo/gateway';
+import { createRequire } from 'node:module';
+import { LocalGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
 import type { AuditWriter } from '../lib/audit/chain.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { NhsNumber, DateScalar } from '../lib/graphql/scalars.ts';
 import type { RouterContext } from './context.ts';
+
+// The gateway's schema objects come from graphql's CommonJS build; so must what executes against them.
+const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+
+/**
+ * Serves the router's subgraph in-process. The gateway sends it a handful of distinct operations (one
+ * per query plan), so each is parsed and validated once, not on every request as stock
+ * LocalGraphQLDataSource does.
+ */
+class PreparedLocalDataSource extends LocalGraphQLDataSource<RouterContext> {
+  private readonly documents = new Map<string, { document: import('graphql').DocumentNode } | { errors: readonly import('graphql').GraphQLError[] }>();
+
+  override async process({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
+    const query = request.query ?? '';
+    let prepared = this.documents.get(query);
+    if (!prepared) {
+      try {
+        const document = graphql.parse(query);
+        const errors = graphql.validate(this.schema, document);
+        prepared = errors.length > 0 ? { errors } : { document };
+      } catch (error) {
+        return { errors: [error as import('graphql').GraphQLError] };
+      }
+      if (this.documents.size >= 1000) this.documents.clear();
+      this.documents.set(query, prepared);
+    }
+    if ('errors' in prepared) return { errors: prepared.errors };
+    return graphql.execute({ schema: this.schema, document: prepared.document, variableValues: request.variables ?? null, operationName: request.operationName ?? null, contextValue: context });
+  }
+}
 
 const sdl = (url: URL) => readFileSync(url, 'utf8');
 export const ROUTER_SUBGRAPH = 'router';
@@ -43,7 +74,7 @@ function requireIgOfficer(context: RouterContext, field: string): void {
   if (!context.caller?.roles.includes(IG_OFFICER)) throw new GraphQLError(`${field} is for information-governance officers`, { extensions: { code: 'FORBIDDEN', field } });
 }
 
-export function routerSubgraph(store?: { sql: SqlConnection; audit: AuditWriter }): LocalGraphQLDataSource {
+export function routerSubgraph(store?: { sql: SqlConnection; audit: AuditWriter }): LocalGraphQLDataSource<RouterContext> {
   const schema = buildSubgraphSchema({
     typeDefs: parse(routerSdl),
     resolvers: {
@@ -73,5 +104,5 @@ export function routerSubgraph(store?: { sql: SqlConnection; audit: AuditWriter 
       Child: { __resolveReference: (reference: { nhsNumber: string }) => ({ nhsNumber: reference.nhsNumber }) },
     } as never,
   });
-  return new LocalGraphQLDataSource(schema);
+  return new PreparedLocalDataSource(schema);
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { pino } from 'pino';
-import { openStore } from '../lib/db/store.ts';
+import { openSqlStore, type SqlStore } from '../lib/db/sql-store.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { useOrganisationSigner } from '../lib/organisation-credential.ts';
 import { runService } from '../lib/service/child.ts';
@@ -33,13 +33,20 @@ function configuration(): RouterConfig {
   return parseRouterConfig({ la: 'dev', port: Number(values.port ?? 4100), host: values.host ?? '127.0.0.1', mode: 'insecure-dev', supergraph: { file: values.supergraph } });
 }
 
+/** The LA store, for decisions and the audit: raw SQL only, so no Prisma client is loaded for PostgreSQL. */
+async function openLaStore(database: NonNullable<RouterConfig['database']>): Promise<SqlStore> {
+  if (database.url) return openSqlStore({ kind: 'local', url: database.url, poolSize: 8 });
+  const { openStore } = await import('../lib/db/store.ts');
+  return openStore({ kind: 'local', dataDir: database.dataDir ?? '' });
+}
+
 await runService('LA router', async () => {
   const config = configuration();
   if (config.subgraphs.some((s) => s.kind === 'la') && !config.internalTokenKey) throw new RouterConfigError('internalTokenKey (the router’s signing key) is needed to call the LA’s subgraphs');
   const internalToken = config.internalTokenKey ? useInternalTokenSigner({ issuer: `mais-router:${config.la}`, privateKey: readJwk(config.internalTokenKey) }) : null;
   const credential = config.dfeCredential;
   const dfeCredential = credential ? (audience: string) => useOrganisationSigner({ organisation: credential.organisation, privateKey: readJwk(credential.key), audience }) : null;
-  const store = config.database ? await openStore({ kind: 'local', dataDir: config.database.dataDir ?? '', poolSize: 8, ...(config.database.url ? { databaseUrl: config.database.url } : {}) }) : null;
+  const store = config.database ? await openLaStore(config.database) : null;
   try {
     const logger = pino({ level: config.logLevel, base: { service: `mais-router:${config.la}` } }, pino.destination(2));
     const { server, stop } = await createRouter({ config, internalToken, dfeCredential, logger, ...(store ? { store } : {}) });

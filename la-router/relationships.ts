@@ -10,22 +10,71 @@ export const BREAK_GLASS_MIN_LENGTH = 20;
 const SOCIAL_CARE_ROLES = new Set(['csc.practitioner', 'csc.manager']);
 const SUMMARY_ROLES = new Set([...SOCIAL_CARE_ROLES, 'education.officer']);
 
+const ALLOCATIONS = `
+  SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u
+    JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
+    JOIN ssd_person p ON p.pers_person_id = i.invo_person_id
+   WHERE i.invo_professional_role_id = 'Allocated Social Worker' AND p.pers_common_child_id IS NOT NULL
+     AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date >= current_date)`;
+
 export async function isAllocated(sql: SqlConnection, username: string, nhsNumber: string): Promise<boolean> {
-  const rows = await sql.withSession((db) =>
-    db.query<{ allocated: boolean }>(
-      `SELECT EXISTS (
-         SELECT 1 FROM la_user u
-           JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
-           JOIN ssd_person p ON p.pers_person_id = i.invo_person_id
-          WHERE u.username = $1 AND p.pers_common_child_id = $2 AND i.invo_professional_role_id = 'Allocated Social Worker'
-            AND (i.invo_involvement_end_date IS NULL OR i.invo_involvement_end_date >= current_date)) AS allocated`,
-      [username, nhsNumber],
-    ),
-  );
-  return rows[0]?.allocated === true;
+  const rows = await sql.withSession((db) => db.query(`SELECT 1 FROM (${ALLOCATIONS}) a WHERE a.username = $1 AND a.nhs = $2 LIMIT 1`, [username, nhsNumber]));
+  return rows.length > 0;
 }
 
-export async function decide(sql: SqlConnection, caller: Caller, nhsNumber: string, breakGlassReason: string | null): Promise<AccessDecision> {
+/**
+ * Every open allocation, held in memory and reloaded every `refreshMs`, so deciding for an allocated
+ * practitioner costs no round trip to the store. Only a "yes" is answered from memory: a pair it does
+ * not hold is asked of the store, so a new allocation applies at once, while an ended one stops
+ * applying at the next reload. An index that could not be reloaded for two periods is not used at all.
+ */
+export class AllocationIndex {
+  private pairs = new Set<string>();
+  private loadedAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private reloading: Promise<void> | null = null;
+
+  constructor(
+    private readonly sql: SqlConnection,
+    private readonly refreshMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private static key = (username: string, nhsNumber: string) => `${username}\n${nhsNumber}`;
+
+  /** Loads the allocations, and reloads them every period until stopped; a failed reload is tried again next period. */
+  async start(): Promise<void> {
+    await this.reload().catch(() => {});
+    this.timer = setInterval(() => void this.reload().catch(() => {}), this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  reload(): Promise<void> {
+    this.reloading ??= (async () => {
+      try {
+        const rows = await this.sql.withSession((db) => db.query<{ username: string; nhs: string }>(ALLOCATIONS));
+        this.pairs = new Set(rows.map((r) => AllocationIndex.key(r.username, r.nhs)));
+        this.loadedAt = this.now();
+      } finally {
+        this.reloading = null;
+      }
+    })();
+    return this.reloading;
+  }
+
+  async isAllocated(username: string, nhsNumber: string): Promise<boolean> {
+    const fresh = this.now() - this.loadedAt <= 2 * this.refreshMs;
+    if (fresh && this.pairs.has(AllocationIndex.key(username, nhsNumber))) return true;
+    return isAllocated(this.sql, username, nhsNumber);
+  }
+}
+
+export async function decide(allocations: Pick<AllocationIndex, 'isAllocated'>, caller: Caller, nhsNumber: string, breakGlassReason: string | null): Promise<AccessDecision> {
   if (breakGlassReason !== null) {
     if (breakGlassReason.trim().length < BREAK_GLASS_MIN_LENGTH) {
       throw new GraphQLError(`A break-glass reason says why, in at least ${BREAK_GLASS_MIN_LENGTH} characters`, { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassReason' } });
@@ -33,7 +82,7 @@ export async function decide(sql: SqlConnection, caller: Caller, nhsNumber: stri
     if (!caller.roles.some((r) => SOCIAL_CARE_ROLES.has(r))) throw new GraphQLError('Only social care staff may break glass', { extensions: { code: 'FORBIDDEN', field: 'breakGlassReason' } });
     return 'BREAK_GLASS';
   }
-  if (caller.roles.includes('csc.practitioner') && (await isAllocated(sql, caller.username, nhsNumber))) return 'FULL';
+  if (caller.roles.includes('csc.practitioner') && (await allocations.isAllocated(caller.username, nhsNumber))) return 'FULL';
   if (caller.roles.some((r) => SUMMARY_ROLES.has(r))) return 'SUMMARY';
   return 'NONE';
 }

@@ -1,6 +1,6 @@
 // The LA router: @apollo/gateway inside @apollo/server, its subgraph requests shaped by MaisDataSource,
 // served over node:http with /health and /ready. Built from its pieces so tests build the same router.
-import { randomBytes } from 'node:crypto';
+import { newTraceId } from '../lib/trace-context.ts';
 import type { Server } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -24,6 +24,8 @@ import { GraphQLError } from 'graphql';
 import { MaisDataSource } from './data-source.ts';
 import { ROUTER_SUBGRAPH, routerSubgraph } from './local-subgraph.ts';
 import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
+import { AllocationIndex } from './relationships.ts';
+import { subgraphFetcher } from './subgraph-http.ts';
 import { supergraphFrom } from './supergraph.ts';
 
 export interface RouterParts {
@@ -48,6 +50,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const logger = parts.logger ?? pino({ level: 'silent' });
   let categories = new Map<string, string>();
   const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
+  const fetcher = subgraphFetcher();
   const gateway = new ApolloGateway({
     supergraphSdl: supergraphFrom(
       'file' in config.supergraph
@@ -62,7 +65,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       const spec = specs.get(name);
       // A subgraph this LA did not configure is called as stock @apollo/gateway calls it.
       if (!spec || !parts.internalToken) return new RemoteGraphQLDataSource({ url });
-      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, circuitBreaker: config.circuitBreaker, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
+      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, fetcher, circuitBreaker: config.circuitBreaker, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
     },
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
@@ -70,12 +73,13 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   });
   const secure = config.mode !== 'insecure-dev';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
+  const allocations = secure ? new AllocationIndex(parts.store!.sql, config.allocationRefreshSeconds * 1000) : null;
   const plugins: ApolloServerPlugin<RouterContext>[] = [
     useTelemetry({ metrics, logger }),
     // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
     ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
-      ? [useAuthorize({ sql: parts.store!.sql, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
+      ? [useAuthorize({ allocations: allocations!, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),
   ];
   const production = config.mode === 'production';
@@ -93,6 +97,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   });
   const limiter = new RateLimiter(config.rateLimitPerMinute);
   await apollo.start();
+  await allocations?.start();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
   const server = createGraphQLServer<RouterContext>({
     apollo,
@@ -114,7 +119,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         purpose: null,
         // insecure-dev only: no caseworker, so nobody to decide for. Other modes decide per request.
         decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
-        traceId: randomBytes(16).toString('hex'),
+        traceId: newTraceId(),
         deadline: Date.now() + config.deadlineMs,
         sources: new Set<string>(),
         unavailable: new Set<string>(),
@@ -142,7 +147,9 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       const idle = setInterval(() => server.closeIdleConnections(), 100);
       await closed;
       clearInterval(idle);
+      allocations?.stop();
       await apollo.stop();
+      await fetcher.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
 import { loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
+import { routerNodeFlags } from '../la-router/config.ts';
 import { ensureApplicationKey } from './keys.ts';
 import { ensureOrganisations } from './organisations.ts';
 import { ensurePopulation } from './population.ts';
@@ -104,7 +105,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       oidc: { issuer: `http://${config.host}:${config.ports.idps[la.code]}`, audience: routerIssuer(la.code) },
     };
     writeFileSync(paths.routerConfig(la.code), `${JSON.stringify(routerConfig, null, 2)}\n`);
-    return { name: `${la.code} router`, main: join(here, '..', 'la-router', 'main.ts'), args: ['--config', paths.routerConfig(la.code)] };
+    return { name: `${la.code} router`, main: join(here, '..', 'la-router', 'main.ts'), args: ['--config', paths.routerConfig(la.code)], nodeFlags: routerNodeFlags() };
   });
 }
 

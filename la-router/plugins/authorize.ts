@@ -3,13 +3,12 @@
 // check it again). A request for a child that the caseworker may see nothing of is refused whole.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
-import type { SqlConnection } from '../../lib/db/sql.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
-import { decide } from '../relationships.ts';
+import { decide, type AllocationIndex } from '../relationships.ts';
 import { minimiseOperation, type MinimiseOptions } from './minimise.ts';
 
-export function useAuthorize(options: { sql: SqlConnection; exposedRootFields: readonly string[]; minimise: MinimiseOptions }): ApolloServerPlugin<RouterContext> {
+export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAllocated'>; exposedRootFields: readonly string[]; minimise: MinimiseOptions }): ApolloServerPlugin<RouterContext> {
   const exposed = new Set([...options.exposedRootFields, '__typename']);
   return {
     async requestDidStart() {
@@ -34,7 +33,7 @@ export function useAuthorize(options: { sql: SqlConnection; exposedRootFields: r
           const nhsNumber = normaliseNhsNumber(String(argument('nhsNumber') ?? ''));
           const reason = argument('breakGlassReason');
           contextValue.child = { nhsNumber, breakGlassReason: typeof reason === 'string' ? reason : null };
-          contextValue.decision = await decide(options.sql, contextValue.caller, nhsNumber, contextValue.child.breakGlassReason);
+          contextValue.decision = await decide(options.allocations, contextValue.caller, nhsNumber, contextValue.child.breakGlassReason);
           if (contextValue.decision === 'NONE') {
             throw new GraphQLError('This role may not see children’s records', { extensions: { code: 'FORBIDDEN', field: 'child', http: { status: 403 } } });
           }

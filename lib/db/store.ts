@@ -5,14 +5,16 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient as CentralPrismaClient } from '../../prisma/central/generated/client.ts';
 import { PrismaClient as LocalPrismaClient } from '../../prisma/local/generated/client.ts';
-import { migrationsPath, type StoreKind } from '../../prisma/stores.ts';
+import type { StoreKind } from '../../prisma/stores.ts';
 import { isAlive } from '../process.ts';
-import { applyMigrations, listMigrations, MigrationError, type MigrationReport } from './migrations.ts';
-import { pgConnection, pgliteConnection, type SqlConnection } from './sql.ts';
+import type { MigrationReport } from './migrations.ts';
+import { migrate, openSqlStore, reasonOf, StoreError } from './sql-store.ts';
+import { pgliteConnection, type SqlConnection } from './sql.ts';
+
+export { redactUrl, StoreError } from './sql-store.ts';
 
 export type CentralClient = InstanceType<typeof CentralPrismaClient>;
 export type LocalClient = InstanceType<typeof LocalPrismaClient>;
@@ -49,24 +51,6 @@ export interface Store<C> {
   close(): Promise<void>;
 }
 
-/** A store that cannot be opened or migrated; its message is one line, fit for an operator. */
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparseable database URL)';
-  }
-}
-
 export async function openStore<K extends StoreKind>(options: StoreOptions<K>): Promise<Store<ClientFor[K]>> {
   return options.databaseUrl ? openPostgres(options, options.databaseUrl) : openEmbedded(options);
 }
@@ -78,48 +62,19 @@ function newClient<K extends StoreKind>(kind: K, adapter: SqlMigrationAwareDrive
   return client as unknown as ClientFor[K];
 }
 
-function reasonOf(error: unknown): string {
-  if (error instanceof MigrationError) return error.message;
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED') return 'connection refused (is PostgreSQL running there?)';
-    if (code === '3D000') return error.message;
-    if (code === '28P01' || code === '28000') return 'authentication failed';
-    return error.message.split('\n')[0] ?? error.name;
-  }
-  return String(error);
-}
-
-async function migrate(kind: StoreKind, sql: SqlConnection, enabled: boolean | undefined): Promise<MigrationReport> {
-  if (enabled === false) return { applied: [], modified: [], unknown: [] };
-  const migrations = listMigrations(migrationsPath(kind));
-  return sql.withSession((session) => applyMigrations(session, migrations));
-}
-
 async function openPostgres<K extends StoreKind>(options: StoreOptions<K>, url: string): Promise<Store<ClientFor[K]>> {
-  const location = redactUrl(url);
-  // Few connections, let go when idle: an embedded store served over the wire takes a limited number.
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 2, idleTimeoutMillis: options.poolSize ? 30_000 : 1000, connectionTimeoutMillis: 5000 });
-  pool.on('error', () => {}); // idle-client errors surface on the next query instead
-  const sql = pgConnection(pool);
-  let report: MigrationReport;
-  try {
-    report = await migrate(options.kind, sql, options.migrate);
-  } catch (error) {
-    await pool.end().catch(() => {});
-    throw new StoreError(`cannot open the ${options.kind} store at ${location}: ${reasonOf(error)}`, { cause: error });
-  }
+  const opened = await openSqlStore({ kind: options.kind, url, ...(options.poolSize ? { poolSize: options.poolSize } : {}), ...(options.migrate === undefined ? {} : { migrate: options.migrate }) });
   const adapter = new PrismaPg({ connectionString: url, max: 5, idleTimeoutMillis: 10_000 });
   const prisma = newClient(options.kind, adapter, options.onQuery);
   return {
     prisma,
-    sql,
-    location,
-    migrations: report,
+    sql: opened.sql,
+    location: opened.location,
+    migrations: opened.migrations,
     adapter,
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      await opened.close();
     },
   };
 }

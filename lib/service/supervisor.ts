@@ -10,6 +10,8 @@ export interface ServiceSpec {
   main: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Flags for the service's Node.js process (e.g. its heap limit). */
+  nodeFlags?: string[];
   /** How long to wait for it to report ready. */
   startTimeoutMs?: number;
 }
@@ -33,7 +35,7 @@ export class ServiceStartError extends Error {
 
 export function startService(spec: ServiceSpec): Promise<ChildService> {
   const child = fork(spec.main, spec.args ?? [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(spec.nodeFlags ?? [])],
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

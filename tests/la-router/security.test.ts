@@ -11,6 +11,7 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
+import { AllocationIndex } from '../../la-router/relationships.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
 import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
@@ -94,6 +95,7 @@ beforeAll(async () => {
     subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
     oidc: { issuer, audience: AUDIENCE, keyRefetchCooldownMs: 0 },
     database: {},
+    allocationRefreshSeconds: 1,
   });
   const logStream = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
   router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
@@ -267,6 +269,46 @@ describe('authorization and audit', () => {
     } finally {
       await csc.store.sql.withSession((db) => db.exec('ALTER TABLE la_audit_entry_away RENAME TO la_audit_entry'));
     }
+  });
+
+  it('answers an allocation it holds from memory, and asks the store about any other', async () => {
+    let statements = 0;
+    const counted = { ...csc.store.sql, withSession: <T>(fn: Parameters<typeof csc.store.sql.withSession<T>>[0]) => (statements++, csc.store.sql.withSession(fn)) };
+    const index = new AllocationIndex(counted, 60_000);
+    await index.start();
+    try {
+      expect(statements).toBe(1);
+      expect(await index.isAllocated(allocated.username, allocated.nhs)).toBe(true);
+      expect(statements).toBe(1);
+      expect(await index.isAllocated(other, allocated.nhs)).toBe(false);
+      expect(statements).toBe(2);
+    } finally {
+      index.stop();
+    }
+  });
+
+  it('stops giving the full view once an allocation ends (at the next reload), and gives it at once to a new one', async () => {
+    const token = await tokenFor(allocated.username);
+    const decision = async () => {
+      await ask(token, SUMMARY, { n: allocated.nhs });
+      return (await entries()).at(-1)!.sources.decision;
+    };
+    const setEnd = (end: string) =>
+      csc.store.sql.withSession((db) =>
+        db.query(
+          `UPDATE ssd_involvements i SET invo_involvement_end_date = ${end} FROM la_user u, ssd_person p
+            WHERE i.invo_professional_id = u.prof_professional_id AND p.pers_person_id = i.invo_person_id AND u.username = $1 AND p.pers_common_child_id = $2`,
+          [allocated.username, allocated.nhs],
+        ),
+      );
+    expect(await decision()).toBe('FULL');
+    await setEnd('current_date - 1');
+    try {
+      await expect.poll(decision, { timeout: 5000, interval: 200 }).toBe('SUMMARY');
+    } finally {
+      await setEnd('NULL');
+    }
+    expect(await decision()).toBe('FULL');
   });
 });
 
