@@ -25,6 +25,7 @@ import { MaisDataSource } from './data-source.ts';
 import { ROUTER_SUBGRAPH, routerSubgraph } from './local-subgraph.ts';
 import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
 import { AllocationIndex } from './relationships.ts';
+import { serveGraphiQLAsset, useGraphiQL } from './graphiql.ts';
 import { subgraphFetcher } from './subgraph-http.ts';
 import { supergraphFrom } from './supergraph.ts';
 
@@ -72,6 +73,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     categories = fieldCategories(coreSupergraphSdl);
   });
   const secure = config.mode !== 'insecure-dev';
+  // Development: GraphiQL, and introspection for the developers' tools (still with a caseworker's token).
+  const development = config.mode === 'development';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const allocations = secure ? new AllocationIndex(parts.store!.sql, config.allocationRefreshSeconds * 1000) : null;
   const plugins: ApolloServerPlugin<RouterContext>[] = [
@@ -79,7 +82,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
     ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
-      ? [useAuthorize({ allocations: allocations!, exposedRootFields: config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
+      ? [useAuthorize({ allocations: allocations!, exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),
   ];
   const production = config.mode === 'production';
@@ -87,6 +90,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   if (secure && config.trustedDocuments) plugins.push(useTrustedDocuments(config.trustedDocuments));
   if (armor) plugins.push(...(armor.plugins as ApolloServerPlugin<RouterContext>[]));
   if (production) plugins.push(ApolloServerPluginLandingPageDisabled());
+  if (development) plugins.push(useGraphiQL(config.la));
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     plugins,
@@ -126,6 +130,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       };
     },
     routes: async (_req, res, url) => {
+      if (development && serveGraphiQLAsset(res, url.pathname, '/graphql')) return true;
       if (url.pathname === '/metrics') {
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
 import { AllocationIndex } from '../../la-router/relationships.ts';
+import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
 import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
@@ -394,5 +395,56 @@ describe('production hardening', () => {
       expect(limited.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
       expect(Number(limited.retryAfter)).toBeGreaterThan(0);
     });
+  });
+});
+
+describe('development mode', () => {
+  let dev: Router;
+  let devBase: string;
+
+  beforeAll(async () => {
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'development', database: {},
+      subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
+      oidc: { issuer, audience: AUDIENCE },
+    });
+    dev = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+    devBase = await serveOnLoopback(dev.server);
+  });
+  afterAll(async () => {
+    await dev?.stop();
+  });
+
+  it('serves GraphiQL from the installed packages, with the single-view example, and nothing from elsewhere', async () => {
+    const page = await fetch(`${devBase}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(sources).toHaveLength(5);
+    for (const source of sources) {
+      expect(source).toMatch(/^\/graphiql\//);
+      const asset = await fetch(`${devBase}${source}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-type')).toMatch(source.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect((await asset.text()).length).toBeGreaterThan(source.endsWith('start.js') ? 100 : 10_000);
+    }
+    const start = await (await fetch(`${devBase}/graphiql/start.js`)).text();
+    expect(start).toContain(JSON.stringify(EXAMPLE_QUERY));
+    expect((await fetch(`${devBase}/graphiql/constructor`)).status).toBe(404);
+    expect((await fetch(`${devBase}/graphiql/../package.json`)).status).toBe(404);
+  });
+
+  it('answers introspection for a signed-in developer, and nobody else', async () => {
+    const introspect = (token?: string) =>
+      fetch(`${devBase}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query: '{ __schema { queryType { name } } }' }) });
+    expect((await introspect()).status).toBe(401);
+    const reply = (await (await introspect(await tokenFor('olivia.bailey'))).json()) as { data: { __schema: { queryType: { name: string } } } };
+    expect(reply.data.__schema.queryType.name).toBe('Query');
+  });
+
+  it('is not served in production', async () => {
+    const page = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toMatch(/graphiql/i);
+    expect((await fetch(url.replace(/\/graphql$/, '/graphiql/graphiql.min.js'))).status).toBe(404);
   });
 });

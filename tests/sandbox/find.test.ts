@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useOrganisationSigner } from '../../lib/organisation-credential.ts';
+import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { populationPaths } from '../../lib/population/generate.ts';
 import { processesMentioning, run, start, type Started } from '../helpers/processes.ts';
 import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
@@ -116,12 +117,9 @@ describe('FIND in the sandbox', () => {
     expect(token.status).toBe(0);
     expect(token.stderr).toBe('');
     const view = `{ child(nhsNumber: "${allocation!.nhs}", purpose: CHILD_PROTECTION_ENQUIRY) { demographics { dateOfBirth } socialCare { status { openCase } referrals { referralDate } } education { enrolments { urn } } locations { custodian { code } recordType } } }`;
-    const ask = (bearer?: string) =>
-      fetch(`http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-        body: JSON.stringify({ query: view }),
-      });
+    const router = `http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`;
+    const ask = (bearer?: string, body: unknown = { query: view }) =>
+      fetch(router, { method: 'POST', headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: JSON.stringify(body) });
     expect((await ask()).status).toBe(401);
     const reply = (await (await ask(token.stdout.trim())).json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
     expect(reply.errors).toBeUndefined();
@@ -133,6 +131,12 @@ describe('FIND in the sandbox', () => {
     // The router audited the read in the LA's store.
     const [entry] = await query<{ actor: string; nhs_number: string; outcome: string }>(storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT), 'SELECT actor, nhs_number, outcome FROM la_audit_entry ORDER BY seq DESC LIMIT 1');
     expect(entry).toEqual({ actor: allocation!.username, nhs_number: allocation!.nhs, outcome: 'OK' });
+    // The sandbox routers run in development mode: GraphiQL, whose example answers in full.
+    expect(await (await fetch(router, { headers: { accept: 'text/html' } })).text()).toMatch(/graphiql\.min\.js/);
+    const example = (await (await ask(token.stdout.trim(), { query: EXAMPLE_QUERY, variables: { nhsNumber: allocation!.nhs } })).json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
+    expect(example.errors).toBeUndefined();
+    expect(Object.keys(example.data.child).sort()).toEqual(['demographics', 'education', 'locations', 'nhsNumber', 'socialCare']);
+    expect(example.data.child.locations.length).toBeGreaterThan(0);
   });
 
   it('leaves no child’s NHS number, name or date of birth anywhere in DfE’s store', async () => {
