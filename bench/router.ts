@@ -49,7 +49,8 @@ let dropDatabase = async () => {};
 
 /** Starts a plain script and waits for the line it prints when listening. */
 async function spawnScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // As in the LA router, no gateway sends Apollo its hourly instance report during the measurement.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, APOLLO_TELEMETRY_DISABLED: 'true', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   spawned.push(child);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

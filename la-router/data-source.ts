@@ -5,7 +5,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
-import { newTraceId, traceparent } from '../lib/trace-context.ts';
+import { newTraceId, setTraceparent } from '../lib/trace-context.ts';
 import type { RouterContext } from './context.ts';
 import type { SubgraphRequestInit } from './subgraph-http.ts';
 
@@ -87,7 +87,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       if (Date.now() < this.openUntil || this.probing) throw this.unavailable(context, `${this.spec.name} is failing; not asked for now`);
       this.probing = true;
     }
-    headers.set('traceparent', traceparent(context?.traceId ?? newTraceId()));
+    setTraceparent(headers, context?.traceId ?? newTraceId());
     const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
     headers.set(DEADLINE_HEADER, String(Math.min(own, context?.deadline ?? own)));
     if (this.spec.kind === 'la') {

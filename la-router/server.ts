@@ -1,6 +1,6 @@
 // The LA router: @apollo/gateway inside @apollo/server, its subgraph requests shaped by MaisDataSource,
 // served over node:http with /health and /ready. Built from its pieces so tests build the same router.
-import { newTraceId } from '../lib/trace-context.ts';
+import { activeTraceId, newTraceId } from '../lib/trace-context.ts';
 import type { Server } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -11,7 +11,7 @@ import { useAudit } from './plugins/audit.ts';
 import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
 import { operationLimits, RateLimiter, rateLimited, useTrustedDocuments } from './plugins/hardening.ts';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { formatError } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
 import { useWithheldInResponse } from './plugins/minimise.ts';
@@ -46,6 +46,9 @@ export interface Router {
 
 export async function createRouter(parts: RouterParts): Promise<Router> {
   const { config } = parts;
+  // @apollo/gateway otherwise sends instance data (cloud provider, CPUs, uptime) to Apollo every hour
+  // and probes cloud metadata endpoints at start: an LA's router reports to nobody outside it.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const specs = new Map(config.subgraphs.map((s) => [s.name, s]));
   const metrics = new RouterMetrics();
   const logger = parts.logger ?? pino({ level: 'silent' });
@@ -78,6 +81,9 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const allocations = secure ? new AllocationIndex(parts.store!.sql, config.allocationRefreshSeconds * 1000) : null;
   const plugins: ApolloServerPlugin<RouterContext>[] = [
+    // Nor usage or schema reports to Apollo's cloud, even with an APOLLO_KEY in the environment.
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
     useTelemetry({ metrics, logger }),
     // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
     ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
@@ -123,7 +129,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         purpose: null,
         // insecure-dev only: no caseworker, so nobody to decide for. Other modes decide per request.
         decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
-        traceId: newTraceId(),
+        // The OpenTelemetry trace when tracing, so audit entries and logs name the trace a collector holds.
+        traceId: activeTraceId() ?? newTraceId(),
         deadline: Date.now() + config.deadlineMs,
         sources: new Set<string>(),
         unavailable: new Set<string>(),

@@ -2,6 +2,7 @@
 // request body limit, and JSON errors instead of stack traces.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { inServerSpan } from '../trace-context.ts';
 
 export interface GraphQLHttpOptions<C extends BaseContext> {
   apollo: ApolloServer<C>;
@@ -34,9 +35,23 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpOptions<C>): Server {
   const path = options.path ?? '/graphql';
   const limit = options.maxBodyBytes ?? 256 * 1024;
-  return createServer(async (req, res) => {
+  const untraced = new Set(['/health', '/ready', '/metrics']);
+  return createServer((req, res) => {
+    let url: URL;
     try {
-      const url = new URL(req.url ?? '/', 'http://service.local');
+      url = new URL(req.url ?? '/', 'http://service.local');
+    } catch {
+      return sendJson(res, 400, { errors: [{ message: 'The request path is not a URL path', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+    if (untraced.has(url.pathname)) return void handle(req, res, url);
+    void inServerSpan(req.method ?? 'GET', url.pathname, req.headers, async (span) => {
+      await handle(req, res, url);
+      span.setAttribute('http.response.status_code', res.statusCode);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    try {
       if (url.pathname === '/health') return sendJson(res, 200, { status: 'pass' });
       if (options.routes && (await options.routes(req, res, url))) return;
       if (url.pathname !== path) return sendJson(res, 404, { errors: [{ message: `Nothing at ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
@@ -68,5 +83,5 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.destroy();
     }
-  });
+  }
 }

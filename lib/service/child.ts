@@ -1,5 +1,7 @@
 // The child side of a supervised service: report readiness to the parent, stop cleanly on
-// SIGINT/SIGTERM, and never outlive the parent (its IPC channel closing means it is gone).
+// SIGINT/SIGTERM, and never outlive the parent (its IPC channel closing means it is gone). Its spans go
+// to an OpenTelemetry collector when one is configured (lib/trace-context.ts).
+import { startTracing, type Tracing } from '../trace-context.ts';
 
 export interface RunningService {
   /** The URL that clients use, printed by the sandbox. */
@@ -25,12 +27,14 @@ export interface FailedMessage {
  */
 export async function runService(name: string, start: () => Promise<RunningService>): Promise<void> {
   let service: RunningService | undefined;
+  let tracing: Tracing | null = null;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     try {
       await service?.stop();
+      await tracing?.shutdown();
     } catch (error) {
       process.stderr.write(`${name}: error while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
       code = code || 1;
@@ -41,6 +45,7 @@ export async function runService(name: string, start: () => Promise<RunningServi
   process.on('SIGTERM', () => void stop(0));
   process.on('disconnect', () => void stop(0));
   try {
+    tracing = await startTracing(`mais-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`);
     service = await start();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -332,6 +332,13 @@ describe('operations', () => {
   });
 });
 
+describe('what leaves the LA', () => {
+  it('turns off @apollo/gateway’s instance reports to Apollo for every gateway in the process', () => {
+    // Set when the router is created (beforeAll above): @apollo/gateway reads it as each gateway starts.
+    expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('true');
+  });
+});
+
 describe('production hardening', () => {
   const post = (target: string, body: string, headers: Record<string, string>) => fetch(target, { method: 'POST', headers, body });
 

@@ -10,10 +10,12 @@ import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { populationPaths } from '../../lib/population/generate.ts';
 import { processesMentioning, run, start, type Started } from '../helpers/processes.ts';
 import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 let env: NodeJS.ProcessEnv;
 let dataDir: string;
 let sandbox: Started;
+let collector: Awaited<ReturnType<typeof startOtlpReceiver>>;
 const storeUrl = (port: string | undefined) => `postgresql://postgres@127.0.0.1:${port}/postgres`;
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -39,6 +41,9 @@ async function locations(as: string, nhsNumber: string, purpose: string): Promis
 
 beforeAll(async () => {
   ({ env, dataDir } = await sandboxEnv(1500, 11));
+  // Every service sends its spans to this collector.
+  collector = await startOtlpReceiver();
+  Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '200' });
   sandbox = start('npm', ['start'], env);
   await sandbox.waitFor(/MAIS sandbox ready/);
 }, 180_000);
@@ -46,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (sandbox) await sandbox.interrupt('SIGINT');
   killLeftovers(dataDir);
+  await collector?.close();
 });
 
 describe('FIND in the sandbox', () => {
@@ -129,8 +135,19 @@ describe('FIND in the sandbox', () => {
     expect(reply.data.child.education.enrolments.length).toBeGreaterThan(0);
     expect(reply.data.child.locations).toContainEqual({ custodian: { code: 'northshire' }, recordType: 'csc.referral' });
     // The router audited the read in the LA's store.
-    const [entry] = await query<{ actor: string; nhs_number: string; outcome: string }>(storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT), 'SELECT actor, nhs_number, outcome FROM la_audit_entry ORDER BY seq DESC LIMIT 1');
-    expect(entry).toEqual({ actor: allocation!.username, nhs_number: allocation!.nhs, outcome: 'OK' });
+    const [entry] = await query<{ actor: string; nhs_number: string; outcome: string; trace_id: string }>(storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT), 'SELECT actor, nhs_number, outcome, trace_id FROM la_audit_entry ORDER BY seq DESC LIMIT 1');
+    expect(entry).toMatchObject({ actor: allocation!.username, nhs_number: allocation!.nhs, outcome: 'OK' });
+    // One OpenTelemetry trace, the audit entry's, runs from the router through each subgraph it asked, DfE's locator included.
+    const served = (subgraph: string) => {
+      const spans = collector.spans.filter((span) => span.traceId === entry!.trace_id);
+      const fetch = spans.find((span) => span.service === 'mais-la-router' && span.name === 'gateway.fetch' && span.attributes.service === subgraph);
+      return spans.find((span) => fetch && span.parentSpanId === fetch.spanId && span.name === 'POST /graphql')?.service ?? null;
+    };
+    for (const subgraph of ['csc', 'education', 'locator']) {
+      await expect.poll(() => served(subgraph), { timeout: 10_000, message: `${subgraph}'s server span, a child of the router's fetch` }).toMatch(new RegExp(`^mais-.*${subgraph}-subgraph$`));
+    }
+    // Spans say what ran, never about whom.
+    expect(collector.raw.join('\n')).not.toContain(allocation!.nhs);
     // The sandbox routers run in development mode: GraphiQL, whose example answers in full.
     expect(await (await fetch(router, { headers: { accept: 'text/html' } })).text()).toMatch(/graphiql\.min\.js/);
     const example = (await (await ask(token.stdout.trim(), { query: EXAMPLE_QUERY, variables: { nhsNumber: allocation!.nhs } })).json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
