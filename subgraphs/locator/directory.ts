@@ -2,10 +2,10 @@
 // head data sharing agreement (compiled), and which pseudonym key versions are in use. It checks the
 // store's head versions every `refreshMs`; a replica that could not check for `maxStalenessMs` reports
 // itself stale and refuses to decide, rather than deciding on a policy that may have been revoked.
-import type { JSONWebKeySet } from 'jose';
 import type { SqlConnection } from '../../lib/db/sql.ts';
-import { DsaPolicy, type Decision, type DecisionRequest, type OrganisationType } from '../../lib/dsa/policy.ts';
+import { DsaPolicy, type Decision, type DecisionRequest } from '../../lib/dsa/policy.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
+import { OrganisationRegistry } from '../../lib/organisations.ts';
 import { Pseudonymiser, readPseudonymKeys, type PseudonymKey } from '../../lib/pseudonym.ts';
 
 export class StaleDirectoryError extends Error {
@@ -29,12 +29,11 @@ interface KeyState {
 }
 
 export class CentralDirectory {
-  organisations = new Map<string, Organisation>();
+  private readonly registry = new OrganisationRegistry();
   private policies = new Map<string, DsaPolicy>();
   private policyProblems = new Map<string, string>();
   private keyState: KeyState = { current: 1, next: null };
   private pseudonymiserCache: Pseudonymiser | null = null;
-  private organisationsStamp: string | null | undefined = undefined;
   private lastRefresh = -Infinity;
   private lastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -57,6 +56,11 @@ export class CentralDirectory {
     this.timer.unref();
   }
 
+  /** The organisation registry as last loaded. */
+  get organisations(): Map<string, Organisation> {
+    return this.registry.organisations;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -66,26 +70,7 @@ export class CentralDirectory {
   async refresh(): Promise<void> {
     try {
       await this.options.sql.withSession(async (db) => {
-        // The registry's fingerprint is computed by the database, so an unchanged registry costs one
-        // small row; a suspension or a new key changes it and is read on this check.
-        const [stamp] = await db.query<{ stamp: string | null }>(
-          `SELECT md5(string_agg(code || status || coalesce(jwks::text, '') || array_to_string(scopes, ',') || name || type, '|' ORDER BY code)) AS stamp FROM organisation`,
-        );
-        if (stamp!.stamp !== this.organisationsStamp) {
-          const rows = await db.query<{ code: string; name: string; type: OrganisationType; status: 'ACTIVE' | 'SUSPENDED'; scopes: string[] | null; jwks: JSONWebKeySet | null }>(
-            'SELECT code, name, type, status, scopes, jwks FROM organisation',
-          );
-          const previous = this.organisations;
-          this.organisations = new Map(
-            rows.map((row) => {
-              const known = previous.get(row.code)?.jwks;
-              // Keep the same key-set object while it is unchanged, so its imported keys stay cached.
-              const jwks = known && JSON.stringify(known) === JSON.stringify(row.jwks) ? known : row.jwks;
-              return [row.code, { ...row, scopes: row.scopes ?? [], jwks }];
-            }),
-          );
-          this.organisationsStamp = stamp!.stamp;
-        }
+        await this.registry.refresh(db);
         const heads = await db.query<{ source_code: string; version: number }>('SELECT source_code, max(version) AS version FROM dsa_document GROUP BY source_code');
         for (const head of heads) {
           if (this.policies.get(head.source_code)?.version === head.version || this.policyProblems.get(head.source_code) === `v${head.version}`) continue;
