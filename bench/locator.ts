@@ -6,6 +6,8 @@
 // on that PostgreSQL server (10,000,000 rows by default), dropped afterwards. Figures are printed and
 // written to bench/results/locator.json.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,7 +21,9 @@ import { DsaPolicy, type DecisionRequest, type DsaDocument, type OrganisationTyp
 import { publishDsa } from '../lib/dsa/registry.ts';
 import { nhsCheckDigit } from '../lib/nhs-number.ts';
 import { LocatorClient } from '../lib/register/client.ts';
-import { useOrganisationSigner } from '../lib/organisation-credential.ts';
+import type { Organisation } from '../lib/organisation-credential.ts';
+import { useDfeTokenClient } from '../lib/dfe-token.ts';
+import { createTokenService } from '../gateway/token-service.ts';
 import { PURPOSES } from '../lib/purposes.ts';
 import { writePseudonymKeys } from '../lib/pseudonym.ts';
 import { LOCATOR_AUDIENCE } from '../lib/register/client.ts';
@@ -121,6 +125,22 @@ try {
   }
   for (const c of custodians) await store.sql.withSession((db) => publishDsa(db, agreement(c), 'dfe'));
 
+  // DfE's token endpoint, in this process, over the same organisations (FIND takes only DfE access tokens).
+  const tokenPort = await freePort();
+  const issuer = `http://127.0.0.1:${tokenPort}`;
+  const organisations = new Map((await store.prisma.organisation.findMany()).map((o) => [o.code, { code: o.code, name: o.name, type: o.type, status: o.status, scopes: o.scopes, jwks: o.jwks } as Organisation]));
+  const used = new Set<string>();
+  const { privateKey: dfeKey } = await generateKeyPair('ES256', { extractable: true });
+  const tokenService = createTokenService({
+    issuer,
+    signingKey: { ...(await exportJWK(dfeKey)), kid: 'dfe-bench', alg: 'ES256' },
+    organisation: (code) => organisations.get(code),
+    firstUse: async (id) => !used.has(id) && Boolean(used.add(id)),
+  });
+  const tokenServer = createServer(tokenService.callback()).listen(tokenPort, '127.0.0.1');
+  await once(tokenServer, 'listening');
+  const tokenUrl = `${issuer}/oauth2/token`;
+
   // FIND in its own process, as it runs in production; an embedded store is handed over to it.
   const keysFile = join(work, 'pseudonym-keys.json');
   writePseudonymKeys(keysFile, [{ version: 1, secret: randomBytes(32) }]);
@@ -128,7 +148,7 @@ try {
   const locator = await startService({
     name: 'locator subgraph',
     main: fileURLToPath(new URL('../subgraphs/locator/main.ts', import.meta.url)),
-    args: ['--port', String(await freePort()), '--pseudonym-keys', keysFile, ...(databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', join(work, 'store')])],
+    args: ['--port', String(await freePort()), '--pseudonym-keys', keysFile, '--dfe-issuer', issuer, '--dfe-jwks', `${issuer}/.well-known/jwks.json`, ...(databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', join(work, 'store')])],
   });
   const url = locator.url;
 
@@ -148,7 +168,7 @@ try {
       if (items.length > 0) yield { c, items };
     }
   })();
-  const clients = new Map(custodians.map((c) => [c.code, new LocatorClient({ url, organisation: c.code, privateKey: privateKeys.get(c.code)! })]));
+  const clients = new Map(custodians.map((c) => [c.code, new LocatorClient({ url, tokenUrl, organisation: c.code, privateKey: privateKeys.get(c.code)! })]));
   let registered = 0;
   let lastReport = performance.now();
   const registerStarted = performance.now();
@@ -170,8 +190,7 @@ try {
 
   // Lookups, as an LA router asks: `_entities` over HTTP with the LA's credential and a purpose.
   const asker = 'la-3';
-  const signer = useOrganisationSigner({ organisation: asker, privateKey: privateKeys.get(asker)!, audience: LOCATOR_AUDIENCE, ttlSeconds: 300 });
-  const token = await signer.sign();
+  const token = await useDfeTokenClient({ tokenUrl, organisation: asker, privateKey: privateKeys.get(asker)!, resource: LOCATOR_AUDIENCE }).token();
   const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Child { locations { custodian { code kind } recordType firstSeen lastSeen stale } } } }`;
   let pointersSeen = 0;
   const lookup = async (n: number) => {
@@ -216,6 +235,7 @@ try {
   const decisionsPerSecond = decisions / ((performance.now() - decideStarted) / 1000);
 
   await stopService(locator);
+  tokenServer.close();
   if (!databaseUrl) {
     store = await openStore({ kind: 'central', dataDir: join(work, 'store') });
     await store.sql.withSession((db) => db.exec('ANALYZE register_entry; ANALYZE audit_entry'));

@@ -10,7 +10,7 @@ import { addPseudonymKey, PseudonymError, Pseudonymiser, readPseudonymKeys } fro
 import { LocatorClient, LocatorError } from '../lib/register/client.ts';
 import { rotatePseudonymKey, RotationError } from '../lib/register/rotation.ts';
 import { SyncError, syncRegister } from '../lib/register/sync.ts';
-import { loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
+import { dfeUrls, loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
 import { runningSandbox } from '../sandbox/state.ts';
 import { CommandError, log, printResult } from './output.ts';
 import { sandboxTargets } from './stores.ts';
@@ -25,6 +25,10 @@ function readJwk(path: string): JWK {
 
 function sandboxLocatorUrl(): string | undefined {
   return runningSandbox(loadSandboxConfig())?.services.find((s) => s.name === 'locator subgraph')?.url;
+}
+
+function sandboxTokenUrl(): string | undefined {
+  return runningSandbox(loadSandboxConfig()) ? dfeUrls(loadSandboxConfig()).token : undefined;
 }
 
 /** A store given by URL, or the sandbox's. */
@@ -42,19 +46,22 @@ export function registerCommand(): Command {
     .description('send FIND what the LA holds now: only what changed since the last sync, and retirements')
     .requiredOption('--la <code>', 'the LA (its organisation code)')
     .option('--locator-url <url>', "FIND's GraphQL URL (default: the running sandbox's)")
+    .option('--token-url <url>', "DfE's token endpoint (default: the running sandbox's)")
     .option('--key <file>', "the LA's DfE credential private key, a JWK (default: the sandbox's)")
     .option('--database-url <url>', "the LA's store (default: the sandbox's)")
     .option('--reconfirm-after-days <n>', 're-send holdings not confirmed for this many days', '7')
     .option('--json', 'print as JSON')
-    .action(async (options: { la: string; locatorUrl?: string; key?: string; databaseUrl?: string; reconfirmAfterDays: string; json?: boolean }) => {
+    .action(async (options: { la: string; locatorUrl?: string; tokenUrl?: string; key?: string; databaseUrl?: string; reconfirmAfterDays: string; json?: boolean }) => {
       const url = options.locatorUrl ?? sandboxLocatorUrl();
       if (!url) throw new CommandError('FIND is not running: start the sandbox (npm start) or give --locator-url');
+      const tokenUrl = options.tokenUrl ?? sandboxTokenUrl();
+      if (!tokenUrl) throw new CommandError('give --token-url (DfE’s token endpoint)');
       const privateKey = readJwk(options.key ?? sandboxPaths(loadSandboxConfig()).credentialKey(options.la));
       const reconfirmAfterDays = Number(options.reconfirmAfterDays);
       if (!(reconfirmAfterDays >= 0)) throw new CommandError('--reconfirm-after-days must be 0 or more');
       const store = await openStore(storeTarget(options.la, options.databaseUrl));
       try {
-        const client = new LocatorClient({ url, organisation: options.la, privateKey });
+        const client = new LocatorClient({ url, tokenUrl, organisation: options.la, privateKey });
         const report = await syncRegister(store.sql, { la: options.la, client, reconfirmAfterDays, onProgress: (done, total) => total > 0 && log(`sync: ${done}/${total}`) });
         printResult({ la: options.la, ...report }, options.json ?? false, () =>
           `${options.la}: ${report.holdings} holdings; ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged${report.skipped ? `, ${report.skipped} kept back (invalid NHS number)` : ''} in ${report.calls} calls`,

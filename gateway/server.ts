@@ -1,8 +1,13 @@
 // DfE's gateway, the edge every organisation reaches DfE through: the token endpoint and DfE's public
-// keys (OAuth2 client credentials, gateway/token-service.ts), and, behind them, DfE's services. Built
-// from its pieces so tests build the same gateway.
-import { createServer, type Server } from 'node:http';
+// keys (OAuth2 client credentials, gateway/token-service.ts), and DfE's services behind it at
+// /subgraphs/<name>/graphql, each call checked at the edge (a DfE access token for that service, an
+// organisation active now, its rate limit) before it is passed on. Built from its pieces so tests build
+// the same gateway.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
+import { Agent, request } from 'undici';
+import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
+import { RateLimiter } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { OrganisationRegistry } from '../lib/organisations.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
@@ -15,6 +20,18 @@ export interface GatewayParts {
   signingKey: JWK;
   /** How often the organisation registry is checked for changes (ms). */
   refreshMs?: number;
+  /** DfE's services behind the gateway: name (as in `mais:dfe:<name>`) → internal GraphQL URL. */
+  services?: Record<string, string>;
+  /** Calls a minute each organisation may make to DfE's services; more are answered RATE_LIMITED (429). */
+  rateLimitPerMinute?: number;
+}
+
+/** Headers passed on to a DfE service; everything else stays at the edge. */
+const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'traceparent', 'tracestate'];
+const SERVICE_PATH = /^\/subgraphs\/([a-z][a-z0-9-]*)\/graphql$/;
+
+function graphqlError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 export interface Gateway {
@@ -47,9 +64,47 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   });
   const oauth = tokens.callback();
 
+  // The edge's checks for DfE's services: the gateway's own keys, so no round trip to verify.
+  const { d: _d, ...publicKey } = parts.signingKey;
+  const verifiers = new Map(
+    Object.keys(parts.services ?? {}).map((name) => [name, useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: `mais:dfe:${name}`, organisation: (code) => organisations.get(code) })]),
+  );
+  const limiter = new RateLimiter(parts.rateLimitPerMinute ?? 6000);
+  const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
+
+  async function forward(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    let organisation;
+    try {
+      organisation = await verifiers.get(name)!.verify(req.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof DfeTokenError)) throw error;
+      return graphqlError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
+    }
+    const wait = limiter.take(organisation.code);
+    if (wait > 0) return graphqlError(res, 429, 'RATE_LIMITED', `${organisation.code} has made too many calls to DfE; try again shortly`, { 'retry-after': String(wait) });
+    const headers: Record<string, string> = {};
+    for (const header of FORWARDED) {
+      const value = req.headers[header];
+      if (typeof value === 'string') headers[header] = value;
+    }
+    try {
+      const answer = await request(parts.services![name]!, { method: req.method === 'GET' ? 'GET' : 'POST', headers, body: req.method === 'GET' ? null : req, dispatcher: upstream, headersTimeout: 30_000, bodyTimeout: 120_000 });
+      res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });
+      for await (const chunk of answer.body) res.write(chunk);
+      res.end();
+    } catch {
+      if (res.headersSent) return void res.destroy();
+      graphqlError(res, 502, 'SOURCE_UNAVAILABLE', `DfE's ${name} service is unavailable`);
+    }
+  }
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === TOKEN_PATH || path === JWKS_PATH || path === '/.well-known/openid-configuration') return void oauth(req, res);
+    const service = SERVICE_PATH.exec(path)?.[1];
+    if (service && verifiers.has(service)) {
+      return void forward(req, res, service).catch(() => (res.headersSent ? res.destroy() : graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error')));
+    }
     const reply =
       path === '/health'
         ? json(200, { status: 'pass' })
@@ -66,6 +121,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     async stop() {
       clearInterval(refresher);
       clearInterval(sweeper);
+      await upstream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

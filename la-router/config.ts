@@ -27,8 +27,8 @@ const schema = z.object({
   subgraphs: z.array(subgraph).default([]),
   /** The router's private JWK that signs internal tokens. */
   internalTokenKey: z.string().optional(),
-  /** The LA's DfE credential: its organisation code and private JWK. */
-  dfeCredential: z.object({ organisation: z.string(), key: z.string() }).optional(),
+  /** The LA's DfE credential: its organisation code, its private JWK, and DfE's token endpoint that takes it. */
+  dfeCredential: z.object({ organisation: z.string(), key: z.string(), tokenUrl: z.url() }).optional(),
   deadlineMs: z.number().int().positive().default(3000),
   /** The LA's store (allocations and the audit): a PostgreSQL URL, or an embedded data folder. */
   database: z.object({ url: z.string().optional(), dataDir: z.string().optional() }).optional(),

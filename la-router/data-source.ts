@@ -18,11 +18,18 @@ export interface SubgraphSpec {
   deadlineMs?: number;
 }
 
+/** The LA's DfE access token for one DfE service (lib/dfe-token.ts). */
+export interface DfeCredential {
+  token(): Promise<string>;
+  /** Drops a token the service refused, so the next call fetches another. */
+  forget?(): void;
+}
+
 export interface DataSourceDeps {
   la: string;
   internalToken: ReturnType<typeof useInternalTokenSigner>;
   /** The LA's credential for a DfE service (audience `mais:dfe:<subgraph>`), or null where none is configured. */
-  dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
+  dfeCredential: ((audience: string) => DfeCredential) | null;
   defaultDeadlineMs: number;
   /** How subgraphs are called over HTTP (la-router/subgraph-http.ts); RemoteGraphQLDataSource's own fetch when absent. */
   fetcher?: (url: string, init?: SubgraphRequestInit) => Promise<unknown>;
@@ -37,7 +44,7 @@ const DEADLINE_HEADER = 'x-mais-deadline';
 const TOKEN_REUSE_MS = 45_000;
 
 export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  private readonly credential: { sign(): Promise<string> } | null;
+  private readonly credential: DfeCredential | null;
   // Internal tokens are signed once per caseworker, purpose and decision and reused for most of their
   // short life (the trace id travels in traceparent, not in the token), so signing is not per request.
   private readonly tokens = new Map<string, { token: Promise<string>; until: number }>();
@@ -108,7 +115,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       }
       headers.set('authorization', `Bearer ${await cached.token}`);
     } else {
-      if (this.credential) headers.set('authorization', `Bearer ${await this.credential.sign()}`);
+      if (this.credential) headers.set('authorization', `Bearer ${await this.credential.token()}`);
       if (context?.purpose) headers.set('mais-purpose', context.purpose);
     }
   }
@@ -121,7 +128,8 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     return options.response;
   }
 
-  override didEncounterError(error: Error, _request?: unknown, _response?: unknown, context?: RouterContext): void {
+  override didEncounterError(error: Error, _request?: unknown, response?: { status?: number }, context?: RouterContext): void {
+    if (response?.status === 401) this.credential?.forget?.();
     const breaker = this.deps.circuitBreaker ?? { failures: 5, openMs: 10_000 };
     this.failures++;
     this.probing = false;

@@ -7,7 +7,7 @@ import type { JWK } from 'jose';
 import { pino } from 'pino';
 import { openSqlStore, type SqlStore } from '../lib/db/sql-store.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
-import { useOrganisationSigner } from '../lib/organisation-credential.ts';
+import { useDfeTokenClient } from '../lib/dfe-token.ts';
 import { runService } from '../lib/service/child.ts';
 import { parseRouterConfig, readRouterConfig, RouterConfigError, type RouterConfig } from './config.ts';
 import { createRouter } from './server.ts';
@@ -45,7 +45,7 @@ await runService('LA router', async () => {
   if (config.subgraphs.some((s) => s.kind === 'la') && !config.internalTokenKey) throw new RouterConfigError('internalTokenKey (the router’s signing key) is needed to call the LA’s subgraphs');
   const internalToken = config.internalTokenKey ? useInternalTokenSigner({ issuer: `mais-router:${config.la}`, privateKey: readJwk(config.internalTokenKey) }) : null;
   const credential = config.dfeCredential;
-  const dfeCredential = credential ? (audience: string) => useOrganisationSigner({ organisation: credential.organisation, privateKey: readJwk(credential.key), audience }) : null;
+  const dfeCredential = credential ? (audience: string) => useDfeTokenClient({ tokenUrl: credential.tokenUrl, organisation: credential.organisation, privateKey: readJwk(credential.key), resource: audience }) : null;
   const store = config.database ? await openLaStore(config.database) : null;
   try {
     const logger = pino({ level: config.logLevel, base: { service: `mais-router:${config.la}` } }, pino.destination(2));

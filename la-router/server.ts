@@ -1,5 +1,6 @@
 // The LA router: @apollo/gateway inside @apollo/server, its subgraph requests shaped by MaisDataSource,
 // served over node:http with /health and /ready. Built from its pieces so tests build the same router.
+import type { DfeCredential } from './data-source.ts';
 import { activeTraceId, newTraceId } from '../lib/trace-context.ts';
 import type { Server } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
@@ -10,7 +11,8 @@ import { createGraphQLServer } from '../lib/graphql/http.ts';
 import { useAudit } from './plugins/audit.ts';
 import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
-import { operationLimits, RateLimiter, rateLimited, useTrustedDocuments } from './plugins/hardening.ts';
+import { operationLimits, rateLimited, useTrustedDocuments } from './plugins/hardening.ts';
+import { RateLimiter } from '../lib/rate-limit.ts';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { formatError } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
@@ -36,7 +38,7 @@ export interface RouterParts {
   /** Structured logs (JSON lines); silent when absent. */
   logger?: Logger;
   internalToken: ReturnType<typeof useInternalTokenSigner> | null;
-  dfeCredential: ((audience: string) => { sign(): Promise<string> }) | null;
+  dfeCredential: ((audience: string) => DfeCredential) | null;
 }
 
 export interface Router {

@@ -2,6 +2,7 @@
 // without dropping requests, the last good one kept on disk so a restart works while DfE is out of
 // reach), a supergraph file, or composition at start from the configured subgraphs (offline and
 // development).
+import type { DfeCredential } from './data-source.ts';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IntrospectAndCompose, type SupergraphManager, type SupergraphSdlHook } from '@apollo/gateway';
@@ -13,7 +14,7 @@ export interface RegistrySource {
   /** The last good supergraph, kept for a restart while the registry cannot be reached. */
   cacheFile: string;
   /** The LA's credential for the registry, when it asks for one. */
-  credential?: { sign(): Promise<string> } | null;
+  credential?: DfeCredential | null;
 }
 
 export type SupergraphSource = { file: string } | { subgraphs: { name: string; url: string }[] } | { registry: RegistrySource };
@@ -34,7 +35,7 @@ export function registrySupergraph(source: RegistrySource, logger?: Logger): Sup
     const fetchSupergraph = async (): Promise<string | null> => {
       const headers: Record<string, string> = { accept: 'text/plain' };
       if (etag) headers['if-none-match'] = etag;
-      if (source.credential) headers.authorization = `Bearer ${await source.credential.sign()}`;
+      if (source.credential) headers.authorization = `Bearer ${await source.credential.token()}`;
       const response = await fetch(source.url, { headers, signal: AbortSignal.timeout(10_000) });
       if (response.status === 304) return null;
       if (!response.ok) throw new SupergraphUnavailableError(`the registry answered ${response.status}`);

@@ -78,6 +78,8 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   pseudonymKeys: resolve(config.dataDir, 'secrets', 'pseudonym-keys.json'),
   /** An organisation's DfE credential (private key). */
   credentialKey: (org: string) => resolve(config.dataDir, 'secrets', `${org}-dfe.private.jwk.json`),
+  /** DfE's own key that signs its access tokens (made by ensureApplicationKey). */
+  gatewayKey: resolve(config.dataDir, 'secrets', 'dfe-gateway.private.jwk.json'),
   /** DfE's organisation registry as the sandbox seeds it (public keys only). */
   organisations: resolve(config.dataDir, 'organisations.json'),
   /** An LA identity provider's signing key, and the secret of its `mais token` client. */
@@ -90,3 +92,8 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   /** Written while the sandbox runs: which services are up, where, under which process. */
   state: resolve(config.dataDir, 'sandbox.json'),
 });
+/** DfE's gateway as the sandbox's services reach it: the issuer of DfE access tokens, its token URL and keys. */
+export function dfeUrls(config: SandboxConfig): { issuer: string; token: string; jwks: string } {
+  const issuer = `http://${config.host}:${config.ports.gateway}`;
+  return { issuer, token: `${issuer}/oauth2/token`, jwks: `${issuer}/.well-known/jwks.json` };
+}

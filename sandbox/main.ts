@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { populationPaths } from '../lib/population/generate.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
-import { loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
+import { dfeUrls, loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { routerNodeFlags } from '../la-router/config.ts';
 import { ensureApplicationKey } from './keys.ts';
@@ -53,10 +53,19 @@ async function ensureIdentityProviderSecrets(config: SandboxConfig): Promise<voi
 /** Services that depend on the stores: started once the stores answer. */
 function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): ServiceSpec[] {
   const paths = sandboxPaths(config);
+  const dfe = dfeUrls(config);
+  const gateway: ServiceSpec = {
+    name: 'DfE gateway',
+    main: join(here, '..', 'gateway', 'main.ts'),
+    args: ['--host', config.host, '--port', String(config.ports.gateway), '--database-url', stores.get('central store')!, '--signing-key', paths.gatewayKey],
+  };
   const locator: ServiceSpec = {
     name: 'locator subgraph',
     main: join(here, '..', 'subgraphs', 'locator', 'main.ts'),
-    args: ['--host', config.host, '--port', String(config.ports.locator), '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys],
+    args: [
+      '--host', config.host, '--port', String(config.ports.locator), '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys,
+      '--dfe-issuer', dfe.issuer, '--dfe-jwks', dfe.jwks,
+    ],
   };
   const idps: ServiceSpec[] = SANDBOX_LAS.map((la) => ({
     name: `${la.code} identity provider`,
@@ -67,7 +76,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--portal-redirect', `http://${config.host}:${config.ports.routers[la.code]}/portal/callback`,
     ],
   }));
-  return [locator, ...idps, ...SANDBOX_LAS.flatMap((la) =>
+  return [gateway, locator, ...idps, ...SANDBOX_LAS.flatMap((la) =>
     (['csc', 'education'] as const).map((kind) => ({
       name: `${la.code} ${kind} subgraph`,
       main: join(here, '..', 'subgraphs', kind, 'main.ts'),
@@ -100,7 +109,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
         { name: 'locator', url: at(config.ports.locator), kind: 'dfe' },
       ],
       internalTokenKey: join(paths.secrets, `${la.code}-router.private.jwk.json`),
-      dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code) },
+      dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code), tokenUrl: dfeUrls(config).token },
       database: { url: stores.get(`${la.code} store`)! },
       oidc: { issuer: `http://${config.host}:${config.ports.idps[la.code]}`, audience: routerIssuer(la.code) },
     };
@@ -165,6 +174,7 @@ async function main(): Promise<void> {
   writeFileSync(paths.organisations, `${JSON.stringify(await ensureOrganisations(paths.secrets), null, 2)}\n`);
   ensurePseudonymKeys(config);
   await ensureIdentityProviderSecrets(config);
+  await ensureApplicationKey(paths.secrets, 'dfe-gateway', 'ES256');
 
   const services: ChildService[] = [];
   let stopping = false;
@@ -196,7 +206,7 @@ async function main(): Promise<void> {
   const locatorUrl = services.find((s) => s.name === 'locator subgraph')!.url;
   try {
     for (const la of SANDBOX_LAS) {
-      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, locatorUrl);
+      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, { locatorUrl, tokenUrl: dfeUrls(config).token });
       log(`${la.code}: FIND register sync: ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged`);
     }
   } catch (error) {

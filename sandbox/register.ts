@@ -16,12 +16,12 @@ export function ensurePseudonymKeys(config: SandboxConfig): string {
   return path;
 }
 
-export async function syncLaRegister(config: SandboxConfig, la: string, target: { dataDir: string; databaseUrl?: string }, locatorUrl: string): Promise<SyncReport> {
+export async function syncLaRegister(config: SandboxConfig, la: string, target: { dataDir: string; databaseUrl?: string }, dfe: { locatorUrl: string; tokenUrl: string }): Promise<SyncReport> {
   const paths = sandboxPaths(config);
   const privateKey = JSON.parse(readFileSync(paths.credentialKey(la), 'utf8')) as JWK;
   const store = await openStore({ kind: 'local', ...target });
   try {
-    return await syncRegister(store.sql, { la, client: new LocatorClient({ url: locatorUrl, organisation: la, privateKey }) });
+    return await syncRegister(store.sql, { la, client: new LocatorClient({ url: dfe.locatorUrl, tokenUrl: dfe.tokenUrl, organisation: la, privateKey }) });
   } finally {
     await store.close();
   }

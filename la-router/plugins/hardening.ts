@@ -19,29 +19,6 @@ export function operationLimits(limits: RouterConfig['limits'], production: bool
   }).protect();
 }
 
-/** A token bucket per caseworker: `perMinute` requests a minute, refilled continuously. */
-export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  constructor(
-    private readonly perMinute: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Seconds to wait, or 0 when the request may go ahead now. */
-  take(key: string): number {
-    const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
-    bucket.tokens = Math.min(this.perMinute, bucket.tokens + ((now - bucket.at) * this.perMinute) / 60_000);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - bucket.tokens) * 60_000) / this.perMinute / 1000);
-  }
-}
-
 export function rateLimited(retryAfterSeconds: number): GraphQLError {
   // Apollo Server sets the response headers from a Map here (other servers' typings say a record).
   const http = { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) };

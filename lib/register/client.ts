@@ -1,7 +1,8 @@
-// A custodian's client for FIND's register: GraphQL over HTTP, each call carrying a fresh assertion
-// signed with the organisation's own key. Calls are chunked to FIND's 10,000-item limit.
+// A custodian's client for FIND's register: GraphQL over HTTP with a DfE access token, got from DfE's
+// token endpoint with the organisation's own key and reused while it lasts. Calls are chunked to
+// FIND's 10,000-item limit.
 import type { JWK } from 'jose';
-import { useOrganisationSigner } from '../organisation-credential.ts';
+import { DfeTokenError, useDfeTokenClient } from '../dfe-token.ts';
 import type { RegistrationInput, RetirementInput } from './register.ts';
 
 export const LOCATOR_AUDIENCE = 'mais:dfe:locator';
@@ -28,6 +29,8 @@ export interface RegisterReply {
 
 export interface LocatorClientOptions {
   url: string;
+  /** DfE's token endpoint. */
+  tokenUrl: string;
   organisation: string;
   privateKey: JWK;
   audience?: string;
@@ -38,23 +41,35 @@ export interface LocatorClientOptions {
 const FIELDS = 'written items created updated notFound errors { index code field message }';
 
 export class LocatorClient {
-  private readonly signer;
+  private readonly tokens;
 
   constructor(private readonly options: LocatorClientOptions) {
-    this.signer = useOrganisationSigner({ organisation: options.organisation, privateKey: options.privateKey, audience: options.audience ?? LOCATOR_AUDIENCE });
+    this.tokens = useDfeTokenClient({ tokenUrl: options.tokenUrl, organisation: options.organisation, privateKey: options.privateKey, resource: options.audience ?? LOCATOR_AUDIENCE });
   }
 
-  private async call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  private async call<T>(query: string, variables: Record<string, unknown>, retried = false): Promise<T> {
+    let token: string;
+    try {
+      token = await this.tokens.token();
+    } catch (error) {
+      if (error instanceof DfeTokenError) throw new LocatorError(error.message, error.status === undefined ? 'SOURCE_UNAVAILABLE' : 'UNAUTHENTICATED');
+      throw error;
+    }
     let response: Response;
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.signer.sign()}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
       });
     } catch (error) {
       throw new LocatorError(`FIND at ${this.options.url} did not answer: ${error instanceof Error ? error.message : String(error)}`, 'SOURCE_UNAVAILABLE');
+    }
+    // A token refused before its time (DfE's keys rotated) is replaced once.
+    if (response.status === 401 && !retried) {
+      this.tokens.forget();
+      return this.call(query, variables, true);
     }
     const body = (await response.json().catch(() => ({}))) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
     if (body.errors?.length || !body.data) {

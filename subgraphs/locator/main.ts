@@ -1,7 +1,10 @@
 // The locator subgraph service (FIND): `--database-url` (or `--data-dir`) for DfE's central store and
-// `--pseudonym-keys <file>` for DfE's pseudonym keys.
+// `--pseudonym-keys <file>` for DfE's pseudonym keys, `--dfe-issuer` and `--dfe-jwks` for the DfE access
+// tokens its callers present.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { JSONWebKeySet } from 'jose';
 import { openStore } from '../../lib/db/store.ts';
 import { readPseudonymKeys } from '../../lib/pseudonym.ts';
 import { runService } from '../../lib/service/child.ts';
@@ -17,11 +20,17 @@ const { values } = parseArgs({
     'pseudonym-keys': { type: 'string' },
     'stale-after-days': { type: 'string', default: '30' },
     'refresh-ms': { type: 'string', default: '1000' },
+    'dfe-issuer': { type: 'string' },
+    'dfe-jwks': { type: 'string' },
   },
 });
 
+/** DfE's public keys: the gateway's JWKS URL, or a key-set file. */
+const readJwks = (where: string): JSONWebKeySet | URL => (/^https?:\/\//.test(where) ? new URL(where) : (JSON.parse(readFileSync(where, 'utf8')) as JSONWebKeySet));
+
 await runService('locator subgraph', async () => {
   if (!values['pseudonym-keys']) throw new Error('--pseudonym-keys <file> is required');
+  if (!values['dfe-issuer'] || !values['dfe-jwks']) throw new Error('--dfe-issuer <DfE gateway URL> and --dfe-jwks <its JWKS URL or file> are required');
   if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the central store');
   readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const staleAfterDays = Number(values['stale-after-days']);
@@ -32,7 +41,7 @@ await runService('locator subgraph', async () => {
   const directory = new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'], refreshMs });
   try {
     await directory.start();
-    const { server, stop } = await createLocatorService({ sql: store.sql, directory, staleAfterDays });
+    const { server, stop } = await createLocatorService({ sql: store.sql, directory, staleAfterDays, dfe: { issuer: values['dfe-issuer'], jwks: readJwks(values['dfe-jwks']) } });
     const port = Number(values.port);
     server.listen(port, values.host);
     await once(server, 'listening');

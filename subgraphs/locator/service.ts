@@ -1,6 +1,7 @@
 // The locator subgraph (FIND), built from its pieces so tests build the same service on a free port.
 import type { IncomingMessage } from 'node:http';
 import DataLoader from 'dataloader';
+import type { JSONWebKeySet } from 'jose';
 import { GraphQLError } from 'graphql';
 import { AuditWriter, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
@@ -8,7 +9,7 @@ import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import { LOCATOR_AUDIENCE } from '../../lib/register/client.ts';
-import { OrganisationCredentialError, useOrganisationVerifier } from '../../lib/organisation-credential.ts';
+import { DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError, type CentralDirectory } from './directory.ts';
 import { lookupLocations } from './lookup.ts';
@@ -16,7 +17,7 @@ import { resolvers } from './resolvers.ts';
 
 export const { sdl: locatorSdl, typeDefs: locatorTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
-/** The audience an organisation's credential must name to call FIND. */
+/** The DfE service a DfE access token must be for to call FIND. */
 export { LOCATOR_AUDIENCE };
 
 export interface LocatorServiceOptions {
@@ -24,13 +25,15 @@ export interface LocatorServiceOptions {
   directory: CentralDirectory;
   /** Pointers unconfirmed for longer than this are stale (default 30 days). */
   staleAfterDays?: number;
+  /** Who issues the DfE access tokens callers present, and DfE's public keys (a key set, or the gateway's JWKS URL). */
+  dfe: { issuer: string; jwks: JSONWebKeySet | URL };
   audience?: string;
   now?: () => number;
 }
 
 export function createLocatorService(options: LocatorServiceOptions): Promise<Subgraph> {
   const now = options.now ?? Date.now;
-  const verifier = useOrganisationVerifier({ audience: options.audience ?? LOCATOR_AUDIENCE, organisation: (code) => options.directory.organisations.get(code) });
+  const verifier = useDfeTokenVerifier({ ...options.dfe, audience: options.audience ?? LOCATOR_AUDIENCE, organisation: (code) => options.directory.organisations.get(code) });
   const staleAfterMs = (options.staleAfterDays ?? 30) * 86_400_000;
   const audit = new AuditWriter(options.sql, CENTRAL_AUDIT);
   return createSubgraph<Context>({
@@ -52,8 +55,8 @@ export function createLocatorService(options: LocatorServiceOptions): Promise<Su
       try {
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
-        if (!(error instanceof OrganisationCredentialError)) throw error;
-        throw new GraphQLError('FIND needs a valid organisation credential', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+        if (!(error instanceof DfeTokenError)) throw error;
+        throw new GraphQLError('FIND needs a DfE access token for mais:dfe:locator (from DfE’s token endpoint)', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
       const header = req.headers['mais-purpose'];
       const purpose = typeof header === 'string' && header.length > 0 ? header : null;

@@ -1,11 +1,13 @@
 // Starts the locator subgraph (FIND) on a free port over a fresh central store with test
-// organisations, each with its own key pair, so tests call it as those organisations do.
+// organisations, each with its own key pair, and DfE's gateway to issue their access tokens, so tests
+// call it as those organisations do.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { openStore, type CentralClient, type Store } from '../../lib/db/store.ts';
 import type { OrganisationType } from '../../lib/dsa/policy.ts';
-import { useOrganisationSigner } from '../../lib/organisation-credential.ts';
+import { useDfeTokenClient } from '../../lib/dfe-token.ts';
+import { createGateway } from '../../gateway/server.ts';
 import type { PseudonymKey } from '../../lib/pseudonym.ts';
 import { CentralDirectory } from '../../subgraphs/locator/directory.ts';
 import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/service.ts';
@@ -38,7 +40,7 @@ export interface TestLocator {
   directory: CentralDirectory;
   keys: PseudonymKey[];
   privateKeys: Map<string, JWK>;
-  /** An organisation's credential, as its own tools sign it. */
+  /** A DfE access token for an organisation, from DfE's token endpoint as its own tools get one. */
   credential(org: string, audience?: string): Promise<string>;
   graphql(query: string, variables?: Record<string, unknown>, options?: { as?: string; purpose?: string; token?: string | null; url?: string }): Promise<GraphqlReply>;
   /** Another replica over the same store, with its own directory. */
@@ -46,10 +48,10 @@ export interface TestLocator {
   close(): Promise<void>;
 }
 
-async function serve(store: Store<CentralClient>, keys: PseudonymKey[], now?: () => number): Promise<Replica> {
+async function serve(store: Store<CentralClient>, keys: PseudonymKey[], dfe: { issuer: string; jwks: URL }, now?: () => number): Promise<Replica> {
   const directory = new CentralDirectory({ sql: store.sql, keys, refreshMs: 200, ...(now ? { now } : {}) });
   await directory.start();
-  const { server, stop } = await createLocatorService({ sql: store.sql, directory, ...(now ? { now } : {}) });
+  const { server, stop } = await createLocatorService({ sql: store.sql, directory, dfe, ...(now ? { now } : {}) });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -74,10 +76,18 @@ export async function startLocator(options: { now?: () => number } = {}): Promis
     await store.prisma.organisation.create({ data: { ...org, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${org.code}-1`, alg, use: 'sig' }] } as never } });
   }
   const keys = [{ version: 1, secret: randomBytes(32) }];
+  // DfE's gateway over the same store issues the access tokens the locator takes.
+  const gatewayPort = await freePort();
+  const issuer = `http://127.0.0.1:${gatewayPort}`;
+  const { privateKey: dfeKey } = await generateKeyPair('ES256', { extractable: true });
+  const gateway = await createGateway({ sql: store.sql, issuer, signingKey: { ...(await exportJWK(dfeKey)), kid: 'dfe-test', alg: 'ES256' }, refreshMs: 200 });
+  gateway.server.listen(gatewayPort, '127.0.0.1');
+  await once(gateway.server, 'listening');
+  const dfe = { issuer, jwks: new URL(`${issuer}/.well-known/jwks.json`) };
   const replicas: Replica[] = [];
-  const first = await serve(store, keys, options.now);
+  const first = await serve(store, keys, dfe, options.now);
   replicas.push(first);
-  const credential = (org: string, audience = LOCATOR_AUDIENCE) => useOrganisationSigner({ organisation: org, privateKey: privateKeys.get(org)!, audience }).sign();
+  const credential = (org: string, audience = LOCATOR_AUDIENCE) => useDfeTokenClient({ tokenUrl: `${issuer}/oauth2/token`, organisation: org, privateKey: privateKeys.get(org)!, resource: audience }).token();
   return {
     url: first.url,
     database,
@@ -100,12 +110,13 @@ export async function startLocator(options: { now?: () => number } = {}): Promis
       return { status: response.status, body: (await response.json()) as GraphqlReply['body'] };
     },
     async replica(replicaOptions = {}) {
-      const replica = await serve(store, keys, replicaOptions.now);
+      const replica = await serve(store, keys, dfe, replicaOptions.now);
       replicas.push(replica);
       return replica;
     },
     async close() {
       for (const replica of replicas) await replica.close();
+      await gateway.stop();
       await store.close();
       await database.drop();
     },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useOrganisationSigner } from '../../lib/organisation-credential.ts';
+import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { populationPaths } from '../../lib/population/generate.ts';
 import { processesMentioning, run, start, type Started } from '../helpers/processes.ts';
@@ -30,7 +30,7 @@ async function query<T>(url: string, sql: string, params: unknown[] = []): Promi
 
 async function locations(as: string, nhsNumber: string, purpose: string): Promise<{ custodian: { code: string }; recordType: string }[]> {
   const privateKey = JSON.parse(readFileSync(join(dataDir, 'secrets', `${as}-dfe.private.jwk.json`), 'utf8'));
-  const token = await useOrganisationSigner({ organisation: as, privateKey, audience: 'mais:dfe:locator' }).sign();
+  const token = await useDfeTokenClient({ tokenUrl: `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/oauth2/token`, organisation: as, privateKey, resource: 'mais:dfe:locator' }).token();
   const reply = await fetch(`http://127.0.0.1:${env.MAIS_LOCATOR_PORT}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'mais-purpose': purpose },

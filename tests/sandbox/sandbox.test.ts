@@ -52,6 +52,7 @@ describe('npm start', () => {
     const scenario = JSON.parse(demo.stdout);
     expect(scenario.running).toBe(true);
     expect(scenario.services.map((s: { name: string }) => s.name).sort()).toEqual([
+      'DfE gateway',
       'PDS sandbox',
       'central store',
       'locator subgraph',

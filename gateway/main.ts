@@ -1,0 +1,44 @@
+// DfE's gateway service: `--database-url` (or `--data-dir`) for DfE's central store, `--signing-key` for
+// DfE's private key (a JWK) that signs access tokens, and `--issuer` for its public base URL.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { JWK } from 'jose';
+import { openStore } from '../lib/db/store.ts';
+import { runService } from '../lib/service/child.ts';
+import { createGateway } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '4000' },
+    issuer: { type: 'string' },
+    'database-url': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'signing-key': { type: 'string' },
+  },
+});
+
+await runService('DfE gateway', async () => {
+  if (!values['signing-key']) throw new Error('--signing-key <file> (DfE’s private JWK) is required');
+  if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the central store');
+  const signingKey = JSON.parse(readFileSync(values['signing-key'], 'utf8')) as JWK;
+  const port = Number(values.port);
+  const issuer = values.issuer ?? `http://${values.host}:${port}`;
+  const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 4, migrate: false, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
+  try {
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey });
+    gateway.server.listen(port, values.host);
+    await once(gateway.server, 'listening');
+    return {
+      url: issuer,
+      async stop() {
+        await gateway.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+});
