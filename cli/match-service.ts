@@ -34,12 +34,14 @@ export class MatchService {
   constructor(
     private readonly url: string,
     private readonly purpose: string,
+    /** The asking organisation's DfE access token for MATCH. */
+    private readonly token: () => Promise<string>,
   ) {}
 
   async match(input: MatchDemographics): Promise<MatchAnswer> {
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token()}` },
       body: JSON.stringify({ query: QUERY, variables: { input, purpose: this.purpose } }),
       signal: AbortSignal.timeout(60_000),
     });

@@ -1,13 +1,15 @@
 // `mais match`: attach NHS numbers to an LA's records through DfE's MATCH, or to a CSV extract.
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
+import type { JWK } from 'jose';
 import { openStore, type LocalClient } from '../lib/db/store.ts';
 import { isoDate } from '../lib/population/dates.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
-import { loadSandboxConfig } from '../sandbox/config.ts';
+import { DfeTokenError, MATCHING_AUDIENCE, useDfeTokenClient } from '../lib/dfe-token.ts';
+import { dfeUrls, loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
 import { CommandError, log, printResult } from './output.ts';
 import { MatchService, RefusedInput, type MatchAnswer, type MatchDemographics } from './match-service.ts';
 import { sandboxTargets } from './stores.ts';
@@ -135,10 +137,29 @@ async function record(prisma: LocalClient, subject: Subject, status: Status, ans
   });
 }
 
+/** MATCH as an organisation reaches it: through DfE's gateway (the sandbox's unless given). */
 function matchUrl(option: string | undefined): string {
-  if (option) return option;
+  return option ?? `${dfeUrls(loadSandboxConfig()).issuer}/subgraphs/matching/graphql`;
+}
+
+/** The asking organisation's DfE access token for MATCH, checked before any record is sent. */
+async function matchToken(options: { as: string; key?: string; tokenUrl?: string }): Promise<() => Promise<string>> {
   const config = loadSandboxConfig();
-  return `http://${config.host}:${config.ports.matching}/graphql`;
+  const keyFile = options.key ?? sandboxPaths(config).credentialKey(options.as);
+  let privateKey;
+  try {
+    privateKey = JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
+  } catch (error) {
+    throw new CommandError(`cannot read ${options.as}'s DfE credential key ${keyFile}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  const client = useDfeTokenClient({ tokenUrl: options.tokenUrl ?? dfeUrls(config).token, organisation: options.as, privateKey, resource: MATCHING_AUDIENCE });
+  try {
+    await client.token();
+  } catch (error) {
+    if (error instanceof DfeTokenError) throw new CommandError(error.message);
+    throw error;
+  }
+  return () => client.token();
 }
 
 export function matchCommand(): Command {
@@ -149,7 +170,10 @@ export function matchCommand(): Command {
     .option('--pupils', 'also match pupils in the education records')
     .option('--csv <file>', 'match a CSV extract instead; columns: id, given_name, family_name, date_of_birth (yyyy-mm-dd), gender (male/female/other/unknown, optional), postcode (optional)')
     .option('--out <file>', 'with --csv: where to write the input columns plus nhs_number, status, score, strategy')
-    .option('--match-url <url>', "MATCH's GraphQL endpoint (default: the sandbox's)")
+    .option('--match-url <url>', "MATCH's GraphQL endpoint (default: the sandbox's, through DfE's gateway)")
+    .option('--as <org>', 'the organisation asking MATCH (default: the --la, or northshire)')
+    .option('--key <file>', "that organisation's DfE credential private key, a JWK (default: the sandbox's)")
+    .option('--token-url <url>', "DfE's token endpoint (default: the sandbox's)")
     .addOption(new Option('--purpose <purpose>', 'the purpose declared to MATCH').choices(PURPOSES).default('CHILD_IN_NEED_ASSESSMENT'))
     .addOption(new Option('--concurrency <n>', 'requests in flight at once').default(4).argParser((v) => {
       const n = Number(v);
@@ -157,8 +181,9 @@ export function matchCommand(): Command {
       return n;
     }))
     .option('--json', 'print the summary as JSON')
-    .action(async (options: { la?: string; pupils?: boolean; csv?: string; out?: string; matchUrl?: string; purpose: string; concurrency: number; json?: boolean }) => {
-      const service = new MatchService(matchUrl(options.matchUrl), options.purpose);
+    .action(async (options: { la?: string; pupils?: boolean; csv?: string; out?: string; matchUrl?: string; as?: string; key?: string; tokenUrl?: string; purpose: string; concurrency: number; json?: boolean }) => {
+      const token = await matchToken({ as: options.as ?? options.la ?? 'northshire', ...(options.key ? { key: options.key } : {}), ...(options.tokenUrl ? { tokenUrl: options.tokenUrl } : {}) });
+      const service = new MatchService(matchUrl(options.matchUrl), options.purpose, token);
       const counts: Record<string, number> = {};
       let interrupted = false;
       const onSignal = () => {

@@ -23,8 +23,9 @@ function readJwk(path: string): JWK {
   }
 }
 
+/** FIND and DfE's token endpoint in the running sandbox, reached as organisations reach them: through DfE's gateway. */
 function sandboxLocatorUrl(): string | undefined {
-  return runningSandbox(loadSandboxConfig())?.services.find((s) => s.name === 'locator subgraph')?.url;
+  return runningSandbox(loadSandboxConfig()) ? `${dfeUrls(loadSandboxConfig()).issuer}/subgraphs/locator/graphql` : undefined;
 }
 
 function sandboxTokenUrl(): string | undefined {

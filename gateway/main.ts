@@ -1,5 +1,7 @@
 // DfE's gateway service: `--database-url` (or `--data-dir`) for DfE's central store, `--signing-key` for
-// DfE's private key (a JWK) that signs access tokens, and `--issuer` for its public base URL.
+// DfE's private key (a JWK) that signs access tokens, `--issuer` for its public base URL, and
+// `--service name=url` for each DfE service it passes calls on to (at /subgraphs/<name>/graphql),
+// `--rate-limit` calls a minute per organisation.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,6 +18,8 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     'data-dir': { type: 'string' },
     'signing-key': { type: 'string' },
+    service: { type: 'string', multiple: true, default: [] },
+    'rate-limit': { type: 'string', default: '6000' },
   },
 });
 
@@ -23,11 +27,19 @@ await runService('DfE gateway', async () => {
   if (!values['signing-key']) throw new Error('--signing-key <file> (DfE’s private JWK) is required');
   if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the central store');
   const signingKey = JSON.parse(readFileSync(values['signing-key'], 'utf8')) as JWK;
+  const services: Record<string, string> = {};
+  for (const entry of values.service) {
+    const match = /^([a-z][a-z0-9-]*)=(https?:\/\/\S+)$/.exec(entry);
+    if (!match) throw new Error(`--service ${entry}: give name=url, e.g. locator=http://127.0.0.1:4002/graphql`);
+    services[match[1]!] = match[2]!;
+  }
+  const rateLimitPerMinute = Number(values['rate-limit']);
+  if (!(Number.isInteger(rateLimitPerMinute) && rateLimitPerMinute > 0)) throw new Error('--rate-limit must be a positive whole number (calls a minute per organisation)');
   const port = Number(values.port);
   const issuer = values.issuer ?? `http://${values.host}:${port}`;
   const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 4, migrate: false, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
   try {
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey });
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {

@@ -3,9 +3,12 @@
 // until shortly before it expires; a DfE service accepts nothing else, and takes the calling
 // organisation from the verified token (never from a header the caller sets), checking the registry
 // on every request so a suspension counts at once.
+import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import { useOrganisationSigner, type Organisation } from './organisation-credential.ts';
 
+/** The DfE service name MATCH's tokens are for. */
+export const MATCHING_AUDIENCE = 'mais:dfe:matching';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** A token is asked for again this long before it expires. */
 const RENEW_BEFORE_SECONDS = 30;
@@ -84,14 +87,17 @@ export interface DfeTokenVerifierOptions {
   jwks: JSONWebKeySet | URL;
   /** This service's resource name, e.g. mais:dfe:locator. */
   audience: string;
-  /** The organisation registry as the service currently knows it. */
-  organisation(code: string): Organisation | undefined;
+  /**
+   * The organisation registry as the service currently knows it. A service without one (MATCH keeps no
+   * store) takes the organisation from the token; DfE's gateway checks the registry on every call first.
+   */
+  organisation?(code: string): Organisation | undefined;
 }
 
 export function useDfeTokenVerifier(options: DfeTokenVerifierOptions) {
   const keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks) : createLocalJWKSet(options.jwks);
   // A token is presented many times in its short life: its verified claims are kept until it expires.
-  const verified = new Map<string, { code: string; exp: number }>();
+  const verified = new Map<string, { code: string; type: string; exp: number }>();
   const MAX_REMEMBERED = 10_000;
   return {
     /** The calling organisation from `Authorization: Bearer <DfE access token>`; throws DfeTokenError otherwise. */
@@ -102,17 +108,23 @@ export function useDfeTokenVerifier(options: DfeTokenVerifierOptions) {
       if (!known || known.exp <= Date.now() / 1000) {
         try {
           const { payload } = await jwtVerify(token, keys, { issuer: options.issuer, audience: options.audience, algorithms: ['ES256'], typ: 'at+jwt', clockTolerance: 5, requiredClaims: ['exp', 'client_id'] });
-          known = { code: String(payload.client_id), exp: payload.exp! };
+          known = { code: String(payload.client_id), type: String(payload.org_type ?? 'LA'), exp: payload.exp! };
         } catch (error) {
           throw new DfeTokenError(`DfE access token refused: ${error instanceof Error ? error.message : String(error)}`);
         }
         if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
         verified.set(token, known);
       }
+      if (!options.organisation) return { code: known.code, name: known.code, type: known.type as Organisation['type'], status: 'ACTIVE', scopes: [], jwks: null };
       const organisation = options.organisation(known.code);
       if (!organisation) throw new DfeTokenError(`organisation ${known.code} is not in DfE's registry`);
       if (organisation.status !== 'ACTIVE') throw new DfeTokenError(`organisation ${organisation.code} is suspended`);
       return organisation;
     },
   };
+}
+
+/** DfE's public keys as a service is told of them: the gateway's JWKS URL, or a key-set file. */
+export function readJwks(where: string): JSONWebKeySet | URL {
+  return /^https?:\/\//.test(where) ? new URL(where) : (JSON.parse(readFileSync(where, 'utf8')) as JSONWebKeySet);
 }

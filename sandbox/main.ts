@@ -57,7 +57,10 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
   const gateway: ServiceSpec = {
     name: 'DfE gateway',
     main: join(here, '..', 'gateway', 'main.ts'),
-    args: ['--host', config.host, '--port', String(config.ports.gateway), '--database-url', stores.get('central store')!, '--signing-key', paths.gatewayKey],
+    args: [
+      '--host', config.host, '--port', String(config.ports.gateway), '--database-url', stores.get('central store')!, '--signing-key', paths.gatewayKey,
+      '--service', `locator=http://${config.host}:${config.ports.locator}/graphql`, '--service', `matching=http://${config.host}:${config.ports.matching}/graphql`,
+    ],
   };
   const locator: ServiceSpec = {
     name: 'locator subgraph',
@@ -105,8 +108,9 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       subgraphs: [
         { name: 'csc', url: at(config.ports.csc[la.code]), kind: 'la' },
         { name: 'education', url: at(config.ports.education[la.code]), kind: 'la' },
-        { name: 'matching', url: at(config.ports.matching), kind: 'dfe' },
-        { name: 'locator', url: at(config.ports.locator), kind: 'dfe' },
+        // DfE's services only through DfE's gateway.
+        { name: 'matching', url: `${dfeUrls(config).issuer}/subgraphs/matching/graphql`, kind: 'dfe' },
+        { name: 'locator', url: `${dfeUrls(config).issuer}/subgraphs/locator/graphql`, kind: 'dfe' },
       ],
       internalTokenKey: join(paths.secrets, `${la.code}-router.private.jwk.json`),
       dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code), tokenUrl: dfeUrls(config).token },
@@ -152,6 +156,8 @@ function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec
         '--pds-api-key', MATCH_PDS_APPLICATION,
         '--pds-private-key', join(paths.secrets, `${MATCH_PDS_APPLICATION}.private.jwk.json`),
         '--pds-rate-limit', String(config.pdsRateLimit),
+        '--dfe-issuer', dfeUrls(config).issuer,
+        '--dfe-jwks', dfeUrls(config).jwks,
       ],
     },
     store('central', 'central', config.ports.centralStore),
@@ -203,10 +209,9 @@ async function main(): Promise<void> {
   if (!(await startAll(serviceSpecs(config, population.dir)))) return stopAll(1);
   const stores = new Map(services.filter((s) => s.name.endsWith(' store')).map((s) => [s.name, s.url]));
   if (!(await startAll(dependentSpecs(config, stores)))) return stopAll(1);
-  const locatorUrl = services.find((s) => s.name === 'locator subgraph')!.url;
   try {
     for (const la of SANDBOX_LAS) {
-      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, { locatorUrl, tokenUrl: dfeUrls(config).token });
+      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, { locatorUrl: `${dfeUrls(config).issuer}/subgraphs/locator/graphql`, tokenUrl: dfeUrls(config).token });
       log(`${la.code}: FIND register sync: ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged`);
     }
   } catch (error) {

@@ -2,10 +2,9 @@
 // `--pseudonym-keys <file>` for DfE's pseudonym keys, `--dfe-issuer` and `--dfe-jwks` for the DfE access
 // tokens its callers present.
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { JSONWebKeySet } from 'jose';
 import { openStore } from '../../lib/db/store.ts';
+import { readJwks } from '../../lib/dfe-token.ts';
 import { readPseudonymKeys } from '../../lib/pseudonym.ts';
 import { runService } from '../../lib/service/child.ts';
 import { CentralDirectory } from './directory.ts';
@@ -24,9 +23,6 @@ const { values } = parseArgs({
     'dfe-jwks': { type: 'string' },
   },
 });
-
-/** DfE's public keys: the gateway's JWKS URL, or a key-set file. */
-const readJwks = (where: string): JSONWebKeySet | URL => (/^https?:\/\//.test(where) ? new URL(where) : (JSON.parse(readFileSync(where, 'utf8')) as JSONWebKeySet));
 
 await runService('locator subgraph', async () => {
   if (!values['pseudonym-keys']) throw new Error('--pseudonym-keys <file> is required');

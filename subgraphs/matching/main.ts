@@ -1,8 +1,10 @@
-// The matching subgraph service: `--pds <FHIR base URL>` with the PDS application's credentials.
+// The matching subgraph service: `--pds <FHIR base URL>` with the PDS application's credentials, and
+// `--dfe-issuer`, `--dfe-jwks` for the DfE access tokens its callers present.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PdsClient } from '../../lib/pds/client.ts';
+import { readJwks } from '../../lib/dfe-token.ts';
 import { runService } from '../../lib/service/child.ts';
 import { createMatchingService } from './service.ts';
 
@@ -15,11 +17,14 @@ const { values } = parseArgs({
     'pds-api-key': { type: 'string' },
     'pds-private-key': { type: 'string' },
     'pds-rate-limit': { type: 'string', default: '5' },
+    'dfe-issuer': { type: 'string' },
+    'dfe-jwks': { type: 'string' },
   },
 });
 
 await runService('matching subgraph', async () => {
   if (!values.pds) throw new Error('--pds <PDS FHIR base URL> is required');
+  if (!values['dfe-issuer'] || !values['dfe-jwks']) throw new Error('--dfe-issuer <DfE gateway URL> and --dfe-jwks <its JWKS URL or file> are required');
   const port = Number(values.port);
   let credentials;
   if (values['pds-api-key']) {
@@ -34,7 +39,7 @@ await runService('matching subgraph', async () => {
     ...(credentials ? { credentials } : {}),
     rateLimit: Number(values['pds-rate-limit']),
   });
-  const { server, stop } = await createMatchingService({ pds });
+  const { server, stop } = await createMatchingService({ pds, dfe: { issuer: values['dfe-issuer'], jwks: readJwks(values['dfe-jwks']) } });
   server.listen(port, values.host);
   await once(server, 'listening');
   return {

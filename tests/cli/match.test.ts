@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, start, type Started } from '../helpers/processes.ts';
 import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
@@ -75,9 +76,11 @@ describe('mais match --la', () => {
     const input = join(dir, 'in.csv');
     const output = join(dir, 'out.csv');
     const example = JSON.parse(run(['demo', '--json'], env).stdout).exampleChildren[0].nhsNumber as string;
-    const patient = await fetch(`http://127.0.0.1:${env.MAIS_MATCHING_PORT}/graphql`, {
+    const laKey = JSON.parse(readFileSync(join(dataDir, 'secrets', 'northshire-dfe.private.jwk.json'), 'utf8'));
+    const dfeToken = await useDfeTokenClient({ tokenUrl: `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/oauth2/token`, organisation: 'northshire', privateKey: laKey, resource: 'mais:dfe:matching' }).token();
+    const patient = await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/matching/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}` },
       body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { givenNames familyName dateOfBirth } } } }` }),
     }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { givenNames: string[]; familyName: string; dateOfBirth: string } }[] } }>);
     const d = patient.data._entities[0]!.demographics;

@@ -35,6 +35,8 @@ export interface Replica {
 
 export interface TestLocator {
   url: string;
+  /** FIND as organisations reach it: through DfE's gateway. */
+  gatewayUrl: string;
   database: TestDatabase;
   store: Store<CentralClient>;
   directory: CentralDirectory;
@@ -65,7 +67,7 @@ async function serve(store: Store<CentralClient>, keys: PseudonymKey[], dfe: { i
   };
 }
 
-export async function startLocator(options: { now?: () => number } = {}): Promise<TestLocator> {
+export async function startLocator(options: { now?: () => number; gatewayRateLimitPerMinute?: number } = {}): Promise<TestLocator> {
   const database = await freshDatabase();
   const store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 8, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
   const privateKeys = new Map<string, JWK>();
@@ -76,20 +78,28 @@ export async function startLocator(options: { now?: () => number } = {}): Promis
     await store.prisma.organisation.create({ data: { ...org, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${org.code}-1`, alg, use: 'sig' }] } as never } });
   }
   const keys = [{ version: 1, secret: randomBytes(32) }];
-  // DfE's gateway over the same store issues the access tokens the locator takes.
+  // DfE's gateway over the same store issues the access tokens the locator takes, and passes calls on to it.
   const gatewayPort = await freePort();
   const issuer = `http://127.0.0.1:${gatewayPort}`;
-  const { privateKey: dfeKey } = await generateKeyPair('ES256', { extractable: true });
-  const gateway = await createGateway({ sql: store.sql, issuer, signingKey: { ...(await exportJWK(dfeKey)), kid: 'dfe-test', alg: 'ES256' }, refreshMs: 200 });
-  gateway.server.listen(gatewayPort, '127.0.0.1');
-  await once(gateway.server, 'listening');
   const dfe = { issuer, jwks: new URL(`${issuer}/.well-known/jwks.json`) };
   const replicas: Replica[] = [];
   const first = await serve(store, keys, dfe, options.now);
   replicas.push(first);
+  const { privateKey: dfeKey } = await generateKeyPair('ES256', { extractable: true });
+  const gateway = await createGateway({
+    sql: store.sql,
+    issuer,
+    signingKey: { ...(await exportJWK(dfeKey)), kid: 'dfe-test', alg: 'ES256' },
+    refreshMs: 200,
+    services: { locator: first.url },
+    ...(options.gatewayRateLimitPerMinute ? { rateLimitPerMinute: options.gatewayRateLimitPerMinute } : {}),
+  });
+  gateway.server.listen(gatewayPort, '127.0.0.1');
+  await once(gateway.server, 'listening');
   const credential = (org: string, audience = LOCATOR_AUDIENCE) => useDfeTokenClient({ tokenUrl: `${issuer}/oauth2/token`, organisation: org, privateKey: privateKeys.get(org)!, resource: audience }).token();
   return {
     url: first.url,
+    gatewayUrl: `${issuer}/subgraphs/locator/graphql`,
     database,
     store,
     directory: first.directory,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
 import { useInternalTokenSigner } from '../../lib/internal-token.ts';
 import pg from 'pg';
+import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processesMentioning, run, start } from '../helpers/processes.ts';
 import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
@@ -93,12 +94,17 @@ describe('npm start', () => {
     expect(patient.status).toBe(200);
     expect(((await patient.json()) as { id: string }).id).toBe(example);
 
-    // MATCH reaches PDS with that application's credentials.
-    const matching = await fetch(`http://127.0.0.1:${env.MAIS_MATCHING_PORT}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { dateOfBirth } } } }` }),
-    }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { dateOfBirth: string } | null }[] } }>);
+    // MATCH reaches PDS with that application's credentials; organisations reach MATCH through DfE's gateway, with a DfE token.
+    const entities = JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { dateOfBirth } } } }` });
+    const throughGateway = `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/matching/graphql`;
+    for (const target of [throughGateway, `http://127.0.0.1:${env.MAIS_MATCHING_PORT}/graphql`]) {
+      expect((await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: entities })).status).toBe(401);
+    }
+    const laKey = JSON.parse(readFileSync(join(dataDir, 'secrets', 'northshire-dfe.private.jwk.json'), 'utf8'));
+    const dfeToken = await useDfeTokenClient({ tokenUrl: `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/oauth2/token`, organisation: 'northshire', privateKey: laKey, resource: 'mais:dfe:matching' }).token();
+    const matching = await fetch(throughGateway, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}` }, body: entities }).then(
+      (r) => r.json() as Promise<{ data: { _entities: { demographics: { dateOfBirth: string } | null }[] } }>,
+    );
     expect(matching.data._entities[0]!.demographics?.dateOfBirth).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 
     // The LA subgraphs answer the LA router's internal token, and nobody else.

@@ -2,7 +2,8 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdsClient } from '../../../lib/pds/client.ts';
-import { createMatchingService } from '../../../subgraphs/matching/service.ts';
+import { createMatchingService, MATCHING_AUDIENCE } from '../../../subgraphs/matching/service.ts';
+import { startDfeTokens, type TestDfe } from '../../helpers/dfe.ts';
 import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
 import { freePort } from '../../helpers/ports.ts';
 
@@ -10,9 +11,11 @@ let pds: TestPds;
 let client: PdsClient;
 let url: string;
 let stop: () => Promise<void>;
+let dfe: TestDfe;
+let token: string;
 
 async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { server, stop } = await createMatchingService({ pds: pdsClient });
+  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks } });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -23,6 +26,8 @@ async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => P
 }
 
 beforeAll(async () => {
+  dfe = await startDfeTokens();
+  token = await dfe.token('northshire', MATCHING_AUDIENCE);
   pds = await startPds(ndjsonFile([referenceJson('sandbox/mocks/Patient.json'), referenceJson('sandbox/mocks/Sensitive_Patient.json')]));
   client = new PdsClient({ baseUrl: pds.fhirUrl, rateLimit: 1000 });
   ({ url, stop } = await serve(client));
@@ -30,10 +35,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await stop();
   await pds.close();
+  await dfe.close();
 });
 
-async function graphql(query: string, variables: Record<string, unknown> = {}, target = url) {
-  const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+async function graphql(query: string, variables: Record<string, unknown> = {}, target = url, bearer: string | null = token) {
+  const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: JSON.stringify({ query, variables }) });
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
 }
 
@@ -42,6 +48,18 @@ const MATCH = `query ($input: DemographicsInput!) {
 }`;
 
 describe('the matching subgraph', () => {
+  it('answers only a DfE access token for MATCH: none, one for FIND or one not from DfE gets 401', async () => {
+    const query = `{ validateNhsNumber(value: "9434765919") { valid } }`;
+    const forFind = await dfe.token('northshire', 'mais:dfe:locator');
+    for (const bearer of [null, forFind, 'not-a-jwt']) {
+      const reply = await graphql(query, {}, url, bearer);
+      expect(reply.status).toBe(401);
+      expect(reply.body.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(reply.body.data).toBeUndefined();
+    }
+    expect((await graphql(query)).body.data.validateNhsNumber.valid).toBe(true);
+  });
+
   it('matches a child and explains the match field by field', async () => {
     const { body } = await graphql(MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', gender: 'FEMALE', postcode: 'LS1 6AE' } });
     expect(body.errors).toBeUndefined();
