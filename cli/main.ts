@@ -11,6 +11,7 @@ import { populationCommand } from './population.ts';
 import { schemaCommand } from './schema.ts';
 import { ssdCommand } from './ssd.ts';
 import { dsaCommand, locatorCommand, registerCommand } from './register.ts';
+import { registryCommand } from './registry.ts';
 import { routerCommand } from './router.ts';
 import { tokenCommand } from './token.ts';
 
@@ -27,6 +28,7 @@ const program = new Command('mais')
   .addCommand(registerCommand())
   .addCommand(locatorCommand())
   .addCommand(dsaCommand())
+  .addCommand(registryCommand())
   .addCommand(routerCommand())
   .addCommand(tokenCommand());
 

@@ -10,6 +10,7 @@ import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
 import { RateLimiter } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { OrganisationRegistry } from '../lib/organisations.ts';
+import { SchemaRegistry, type PublishRequest } from './registry.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
 
 export interface GatewayParts {
@@ -70,6 +71,47 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     Object.keys(parts.services ?? {}).map((name) => [name, useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: `mais:dfe:${name}`, organisation: (code) => organisations.get(code) })]),
   );
   const limiter = new RateLimiter(parts.rateLimitPerMinute ?? 6000);
+  const registry = new SchemaRegistry(parts.sql);
+  const registryVerifier = useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: 'mais:dfe:registry', organisation: (code) => organisations.get(code) });
+
+  /** The schema registry's routes, for organisations with a DfE token for mais:dfe:registry. */
+  async function registryRoute(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+    let organisation;
+    try {
+      organisation = await registryVerifier.verify(req.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof DfeTokenError)) throw error;
+      return graphqlError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
+    }
+    const send = (status: number, body: unknown) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method === 'GET' && path === '/registry/supergraph') {
+      const current = await registry.supergraph(organisation.code);
+      if (!current) return graphqlError(res, 404, 'NOT_FOUND', `no supergraph has been composed for ${organisation.code} yet`);
+      const etag = `"${current.hash}"`;
+      if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
+      return void res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', etag, 'cache-control': 'no-cache' }).end(current.sdl);
+    }
+    if (req.method === 'GET' && path === '/registry/history') return send(200, await registry.history(organisation.code, url.searchParams.get('name') ?? undefined));
+    if (req.method === 'POST' && (path === '/registry/check' || path === '/registry/publish')) {
+      let body: Partial<PublishRequest>;
+      try {
+        let text = '';
+        for await (const chunk of req) {
+          text += chunk;
+          if (text.length > 2 * 1024 * 1024) return graphqlError(res, 413, 'BAD_REQUEST', 'a schema of more than 2 MiB');
+        }
+        body = JSON.parse(text) as Partial<PublishRequest>;
+      } catch {
+        return graphqlError(res, 400, 'BAD_REQUEST', 'the body is not JSON');
+      }
+      if (typeof body.name !== 'string' || typeof body.url !== 'string' || typeof body.sdl !== 'string') return graphqlError(res, 400, 'BAD_USER_INPUT', 'give name, url and sdl (strings), and force (true/false) if needed');
+      // An organisation publishes its own subgraphs only: the organisation is the token's.
+      const request = { organisation: organisation.code, name: body.name, url: body.url, sdl: body.sdl, force: body.force === true, by: organisation.code };
+      const result = path === '/registry/check' ? await registry.check(request) : await registry.publish(request);
+      return send(result.ok ? 200 : 422, result);
+    }
+    return graphqlError(res, 404, 'NOT_FOUND', `Nothing at ${req.method} ${path}`);
+  }
   const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
 
   async function forward(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
@@ -101,6 +143,9 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === TOKEN_PATH || path === JWKS_PATH || path === '/.well-known/openid-configuration') return void oauth(req, res);
+    if (path.startsWith('/registry/')) {
+      return void registryRoute(req, res, path, new URL(req.url ?? '/', 'http://gateway.local')).catch(() => (res.headersSent ? res.destroy() : graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error')));
+    }
     const service = SERVICE_PATH.exec(path)?.[1];
     if (service && verifiers.has(service)) {
       return void forward(req, res, service).catch(() => (res.headersSent ? res.destroy() : graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error')));

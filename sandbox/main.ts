@@ -15,6 +15,7 @@ import { ensureApplicationKey } from './keys.ts';
 import { ensureOrganisations } from './organisations.ts';
 import { ensurePopulation } from './population.ts';
 import { ensurePseudonymKeys, syncLaRegister } from './register.ts';
+import { publishSandboxSchemas } from './schemas.ts';
 import type { SandboxState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,6 +113,8 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
         { name: 'matching', url: `${dfeUrls(config).issuer}/subgraphs/matching/graphql`, kind: 'dfe' },
         { name: 'locator', url: `${dfeUrls(config).issuer}/subgraphs/locator/graphql`, kind: 'dfe' },
       ],
+      // The supergraph from DfE's schema registry, kept on disk for a restart while DfE is out of reach.
+      supergraph: { registry: { url: `${dfeUrls(config).issuer}/registry/supergraph`, pollMs: 5000, cacheFile: join(config.dataDir, `${la.code}-supergraph.graphql`) } },
       internalTokenKey: join(paths.secrets, `${la.code}-router.private.jwk.json`),
       dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code), tokenUrl: dfeUrls(config).token },
       database: { url: stores.get(`${la.code} store`)! },
@@ -216,6 +219,12 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     log(`FIND register sync failed: ${error instanceof Error ? error.message : String(error)}`);
+    return stopAll(1);
+  }
+  try {
+    log(`schema registry: ${(await publishSandboxSchemas(config)).join(', ')}`);
+  } catch (error) {
+    log(`publishing the sandbox's schemas failed: ${error instanceof Error ? error.message : String(error)}`);
     return stopAll(1);
   }
   if (!(await startAll(routerSpecs(config, stores)))) return stopAll(1);

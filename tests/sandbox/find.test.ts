@@ -1,7 +1,7 @@
 // FIND in the sandbox as users meet it: both LAs' holdings registered at start, `mais register sync`
 // sending only changes, lookups across LAs, a key rotation while it runs, and afterwards a scan of
 // every text, JSON and binary column of DfE's store for any child's NHS number, name or date of birth.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +194,27 @@ describe('FIND in the sandbox', () => {
     const la = await scan(storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT));
     expect(la.found.some((f) => f.endsWith('an NHS number'))).toBe(true);
   }, 120_000);
+
+  it('publishes both LAs’ and DfE’s subgraphs to the schema registry, from which the routers take their supergraphs; `mais registry` checks and fetches', async () => {
+    expect(sandbox.stderr()).toMatch(/schema registry: dfe router v1, dfe matching v1, dfe locator v1, northshire csc v1/);
+    const fetched = run(['registry', 'fetch-supergraph', '--org', 'northshire', '--json'], env);
+    expect(fetched.status).toBe(0);
+    const { supergraph, etag } = JSON.parse(fetched.stdout) as { supergraph: string; etag: string };
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+    for (const subgraph of ['ROUTER', 'CSC', 'EDUCATION', 'MATCHING', 'LOCATOR']) expect(supergraph).toMatch(new RegExp(`${subgraph} @join__graph`));
+    // DfE's services are named at the gateway in the supergraph, never at their own ports.
+    expect(supergraph).toContain(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/locator/graphql`);
+    expect(supergraph).not.toContain(`:${env.MAIS_LOCATOR_PORT}/`);
+    expect(readFileSync(join(dataDir, 'northshire-supergraph.graphql'), 'utf8')).toBe(supergraph);
+    const broken = join(dataDir, 'broken-csc.graphql');
+    const { cscSdl } = await import('../../subgraphs/csc/sdl.ts');
+    writeFileSync(broken, cscSdl.replace(/\bcpPlans\b/g, 'protectionPlans'));
+    const check = run(['registry', 'check', '--org', 'northshire', '--name', 'csc', '--url', 'http://127.0.0.1:1/graphql', '--schema', broken], env);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/refused .*\n.*contract: .*cpPlans/);
+    const history = run(['registry', 'history', '--org', 'dfe', '--json'], env);
+    expect((JSON.parse(history.stdout) as { subgraph: string }[]).map((h) => h.subgraph).sort()).toEqual(['locator', 'matching', 'router']);
+  });
 
   it('stops cleanly', async () => {
     expect(await sandbox.interrupt('SIGTERM')).toBe(0);
