@@ -88,6 +88,9 @@ export function createTokenService(options: TokenServiceOptions): Provider {
     // DfE signs with one ES256 key; no ID tokens are issued, but client metadata must agree with the key.
     clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['client_credentials'], response_types: [] },
     routes: { token: TOKEN_PATH, jwks: JWKS_PATH },
+    // Opaque client-credentials tokens are never issued (every token is a JWT for one service); the
+    // lifetime is set all the same, the same as the JWTs'.
+    ttl: { ClientCredentials: ttl },
     scopes: [],
     features: {
       devInteractions: { enabled: false },
