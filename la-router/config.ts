@@ -51,6 +51,11 @@ const schema = z.object({
   trustedDocuments: z.string().optional(),
   /** Limits on each operation (graphql-armor). */
   limits: z.object({ depth: z.number().int().positive().default(15), aliases: z.number().int().positive().default(15), cost: z.number().int().positive().default(5000), tokens: z.number().int().positive().default(2000) }).prefault({}),
+  /**
+   * The sharing endpoint (/share/graphql), for DfE's relay: the LA's own data sharing agreement (a JSON
+   * document, re-read when it changes) and DfE, who signs relay tokens (its issuer and JWKS URL).
+   */
+  sharing: z.object({ agreement: z.string(), dfeIssuer: z.url(), dfeJwks: z.url() }).optional(),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
   oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
 })

@@ -17,6 +17,8 @@ export interface RouterContext {
   traceId: string;
   /** When the whole request must be answered by (ms since epoch). */
   deadline: number;
+  /** Set when the request comes through DfE's relay to the sharing endpoint: the LA's agreement has decided. */
+  relay?: { organisation: string; purpose: string };
   /** The child the request is about, once the operation is read. */
   child?: { nhsNumber: string; breakGlassReason: string | null };
   /** Response paths of fields withheld for the purpose or the relationship. */

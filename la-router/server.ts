@@ -29,6 +29,7 @@ import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
 import { AllocationIndex } from './relationships.ts';
 import { serveGraphiQLAsset, useGraphiQL } from './graphiql.ts';
 import { subgraphFetcher } from './subgraph-http.ts';
+import { agreementFile, createShareHandler, SHARE_OPERATION, SHARE_PATH } from './share.ts';
 import { supergraphFrom } from './supergraph.ts';
 
 export interface RouterParts {
@@ -111,6 +112,37 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   await apollo.start();
   await allocations?.start();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
+  const sharing = secure ? config.sharing : undefined;
+  const share = sharing
+    ? createShareHandler({
+        la: config.la,
+        relay: { issuer: sharing.dfeIssuer, jwks: new URL(sharing.dfeJwks) },
+        agreement: agreementFile(sharing.agreement),
+        run: async (nhsNumber, requester) => {
+          const response = await apollo.executeOperation(
+            { query: SHARE_OPERATION, variables: { n: nhsNumber, purpose: requester.purpose } },
+            {
+              contextValue: {
+                caller: { username: `org:${requester.organisation}`, roles: ['relay'] },
+                relay: { organisation: requester.organisation, purpose: requester.purpose },
+                purpose: null,
+                decision: 'NONE',
+                traceId: activeTraceId() ?? newTraceId(),
+                deadline: Date.now() + config.deadlineMs,
+                sources: new Set<string>(),
+                unavailable: new Set<string>(),
+              },
+            },
+          );
+          return response.body.kind === 'single' ? (response.body.singleResult as never) : { errors: [{ message: 'no single result' }] };
+        },
+        refused: async (nhsNumber, requester, rule) => {
+          await audit!.append([
+            { actor: `org:${requester.organisation}`, roles: ['relay'], purpose: requester.purpose, nhs_number: nhsNumber, sources: { answered: [], unavailable: [], decision: 'NONE', rule }, withheld: [], outcome: 'DENIED', trace_id: activeTraceId() ?? newTraceId() },
+          ]);
+        },
+      })
+    : null;
   const server = createGraphQLServer<RouterContext>({
     apollo,
     maxBodyBytes: 256 * 1024,
@@ -138,8 +170,12 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         unavailable: new Set<string>(),
       };
     },
-    routes: async (_req, res, url) => {
+    routes: async (req, res, url) => {
       if (development && serveGraphiQLAsset(res, url.pathname, '/graphql')) return true;
+      if (share && url.pathname === SHARE_PATH) {
+        await share(req, res);
+        return true;
+      }
       if (url.pathname === '/metrics') {
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType });

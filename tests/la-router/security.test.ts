@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
@@ -14,6 +14,7 @@ import { createRouter, type Router } from '../../la-router/server.ts';
 import { AllocationIndex } from '../../la-router/relationships.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
+import { sandboxAgreement } from '../../sandbox/organisations.ts';
 import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
@@ -453,5 +454,93 @@ describe('development mode', () => {
     const page = await fetch(url, { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toMatch(/graphiql/i);
     expect((await fetch(url.replace(/\/graphql$/, '/graphiql/graphiql.min.js'))).status).toBe(404);
+  });
+});
+
+describe('the sharing endpoint, for DfE’s relay', () => {
+  let sharing: Router;
+  let shareUrl: string;
+  let dfeKey: JWK;
+  let jwksServer: Server;
+  let agreementPath: string;
+  const DFE_ISSUER = 'https://dfe.example';
+  const SHARE = 'query ($n: NhsNumber!) { sharedSummary(nhsNumber: $n) { custodian openCase childProtectionPlan cpCategory lookedAfter allocatedTeam } }';
+  let child: string;
+
+  /** A relay token as DfE's relay signs one. */
+  const relayToken = async (claims: Record<string, unknown> = {}, key: JWK = dfeKey) =>
+    new SignJWT({ requester: 'southshire', requester_type: 'LA', purpose: 'CHILD_PROTECTION_ENQUIRY', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid!, typ: 'mais-relay+jwt' })
+      .setIssuer(DFE_ISSUER)
+      .setAudience((claims.aud as string) ?? 'mais:la:northshire')
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(await importJWK(key, 'ES256'));
+
+  const share = async (token: string | null, query = SHARE, variables: Record<string, unknown> = { n: child }) => {
+    const response = await fetch(shareUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+    return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+  };
+  const lastEntry = async () => (await csc.store.sql.withSession((db) => db.query<{ actor: string; roles: string[]; purpose: string; nhs_number: string; outcome: string; sources: { decision: string; rule?: string } }>('SELECT * FROM la_audit_entry ORDER BY seq DESC LIMIT 1')))[0]!;
+
+  beforeAll(async () => {
+    dfeKey = await newKey('dfe-relay-1');
+    const { d: _d, ...publicKey } = dfeKey;
+    jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicKey] })));
+    const jwksUrl = `${await serveOnLoopback(jwksServer)}/.well-known/jwks.json`;
+    agreementPath = join(mkdtempSync(join(tmpdir(), 'mais-share-')), 'agreement.json');
+    writeFileSync(agreementPath, JSON.stringify(sandboxAgreement('northshire')));
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'production', database: {},
+      subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
+      oidc: { issuer, audience: AUDIENCE },
+      sharing: { agreement: agreementPath, dfeIssuer: DFE_ISSUER, dfeJwks: jwksUrl },
+    });
+    sharing = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+    shareUrl = `${await serveOnLoopback(sharing.server)}/share/graphql`;
+    const [row] = await csc.store.sql.withSession((db) =>
+      db.query<{ nhs: string }>(`SELECT p.pers_common_child_id AS nhs FROM ssd_person p JOIN ssd_involvements i ON i.invo_person_id = p.pers_person_id
+        WHERE i.invo_involvement_end_date IS NULL AND i.invo_professional_role_id = 'Allocated Social Worker' AND p.pers_common_child_id IS NOT NULL LIMIT 1`),
+    );
+    child = row!.nhs;
+  });
+  afterAll(async () => {
+    await sharing?.stop();
+    jwksServer?.close();
+  });
+
+  it('answers only a DfE relay token for this LA: none, a caseworker’s, another LA’s or one not signed by DfE gets 401', async () => {
+    const notDfe = await newKey('dfe-relay-1');
+    for (const token of [null, await tokenFor('olivia.bailey'), await relayToken({ aud: 'mais:la:southshire' }), await relayToken({}, notDfe)]) {
+      const reply = await share(token);
+      expect(reply.status).toBe(401);
+      expect(reply.body.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('shares the summary its agreement allows, and audits the requesting organisation as the reader', async () => {
+    const reply = await share(await relayToken());
+    expect(reply.body.errors).toBeUndefined();
+    expect(reply.body.data.sharedSummary).toMatchObject({ custodian: 'northshire', openCase: true, allocatedTeam: expect.any(String) });
+    expect(await lastEntry()).toMatchObject({ actor: 'org:southshire', roles: ['relay'], purpose: 'CHILD_PROTECTION_ENQUIRY', nhs_number: child, outcome: 'OK', sources: { decision: 'FULL' } });
+  });
+
+  it('checks its own agreement again: a purpose it does not share for, or a revocation written to its file, is refused and audited', async () => {
+    const early = await share(await relayToken({ purpose: 'EARLY_HELP' }));
+    expect(early.body.data.sharedSummary).toBeNull();
+    expect(early.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(await lastEntry()).toMatchObject({ actor: 'org:southshire', outcome: 'DENIED', sources: { decision: 'NONE', rule: 'no-rule' } });
+    writeFileSync(agreementPath, JSON.stringify({ ...sandboxAgreement('northshire'), version: 2, revocations: [{ destination: 'southshire', from: '2020-01-01T00:00:00Z', reason: 'agreement under review' }] }));
+    const revoked = await share(await relayToken());
+    expect(revoked.body.data.sharedSummary).toBeNull();
+    expect(revoked.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+    expect(await lastEntry()).toMatchObject({ outcome: 'DENIED', sources: { rule: 'revoked' } });
+    writeFileSync(agreementPath, JSON.stringify(sandboxAgreement('northshire')));
+  });
+
+  it('runs nothing but its own schema', async () => {
+    const reply = await share(await relayToken(), '{ child(nhsNumber: "9434765919", purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber } }');
+    expect(reply.body.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(reply.body.data).toBeUndefined();
   });
 });

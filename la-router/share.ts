@@ -1,0 +1,169 @@
+// The LA's sharing endpoint (`/share/graphql`): what this LA lets another organisation receive about a
+// child through DfE's relay, and nothing more. It answers only DfE relay tokens (signed by DfE, for this
+// LA, naming the requesting organisation and its purpose, living a minute at most), checks the LA's own
+// data sharing agreement again (CONTENT mode) whatever DfE decided, and runs one fixed operation through
+// the router, so the answer is minimised and audited in the LA's audit log like any other read, with
+// the requesting organisation as the reader.
+import { readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildSchema, graphql, GraphQLError } from 'graphql';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { DsaPolicy, type OrganisationType } from '../lib/dsa/policy.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
+
+export const SHARE_PATH = '/share/graphql';
+export const RELAY_TOKEN_TYPE = 'mais-relay+jwt';
+const MAX_RELAY_TOKEN_SECONDS = 60;
+const MAX_BODY_BYTES = 16 * 1024;
+
+export const SHARE_SDL = `
+"An NHS number: 10 digits whose last is the modulus 11 check digit."
+scalar NhsNumber
+
+type Query {
+  "This LA's social care summary of the child, as far as its data sharing agreement lets the requesting organisation receive it."
+  sharedSummary(nhsNumber: NhsNumber!): SharedSummary
+}
+
+"The summary an LA shares: whether the child is known to its social care, and who to contact."
+type SharedSummary {
+  custodian: String!
+  openCase: Boolean!
+  childProtectionPlan: Boolean!
+  "Latest category of abuse of a current child protection plan (NEG, PHY, EMO, SAB, MUL), where the agreement shares plans."
+  cpCategory: String
+  lookedAfter: Boolean!
+  "The team of the child's allocated social worker, to contact."
+  allocatedTeam: String
+  "When the LA answered (ISO 8601)."
+  asOf: String!
+}
+`;
+
+/** The one operation the endpoint runs through the router for a request. */
+export const SHARE_OPERATION = `query Share($n: NhsNumber!, $purpose: Purpose!) {
+  child(nhsNumber: $n, purpose: $purpose) {
+    socialCare {
+      status { openCase childProtectionPlan lookedAfter }
+      cpPlans { endDate latestCategory }
+      involvements { role team to }
+    }
+  }
+}`;
+
+export interface Requester {
+  organisation: string;
+  type: OrganisationType;
+  purpose: string;
+}
+
+interface ShareData {
+  child: {
+    socialCare: {
+      status: { openCase: boolean; childProtectionPlan: boolean; lookedAfter: boolean };
+      cpPlans: { endDate: string | null; latestCategory: string | null }[] | null;
+      involvements: { role: string | null; team: string | null; to: string | null }[] | null;
+    } | null;
+  } | null;
+}
+
+export interface ShareOptions {
+  la: string;
+  /** DfE, who signs relay tokens: its issuer and public keys (a key set, or the gateway's JWKS URL). */
+  relay: { issuer: string; jwks: JSONWebKeySet | URL };
+  /** This LA's own data sharing agreement, as it stands now. */
+  agreement: () => DsaPolicy;
+  /** Runs SHARE_OPERATION through the router for the requester (minimised, audited). */
+  run(nhsNumber: string, requester: Requester): Promise<{ data?: ShareData | null; errors?: readonly { message: string }[] }>;
+  /** Records a request the agreement refused (a shared one is audited by the router as it runs). */
+  refused(nhsNumber: string, requester: Requester, rule: string): Promise<void>;
+  now?: () => number;
+}
+
+/** The LA's agreement from its file, compiled again whenever the file changes. */
+export function agreementFile(path: string): () => DsaPolicy {
+  let loaded: { mtimeMs: number; policy: DsaPolicy } | null = null;
+  return () => {
+    const { mtimeMs } = statSync(path);
+    if (!loaded || loaded.mtimeMs !== mtimeMs) loaded = { mtimeMs, policy: DsaPolicy.compile(JSON.parse(readFileSync(path, 'utf8'))) };
+    return loaded.policy;
+  };
+}
+
+const fail = (res: ServerResponse, status: number, code: string, message: string) =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+
+export function createShareHandler(options: ShareOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const keys = options.relay.jwks instanceof URL ? createRemoteJWKSet(options.relay.jwks) : createLocalJWKSet(options.relay.jwks);
+  const schema = buildSchema(SHARE_SDL);
+  const now = options.now ?? Date.now;
+
+  async function summary(nhsNumber: string, requester: Requester) {
+    const decide = (recordType: string) => options.agreement().decide({ destination: requester.organisation, destinationType: requester.type, recordType, mode: 'CONTENT', purpose: requester.purpose, at: now() });
+    const status = decide('csc.status');
+    if (!status.allow) {
+      await options.refused(nhsNumber, requester, status.rule);
+      throw new GraphQLError(`${options.la}'s data sharing agreement does not share social care status with ${requester.organisation} for ${requester.purpose}`, { extensions: { code: 'FORBIDDEN' } });
+    }
+    const result = await options.run(nhsNumber, requester);
+    if (!result.data) throw new GraphQLError('the summary could not be read', { extensions: { code: 'SOURCE_UNAVAILABLE', source: options.la } });
+    const socialCare = result.data.child?.socialCare;
+    if (!socialCare) return null;
+    const today = new Date(now()).toISOString().slice(0, 10);
+    const current = <T extends { to?: string | null; endDate?: string | null }>(rows: T[] | null) => (rows ?? []).filter((r) => !(r.to ?? r.endDate) || (r.to ?? r.endDate)! >= today);
+    return {
+      custodian: options.la,
+      openCase: socialCare.status.openCase,
+      childProtectionPlan: socialCare.status.childProtectionPlan,
+      cpCategory: decide('csc.cp_plan').allow ? (current(socialCare.cpPlans)[0]?.latestCategory ?? null) : null,
+      lookedAfter: socialCare.status.lookedAfter,
+      allocatedTeam: current(socialCare.involvements).find((i) => i.role === 'Allocated Social Worker')?.team ?? null,
+      asOf: new Date(now()).toISOString(),
+    };
+  }
+
+  return async (req, res) => {
+    if (req.method !== 'POST') return fail(res, 405, 'BAD_REQUEST', 'POST a GraphQL request');
+    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    let requester: Requester;
+    try {
+      if (!token) throw new Error('no relay token');
+      const { payload } = await jwtVerify(token, keys, { issuer: options.relay.issuer, audience: `mais:la:${options.la}`, typ: RELAY_TOKEN_TYPE, algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['exp', 'iat', 'requester', 'purpose'] });
+      if (payload.exp! - payload.iat! > MAX_RELAY_TOKEN_SECONDS) throw new Error('the relay token lives too long');
+      requester = { organisation: String(payload.requester), type: String(payload.requester_type ?? 'LA') as OrganisationType, purpose: String(payload.purpose) };
+    } catch {
+      return fail(res, 401, 'UNAUTHENTICATED', 'The sharing endpoint answers DfE relay tokens only');
+    }
+    let body: { query?: unknown; variables?: unknown };
+    try {
+      let text = '';
+      for await (const chunk of req) {
+        text += chunk;
+        if (text.length > MAX_BODY_BYTES) return fail(res, 413, 'BAD_REQUEST', `a request of more than ${MAX_BODY_BYTES} bytes`);
+      }
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      return fail(res, 400, 'BAD_REQUEST', 'the body is not JSON');
+    }
+    if (typeof body.query !== 'string') return fail(res, 400, 'BAD_REQUEST', 'give a GraphQL query');
+    const result = await graphql({
+      schema,
+      source: body.query,
+      variableValues: (body.variables ?? {}) as Record<string, unknown>,
+      rootValue: {
+        sharedSummary: async ({ nhsNumber }: { nhsNumber: string }) => {
+          const normalised = normaliseNhsNumber(String(nhsNumber));
+          if (!isValidNhsNumber(normalised)) throw new GraphQLError('not an NHS number', { extensions: { code: 'INVALID_NHS_NUMBER' } });
+          return summary(normalised, requester);
+        },
+      },
+    });
+    // Errors with a stable code as they are; a malformed query as such; anything else masked.
+    const errors = result.errors?.map((e) => {
+      const code = e.extensions?.code as string | undefined;
+      if (!code && e.originalError) return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      return { message: e.message, ...(e.path ? { path: e.path } : {}), extensions: { code: code ?? 'GRAPHQL_VALIDATION_FAILED' } };
+    });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) }));
+  };
+}
