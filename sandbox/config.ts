@@ -87,6 +87,8 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   idpCliSecret: (la: string) => resolve(config.dataDir, 'secrets', `${la}-idp-cli.secret`),
   /** An LA router's configuration, as the sandbox writes it. */
   routerConfig: (la: string) => resolve(config.dataDir, `${la}-router.json`),
+  /** An LA's own data sharing agreement, which its sharing endpoint checks (the one it publishes to DfE). */
+  agreement: (la: string) => resolve(config.dataDir, `${la}-agreement.json`),
   /** Applications registered with the PDS sandbox (public keys only). */
   pdsApplications: resolve(config.dataDir, 'pds-applications.json'),
   /** Written while the sandbox runs: which services are up, where, under which process. */

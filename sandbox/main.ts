@@ -12,7 +12,7 @@ import { dfeUrls, loadSandboxConfig, sandboxPaths, type SandboxConfig } from './
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { routerNodeFlags } from '../la-router/config.ts';
 import { ensureApplicationKey } from './keys.ts';
-import { ensureOrganisations } from './organisations.ts';
+import { ensureOrganisations, sandboxAgreement } from './organisations.ts';
 import { ensurePopulation } from './population.ts';
 import { ensurePseudonymKeys, syncLaRegister } from './register.ts';
 import { publishSandboxSchemas } from './schemas.ts';
@@ -119,7 +119,10 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code), tokenUrl: dfeUrls(config).token },
       database: { url: stores.get(`${la.code} store`)! },
       oidc: { issuer: `http://${config.host}:${config.ports.idps[la.code]}`, audience: routerIssuer(la.code) },
+      // The sharing endpoint checks the LA's own agreement: the one the sandbox publishes to DfE for it.
+      sharing: { agreement: paths.agreement(la.code), dfeIssuer: dfeUrls(config).issuer, dfeJwks: dfeUrls(config).jwks },
     };
+    if (!existsSync(paths.agreement(la.code))) writeFileSync(paths.agreement(la.code), `${JSON.stringify(sandboxAgreement(la.code), null, 2)}\n`);
     writeFileSync(paths.routerConfig(la.code), `${JSON.stringify(routerConfig, null, 2)}\n`);
     return { name: `${la.code} router`, main: join(here, '..', 'la-router', 'main.ts'), args: ['--config', paths.routerConfig(la.code)], nodeFlags: routerNodeFlags() };
   });

@@ -148,6 +148,9 @@ describe('FIND in the sandbox', () => {
     }
     // Spans say what ran, never about whom.
     expect(collector.raw.join('\n')).not.toContain(allocation!.nhs);
+    // Each router's sharing endpoint is open to DfE's relay only.
+    const share = await fetch(`http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/share/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token.stdout.trim()}` }, body: JSON.stringify({ query: `{ sharedSummary(nhsNumber: "${allocation!.nhs}") { openCase } }` }) });
+    expect(share.status).toBe(401);
     // The sandbox routers run in development mode: GraphiQL, whose example answers in full.
     expect(await (await fetch(router, { headers: { accept: 'text/html' } })).text()).toMatch(/graphiql\.min\.js/);
     const example = (await (await ask(token.stdout.trim(), { query: EXAMPLE_QUERY, variables: { nhsNumber: allocation!.nhs } })).json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
