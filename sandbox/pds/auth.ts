@@ -122,27 +122,3 @@ export class TokenService {
     for (const [jti, exp] of this.usedJtis) if (exp < nowS) this.usedJtis.delete(jti);
   }
 }
-
-/** A token bucket per application: `perSecond` requests a second, in bursts of at most that many. */
-export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(
-    private readonly perSecond: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Takes one request's worth; returns 0 when allowed, else the seconds to wait. */
-  take(key: string): number {
-    const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.perSecond, at: now };
-    bucket.tokens = Math.min(this.perSecond, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond));
-  }
-}

@@ -2,7 +2,8 @@
 // Personal Demographics Service FHIR API (R4), over a local population.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isValidNhsNumber } from '../../lib/nhs-number.ts';
-import { OAuthError, RateLimiter, type AccessMode, type TokenService } from './auth.ts';
+import { RateLimiter } from '../../lib/rate-limit.ts';
+import { OAuthError, type AccessMode, type TokenService } from './auth.ts';
 import { operationOutcome, PdsError, SPINE_ERRORS } from './operation-outcome.ts';
 import type { IndexedPatient, PatientIndex } from './patient-index.ts';
 import { parseSearch, searchPatients } from './search.ts';
@@ -63,7 +64,8 @@ async function readBody(req: IncomingMessage, limit = 64 * 1024): Promise<string
 }
 
 export function createPdsHandler(options: PdsServerOptions) {
-  const limiter = new RateLimiter(options.rateLimit);
+  // PDS's limit is per second, for each application.
+  const limiter = new RateLimiter(options.rateLimit, 1);
 
   const tokenEndpoint = async (req: IncomingMessage, res: ServerResponse) => {
     try {
