@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { JWK } from 'jose';
 import { Agent, request } from 'undici';
 import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
+import { failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { RateLimiter } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { OrganisationRegistry } from '../lib/organisations.ts';
@@ -31,17 +32,11 @@ export interface GatewayParts {
 const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'traceparent', 'tracestate'];
 const SERVICE_PATH = /^\/subgraphs\/([a-z][a-z0-9-]*)\/graphql$/;
 
-function graphqlError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
 export interface Gateway {
   server: Server;
   organisations: OrganisationRegistry;
   stop(): Promise<void>;
 }
-
-const json = (status: number, body: unknown) => ({ status, body: JSON.stringify(body) });
 
 export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const organisations = new OrganisationRegistry();
@@ -81,36 +76,26 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       organisation = await registryVerifier.verify(req.headers.authorization);
     } catch (error) {
       if (!(error instanceof DfeTokenError)) throw error;
-      return graphqlError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
+      return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
-    const send = (status: number, body: unknown) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.method === 'GET' && path === '/registry/supergraph') {
       const current = await registry.supergraph(organisation.code);
-      if (!current) return graphqlError(res, 404, 'NOT_FOUND', `no supergraph has been composed for ${organisation.code} yet`);
+      if (!current) return sendError(res, 404, 'NOT_FOUND', `no supergraph has been composed for ${organisation.code} yet`);
       const etag = `"${current.hash}"`;
       if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
       return void res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', etag, 'cache-control': 'no-cache' }).end(current.sdl);
     }
-    if (req.method === 'GET' && path === '/registry/history') return send(200, await registry.history(organisation.code, url.searchParams.get('name') ?? undefined));
+    if (req.method === 'GET' && path === '/registry/history') return sendJson(res, 200, await registry.history(organisation.code, url.searchParams.get('name') ?? undefined));
     if (req.method === 'POST' && (path === '/registry/check' || path === '/registry/publish')) {
-      let body: Partial<PublishRequest>;
-      try {
-        let text = '';
-        for await (const chunk of req) {
-          text += chunk;
-          if (text.length > 2 * 1024 * 1024) return graphqlError(res, 413, 'BAD_REQUEST', 'a schema of more than 2 MiB');
-        }
-        body = JSON.parse(text) as Partial<PublishRequest>;
-      } catch {
-        return graphqlError(res, 400, 'BAD_REQUEST', 'the body is not JSON');
-      }
-      if (typeof body.name !== 'string' || typeof body.url !== 'string' || typeof body.sdl !== 'string') return graphqlError(res, 400, 'BAD_USER_INPUT', 'give name, url and sdl (strings), and force (true/false) if needed');
+      const body = (await readJsonBody(req, res, 2 * 1024 * 1024)) as Partial<PublishRequest> | null | undefined;
+      if (body === undefined) return;
+      if (!body || typeof body.name !== 'string' || typeof body.url !== 'string' || typeof body.sdl !== 'string') return sendError(res, 400, 'BAD_USER_INPUT', 'give name, url and sdl (strings), and force (true/false) if needed');
       // An organisation publishes its own subgraphs only: the organisation is the token's.
       const request = { organisation: organisation.code, name: body.name, url: body.url, sdl: body.sdl, force: body.force === true, by: organisation.code };
       const result = path === '/registry/check' ? await registry.check(request) : await registry.publish(request);
-      return send(result.ok ? 200 : 422, result);
+      return sendJson(res, result.ok ? 200 : 422, result);
     }
-    return graphqlError(res, 404, 'NOT_FOUND', `Nothing at ${req.method} ${path}`);
+    return sendError(res, 404, 'NOT_FOUND', `Nothing at ${req.method} ${path}`);
   }
   const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
 
@@ -120,10 +105,10 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       organisation = await verifiers.get(name)!.verify(req.headers.authorization);
     } catch (error) {
       if (!(error instanceof DfeTokenError)) throw error;
-      return graphqlError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
+      return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
     const wait = limiter.take(organisation.code);
-    if (wait > 0) return graphqlError(res, 429, 'RATE_LIMITED', `${organisation.code} has made too many calls to DfE; try again shortly`, { 'retry-after': String(wait) });
+    if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', `${organisation.code} has made too many calls to DfE; try again shortly`, { 'retry-after': String(wait) });
     const headers: Record<string, string> = {};
     for (const header of FORWARDED) {
       const value = req.headers[header];
@@ -136,7 +121,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       res.end();
     } catch {
       if (res.headersSent) return void res.destroy();
-      graphqlError(res, 502, 'SOURCE_UNAVAILABLE', `DfE's ${name} service is unavailable`);
+      sendError(res, 502, 'SOURCE_UNAVAILABLE', `DfE's ${name} service is unavailable`);
     }
   }
 
@@ -144,21 +129,16 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === TOKEN_PATH || path === JWKS_PATH || path === '/.well-known/openid-configuration') return void oauth(req, res);
     if (path.startsWith('/registry/')) {
-      return void registryRoute(req, res, path, new URL(req.url ?? '/', 'http://gateway.local')).catch(() => (res.headersSent ? res.destroy() : graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error')));
+      return void registryRoute(req, res, path, new URL(req.url ?? '/', 'http://gateway.local')).catch(() => failed(res));
     }
     const service = SERVICE_PATH.exec(path)?.[1];
     if (service && verifiers.has(service)) {
-      return void forward(req, res, service).catch(() => (res.headersSent ? res.destroy() : graphqlError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error')));
+      return void forward(req, res, service).catch(() => failed(res));
     }
-    const reply =
-      path === '/health'
-        ? json(200, { status: 'pass' })
-        : path === '/ready'
-          ? Date.now() - lastRefresh < 5000 + (parts.refreshMs ?? 1000)
-            ? json(200, { status: 'pass' })
-            : json(503, { status: 'fail', reason: 'the organisation registry could not be read' })
-          : json(404, { errors: [{ message: `Nothing at ${path}`, extensions: { code: 'NOT_FOUND' } }] });
-    res.writeHead(reply.status, { 'content-type': 'application/json' }).end(reply.body);
+    if (path === '/health') return sendJson(res, 200, { status: 'pass' });
+    if (path !== '/ready') return sendError(res, 404, 'NOT_FOUND', `Nothing at ${path}`);
+    if (Date.now() - lastRefresh < 5000 + (parts.refreshMs ?? 1000)) return sendJson(res, 200, { status: 'pass' });
+    sendJson(res, 503, { status: 'fail', reason: 'the organisation registry could not be read' });
   });
   return {
     server,

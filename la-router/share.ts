@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSchema, graphql, GraphQLError } from 'graphql';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { DsaPolicy, type OrganisationType } from '../lib/dsa/policy.ts';
+import { readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
 
 export const SHARE_PATH = '/share/graphql';
@@ -90,9 +91,6 @@ export function agreementFile(path: string): () => DsaPolicy {
   };
 }
 
-const fail = (res: ServerResponse, status: number, code: string, message: string) =>
-  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-
 export function createShareHandler(options: ShareOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const keys = options.relay.jwks instanceof URL ? createRemoteJWKSet(options.relay.jwks) : createLocalJWKSet(options.relay.jwks);
   const schema = buildSchema(SHARE_SDL);
@@ -123,7 +121,7 @@ export function createShareHandler(options: ShareOptions): (req: IncomingMessage
   }
 
   return async (req, res) => {
-    if (req.method !== 'POST') return fail(res, 405, 'BAD_REQUEST', 'POST a GraphQL request');
+    if (req.method !== 'POST') return sendError(res, 405, 'BAD_REQUEST', 'POST a GraphQL request');
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     let requester: Requester;
     try {
@@ -132,20 +130,11 @@ export function createShareHandler(options: ShareOptions): (req: IncomingMessage
       if (payload.exp! - payload.iat! > MAX_RELAY_TOKEN_SECONDS) throw new Error('the relay token lives too long');
       requester = { organisation: String(payload.requester), type: String(payload.requester_type ?? 'LA') as OrganisationType, purpose: String(payload.purpose) };
     } catch {
-      return fail(res, 401, 'UNAUTHENTICATED', 'The sharing endpoint answers DfE relay tokens only');
+      return sendError(res, 401, 'UNAUTHENTICATED', 'The sharing endpoint answers DfE relay tokens only');
     }
-    let body: { query?: unknown; variables?: unknown };
-    try {
-      let text = '';
-      for await (const chunk of req) {
-        text += chunk;
-        if (text.length > MAX_BODY_BYTES) return fail(res, 413, 'BAD_REQUEST', `a request of more than ${MAX_BODY_BYTES} bytes`);
-      }
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      return fail(res, 400, 'BAD_REQUEST', 'the body is not JSON');
-    }
-    if (typeof body.query !== 'string') return fail(res, 400, 'BAD_REQUEST', 'give a GraphQL query');
+    const body = (await readJsonBody(req, res, MAX_BODY_BYTES)) as { query?: unknown; variables?: unknown } | null | undefined;
+    if (body === undefined) return;
+    if (typeof body?.query !== 'string') return sendError(res, 400, 'BAD_REQUEST', 'give a GraphQL query');
     const result = await graphql({
       schema,
       source: body.query,
@@ -164,6 +153,6 @@ export function createShareHandler(options: ShareOptions): (req: IncomingMessage
       if (!code && e.originalError) return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
       return { message: e.message, ...(e.path ? { path: e.path } : {}), extensions: { code: code ?? 'GRAPHQL_VALIDATION_FAILED' } };
     });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) }));
+    sendJson(res, 200, { ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) });
   };
 }

@@ -13,9 +13,10 @@ export interface GraphQLHttpOptions<C extends BaseContext> {
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean;
 }
 
-class BodyTooLarge extends Error {}
+export class BodyTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** A request's body as text; BodyTooLarge past `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
@@ -26,10 +27,39 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
   res.end(text);
+}
+
+/** A GraphQL-shaped error answer with a stable code, as every MAIS service gives one. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] }, headers);
+}
+
+/** A request's JSON body; answers 413 or 400 itself and gives undefined when it is too large or not JSON. */
+export async function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readBody(req, limit);
+  } catch (error) {
+    if (!(error instanceof BodyTooLarge)) throw error;
+    sendError(res, 413, 'BAD_REQUEST', `Request body over ${limit} bytes`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    sendError(res, 400, 'BAD_REQUEST', 'The request body is not JSON');
+    return undefined;
+  }
+}
+
+/** Answers 500 without detail for a handler that failed, or drops the connection when it had begun answering. */
+export function failed(res: ServerResponse): void {
+  if (res.headersSent) res.destroy();
+  else sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
 }
 
 export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpOptions<C>): Server {
@@ -41,7 +71,7 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
     try {
       url = new URL(req.url ?? '/', 'http://service.local');
     } catch {
-      return sendJson(res, 400, { errors: [{ message: 'The request path is not a URL path', extensions: { code: 'BAD_REQUEST' } }] });
+      return sendError(res, 400, 'BAD_REQUEST', 'The request path is not a URL path');
     }
     if (untraced.has(url.pathname)) return void handle(req, res, url);
     void inServerSpan(req.method ?? 'GET', url.pathname, req.headers, async (span) => {
@@ -54,14 +84,14 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
     try {
       if (url.pathname === '/health') return sendJson(res, 200, { status: 'pass' });
       if (options.routes && (await options.routes(req, res, url))) return;
-      if (url.pathname !== path) return sendJson(res, 404, { errors: [{ message: `Nothing at ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+      if (url.pathname !== path) return sendError(res, 404, 'NOT_FOUND', `Nothing at ${url.pathname}`);
       const text = req.method === 'POST' ? await readBody(req, limit) : '';
       let body: unknown = undefined;
       if (text !== '') {
         try {
           body = JSON.parse(text);
         } catch {
-          return sendJson(res, 400, { errors: [{ message: 'The request body is not JSON', extensions: { code: 'BAD_REQUEST' } }] });
+          return sendError(res, 400, 'BAD_REQUEST', 'The request body is not JSON');
         }
       }
       const headers = new HeaderMap();
@@ -79,9 +109,8 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
         res.end();
       }
     } catch (error) {
-      if (error instanceof BodyTooLarge) return sendJson(res, 413, { errors: [{ message: `Request body over ${limit} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.destroy();
+      if (error instanceof BodyTooLarge) return sendError(res, 413, 'BAD_REQUEST', `Request body over ${limit} bytes`);
+      failed(res);
     }
   }
 }
