@@ -139,7 +139,7 @@ async function record(prisma: LocalClient, subject: Subject, status: Status, ans
 
 /** MATCH as an organisation reaches it: through DfE's gateway (the sandbox's unless given). */
 function matchUrl(option: string | undefined): string {
-  return option ?? `${dfeUrls(loadSandboxConfig()).issuer}/subgraphs/matching/graphql`;
+  return option ?? dfeUrls(loadSandboxConfig()).service('matching');
 }
 
 /** The asking organisation's DfE access token for MATCH, checked before any record is sent. */

@@ -25,7 +25,7 @@ function readJwk(path: string): JWK {
 
 /** FIND and DfE's token endpoint in the running sandbox, reached as organisations reach them: through DfE's gateway. */
 function sandboxLocatorUrl(): string | undefined {
-  return runningSandbox(loadSandboxConfig()) ? `${dfeUrls(loadSandboxConfig()).issuer}/subgraphs/locator/graphql` : undefined;
+  return runningSandbox(loadSandboxConfig()) ? dfeUrls(loadSandboxConfig()).service('locator') : undefined;
 }
 
 function sandboxTokenUrl(): string | undefined {

@@ -94,8 +94,14 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   /** Written while the sandbox runs: which services are up, where, under which process. */
   state: resolve(config.dataDir, 'sandbox.json'),
 });
-/** DfE's gateway as the sandbox's services reach it: the issuer of DfE access tokens, its token URL and keys. */
-export function dfeUrls(config: SandboxConfig): { issuer: string; token: string; jwks: string } {
+/** DfE's gateway as the sandbox's services reach it: the issuer of DfE access tokens, its token URL and keys, the registry's supergraph, and each DfE service behind it. */
+export function dfeUrls(config: SandboxConfig): { issuer: string; token: string; jwks: string; supergraph: string; service(name: string): string } {
   const issuer = `http://${config.host}:${config.ports.gateway}`;
-  return { issuer, token: `${issuer}/oauth2/token`, jwks: `${issuer}/.well-known/jwks.json` };
+  return {
+    issuer,
+    token: `${issuer}/oauth2/token`,
+    jwks: `${issuer}/.well-known/jwks.json`,
+    supergraph: `${issuer}/registry/supergraph`,
+    service: (name) => `${issuer}/subgraphs/${name}/graphql`,
+  };
 }

@@ -110,11 +110,11 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
         { name: 'csc', url: at(config.ports.csc[la.code]), kind: 'la' },
         { name: 'education', url: at(config.ports.education[la.code]), kind: 'la' },
         // DfE's services only through DfE's gateway.
-        { name: 'matching', url: `${dfeUrls(config).issuer}/subgraphs/matching/graphql`, kind: 'dfe' },
-        { name: 'locator', url: `${dfeUrls(config).issuer}/subgraphs/locator/graphql`, kind: 'dfe' },
+        { name: 'matching', url: dfeUrls(config).service('matching'), kind: 'dfe' },
+        { name: 'locator', url: dfeUrls(config).service('locator'), kind: 'dfe' },
       ],
       // The supergraph from DfE's schema registry, kept on disk for a restart while DfE is out of reach.
-      supergraph: { registry: { url: `${dfeUrls(config).issuer}/registry/supergraph`, pollMs: 5000, cacheFile: join(config.dataDir, `${la.code}-supergraph.graphql`) } },
+      supergraph: { registry: { url: dfeUrls(config).supergraph, pollMs: 5000, cacheFile: join(config.dataDir, `${la.code}-supergraph.graphql`) } },
       internalTokenKey: join(paths.secrets, `${la.code}-router.private.jwk.json`),
       dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code), tokenUrl: dfeUrls(config).token },
       database: { url: stores.get(`${la.code} store`)! },
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
   if (!(await startAll(dependentSpecs(config, stores)))) return stopAll(1);
   try {
     for (const la of SANDBOX_LAS) {
-      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, { locatorUrl: `${dfeUrls(config).issuer}/subgraphs/locator/graphql`, tokenUrl: dfeUrls(config).token });
+      const report = await syncLaRegister(config, la.code, { dataDir: paths.store(la.code), databaseUrl: stores.get(`${la.code} store`)! }, { locatorUrl: dfeUrls(config).service('locator'), tokenUrl: dfeUrls(config).token });
       log(`${la.code}: FIND register sync: ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged`);
     }
   } catch (error) {

@@ -23,8 +23,8 @@ export async function publishSandboxSchemas(config: SandboxConfig): Promise<stri
   const at = (port: number | undefined) => `http://${config.host}:${port}/graphql`;
   const publications: { org: string; name: string; url: string; sdl: string }[] = [
     { org: 'dfe', name: 'router', url: ROUTER_SUBGRAPH_URL, sdl: routerSdl },
-    { org: 'dfe', name: 'matching', url: `${dfe.issuer}/subgraphs/matching/graphql`, sdl: own('matching') },
-    { org: 'dfe', name: 'locator', url: `${dfe.issuer}/subgraphs/locator/graphql`, sdl: own('locator') },
+    { org: 'dfe', name: 'matching', url: dfe.service('matching'), sdl: own('matching') },
+    { org: 'dfe', name: 'locator', url: dfe.service('locator'), sdl: own('locator') },
     ...SANDBOX_LAS.flatMap((la) => [
       { org: la.code, name: 'csc', url: at(config.ports.csc[la.code]), sdl: cscSdl },
       { org: la.code, name: 'education', url: at(config.ports.education[la.code]), sdl: educationSdl },
