@@ -112,6 +112,18 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   await apollo.start();
   await allocations?.start();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
+  /** A request's context before its operation is read: who asks, and its trace and deadline. */
+  const newContext = (caller: Caller | null): RouterContext => ({
+    caller,
+    purpose: null,
+    // insecure-dev only: no caseworker, so nobody to decide for. Other modes decide per request.
+    decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
+    // The OpenTelemetry trace when tracing, so audit entries and logs name the trace a collector holds.
+    traceId: activeTraceId() ?? newTraceId(),
+    deadline: Date.now() + config.deadlineMs,
+    sources: new Set<string>(),
+    unavailable: new Set<string>(),
+  });
   const sharing = secure ? config.sharing : undefined;
   const share = sharing
     ? createShareHandler({
@@ -123,14 +135,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
             { query: SHARE_OPERATION, variables: { n: nhsNumber, purpose: requester.purpose } },
             {
               contextValue: {
-                caller: { username: `org:${requester.organisation}`, roles: ['relay'] },
+                ...newContext({ username: `org:${requester.organisation}`, roles: ['relay'] }),
                 relay: { organisation: requester.organisation, purpose: requester.purpose },
-                purpose: null,
-                decision: 'NONE',
-                traceId: activeTraceId() ?? newTraceId(),
-                deadline: Date.now() + config.deadlineMs,
-                sources: new Set<string>(),
-                unavailable: new Set<string>(),
               },
             },
           );
@@ -158,17 +164,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         const wait = limiter.take(caller.username);
         if (wait > 0) throw rateLimited(wait);
       }
-      return {
-        caller,
-        purpose: null,
-        // insecure-dev only: no caseworker, so nobody to decide for. Other modes decide per request.
-        decision: config.mode === 'insecure-dev' ? 'FULL' : 'NONE',
-        // The OpenTelemetry trace when tracing, so audit entries and logs name the trace a collector holds.
-        traceId: activeTraceId() ?? newTraceId(),
-        deadline: Date.now() + config.deadlineMs,
-        sources: new Set<string>(),
-        unavailable: new Set<string>(),
-      };
+      return newContext(caller);
     },
     routes: async (req, res, url) => {
       if (development && serveGraphiQLAsset(res, url.pathname, '/graphql')) return true;
