@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, Kind, parse, type DocumentNode, type StringValueNode } from 'graphql';
-import { DEFAULT_PURPOSE_CATEGORIES } from '../la-router/categories.ts';
+import { GraphQLError, Kind, parse, type DocumentNode } from 'graphql';
+import { dataCategoryOf, DEFAULT_PURPOSE_CATEGORIES } from '../la-router/categories.ts';
 import type { SqlConnection, SqlSession } from '../lib/db/sql.ts';
 import { checkContract, SOURCE_KINDS, type SourceKind } from '../lib/schema-contract.ts';
 
@@ -73,8 +73,7 @@ function dataCategoryReasons(document: DocumentNode): Reason[] {
     for (const field of definition.fields ?? []) {
       if (field.name.value === 'nhsNumber') continue;
       const path = `Child.${field.name.value}`;
-      const directive = field.directives?.find((d) => d.name.value === 'dataCategory');
-      const name = (directive?.arguments?.find((a) => a.name.value === 'name')?.value as StringValueNode | undefined)?.value;
+      const name = dataCategoryOf(field);
       if (!name) reasons.push({ kind: 'data-category', path, message: `${path} carries personal data and needs @dataCategory(name: "<family>.<category>")` });
       else if (!/^[a-z]+\.[a-z_]+$/.test(name) || !KNOWN_CATEGORY_FAMILIES.has(name.split('.')[0]!)) {
         reasons.push({ kind: 'data-category', path, message: `${path}: "${name}" is not a category of a known family (${[...KNOWN_CATEGORY_FAMILIES].sort().join(', ')})` });

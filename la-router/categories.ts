@@ -1,7 +1,7 @@
 // Data minimisation: which data categories (the @dataCategory directive of the source standards) each
 // purpose permits, and which a summary view permits; and the categories of each field, read from the
 // supergraph the router serves.
-import { Kind, parse, type StringValueNode } from 'graphql';
+import { Kind, parse, type FieldDefinitionNode, type StringValueNode } from 'graphql';
 import type { AccessDecision } from '../lib/internal-token.ts';
 
 /** Each purpose's categories (a category, a family `csc.*`, or `*`). */
@@ -26,15 +26,20 @@ export function permits(options: { purposes: Record<string, string[]>; purpose: 
   return { allowed: true };
 }
 
+/** The category a field's @dataCategory directive names, if it has one. */
+export function dataCategoryOf(field: FieldDefinitionNode): string | undefined {
+  const directive = field.directives?.find((d) => d.name.value === 'dataCategory');
+  return (directive?.arguments?.find((a) => a.name.value === 'name')?.value as StringValueNode | undefined)?.value;
+}
+
 /** `Type.field` → category, from the supergraph's @dataCategory directives. */
 export function fieldCategories(supergraphSdl: string): Map<string, string> {
   const categories = new Map<string, string>();
   for (const definition of parse(supergraphSdl).definitions) {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
     for (const field of definition.fields ?? []) {
-      const directive = field.directives?.find((d) => d.name.value === 'dataCategory');
-      const name = directive?.arguments?.find((a) => a.name.value === 'name')?.value as StringValueNode | undefined;
-      if (name) categories.set(`${definition.name.value}.${field.name.value}`, name.value);
+      const name = dataCategoryOf(field);
+      if (name) categories.set(`${definition.name.value}.${field.name.value}`, name);
     }
   }
   return categories;

@@ -7,7 +7,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSchema, graphql, GraphQLError } from 'graphql';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { jwtVerify, type JSONWebKeySet } from 'jose';
+import { keySet } from '../lib/dfe-token.ts';
 import { DsaPolicy, type OrganisationType } from '../lib/dsa/policy.ts';
 import { readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
@@ -92,7 +93,7 @@ export function agreementFile(path: string): () => DsaPolicy {
 }
 
 export function createShareHandler(options: ShareOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const keys = options.relay.jwks instanceof URL ? createRemoteJWKSet(options.relay.jwks) : createLocalJWKSet(options.relay.jwks);
+  const keys = keySet(options.relay.jwks);
   const schema = buildSchema(SHARE_SDL);
   const now = options.now ?? Date.now;
 

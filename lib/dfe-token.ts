@@ -94,8 +94,13 @@ export interface DfeTokenVerifierOptions {
   organisation?(code: string): Organisation | undefined;
 }
 
+/** DfE's public keys for jose: a key set as given, or the gateway's JWKS URL (fetched, cached, refetched for an unknown kid). */
+export function keySet(jwks: JSONWebKeySet | URL) {
+  return jwks instanceof URL ? createRemoteJWKSet(jwks) : createLocalJWKSet(jwks);
+}
+
 export function useDfeTokenVerifier(options: DfeTokenVerifierOptions) {
-  const keys = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks) : createLocalJWKSet(options.jwks);
+  const keys = keySet(options.jwks);
   // A token is presented many times in its short life: its verified claims are kept until it expires.
   const verified = new Map<string, { code: string; type: string; exp: number }>();
   const MAX_REMEMBERED = 10_000;
