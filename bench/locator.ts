@@ -6,8 +6,6 @@
 // on that PostgreSQL server (10,000,000 rows by default), dropped afterwards. Figures are printed and
 // written to bench/results/locator.json.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -23,7 +21,7 @@ import { nhsCheckDigit } from '../lib/nhs-number.ts';
 import { LocatorClient } from '../lib/register/client.ts';
 import type { Organisation } from '../lib/organisation-credential.ts';
 import { useDfeTokenClient } from '../lib/dfe-token.ts';
-import { createTokenService } from '../gateway/token-service.ts';
+import { serveTokenService } from '../gateway/token-service.ts';
 import { PURPOSES } from '../lib/purposes.ts';
 import { writePseudonymKeys } from '../lib/pseudonym.ts';
 import { LOCATOR_AUDIENCE } from '../lib/register/client.ts';
@@ -126,20 +124,9 @@ try {
   for (const c of custodians) await store.sql.withSession((db) => publishDsa(db, agreement(c), 'dfe'));
 
   // DfE's token endpoint, in this process, over the same organisations (FIND takes only DfE access tokens).
-  const tokenPort = await freePort();
-  const issuer = `http://127.0.0.1:${tokenPort}`;
   const organisations = new Map((await store.prisma.organisation.findMany()).map((o) => [o.code, { code: o.code, name: o.name, type: o.type, status: o.status, scopes: o.scopes, jwks: o.jwks } as Organisation]));
-  const used = new Set<string>();
-  const { privateKey: dfeKey } = await generateKeyPair('ES256', { extractable: true });
-  const tokenService = createTokenService({
-    issuer,
-    signingKey: { ...(await exportJWK(dfeKey)), kid: 'dfe-bench', alg: 'ES256' },
-    organisation: (code) => organisations.get(code),
-    firstUse: async (id) => !used.has(id) && Boolean(used.add(id)),
-  });
-  const tokenServer = createServer(tokenService.callback()).listen(tokenPort, '127.0.0.1');
-  await once(tokenServer, 'listening');
-  const tokenUrl = `${issuer}/oauth2/token`;
+  const tokenService = await serveTokenService(organisations, 'dfe-bench');
+  const { issuer, tokenUrl } = tokenService;
 
   // FIND in its own process, as it runs in production; an embedded store is handed over to it.
   const keysFile = join(work, 'pseudonym-keys.json');
@@ -148,7 +135,7 @@ try {
   const locator = await startService({
     name: 'locator subgraph',
     main: fileURLToPath(new URL('../subgraphs/locator/main.ts', import.meta.url)),
-    args: ['--port', String(await freePort()), '--pseudonym-keys', keysFile, '--dfe-issuer', issuer, '--dfe-jwks', `${issuer}/.well-known/jwks.json`, ...(databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', join(work, 'store')])],
+    args: ['--port', String(await freePort()), '--pseudonym-keys', keysFile, '--dfe-issuer', issuer, '--dfe-jwks', tokenService.jwks.href, ...(databaseUrl ? ['--database-url', databaseUrl] : ['--data-dir', join(work, 'store')])],
   });
   const url = locator.url;
 
@@ -235,7 +222,7 @@ try {
   const decisionsPerSecond = decisions / ((performance.now() - decideStarted) / 1000);
 
   await stopService(locator);
-  tokenServer.close();
+  await tokenService.close();
   if (!databaseUrl) {
     store = await openStore({ kind: 'central', dataDir: join(work, 'store') });
     await store.sql.withSession((db) => db.exec('ANALYZE register_entry; ANALYZE audit_entry'));

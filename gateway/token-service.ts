@@ -5,7 +5,9 @@
 // DfE-signed JWT access token (RFC 9068) for one DfE service (the `resource`), living 5 minutes at most.
 // The protocol is oidc-provider's; this module only says who the clients are and what they may ask for.
 import { createHash } from 'node:crypto';
-import type { JWK } from 'jose';
+import { once } from 'node:events';
+import { createServer, type RequestListener } from 'node:http';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
 import { MAX_ASSERTION_SECONDS, ORGANISATION_ALGORITHMS, type Organisation } from '../lib/organisation-credential.ts';
 
@@ -132,4 +134,24 @@ export function createTokenService(options: TokenServiceOptions): Provider {
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = true;
   return provider;
+}
+
+/**
+ * DfE's token endpoint over a fixed set of organisations, on a loopback port with a fresh signing key and
+ * single-use records in memory: for benchmarks and tests that run FIND or MATCH without DfE's gateway.
+ */
+export async function serveTokenService(organisations: ReadonlyMap<string, Organisation>, kid: string): Promise<{ issuer: string; tokenUrl: string; jwks: URL; close(): Promise<void> }> {
+  let handle: RequestListener = (_req, res) => void res.writeHead(503).end();
+  const server = createServer((req, res) => handle(req, res)).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const used = new Set<string>();
+  handle = createTokenService({
+    issuer,
+    signingKey: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+    organisation: (code) => organisations.get(code),
+    firstUse: async (id) => !used.has(id) && Boolean(used.add(id)),
+  }).callback();
+  return { issuer, tokenUrl: `${issuer}${TOKEN_PATH}`, jwks: new URL(`${issuer}${JWKS_PATH}`), close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
