@@ -34,6 +34,11 @@ const config: CodegenConfig = {
       Custodian: '../../../lib/organisation-credential.ts#Organisation',
       DataSharingAgreement: '../../../lib/dsa/registry.ts#StoredDsa',
     }),
+    ...subgraph('relay', {
+      Child: '../context.ts#ChildReference',
+      SharedRecord: '../relay.ts#RelayTarget',
+      SharedSocialCare: '../relay.ts#SocialCareSummary',
+    }),
   },
 };
 

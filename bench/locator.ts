@@ -26,7 +26,7 @@ import { PURPOSES } from '../lib/purposes.ts';
 import { writePseudonymKeys } from '../lib/pseudonym.ts';
 import { LOCATOR_AUDIENCE } from '../lib/register/client.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
-import { CentralDirectory } from '../subgraphs/locator/directory.ts';
+import { CentralDirectory } from '../lib/register/directory.ts';
 import { lookupLocations } from '../subgraphs/locator/lookup.ts';
 import { startService, stopService } from '../lib/service/supervisor.ts';
 

@@ -1,12 +1,15 @@
 // DfE's gateway service: `--database-url` (or `--data-dir`) for DfE's central store, `--signing-key` for
 // DfE's private key (a JWK) that signs access tokens, `--issuer` for its public base URL, and
 // `--service name=url` for each DfE service it passes calls on to (at /subgraphs/<name>/graphql),
-// `--rate-limit` calls a minute per organisation.
+// `--rate-limit` calls a minute per organisation; `--pseudonym-keys <file>` (DfE's pseudonym keys) runs the
+// relay, whose custodians each have `--relay-timeout-ms` to answer.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { openStore } from '../lib/db/store.ts';
+import { readPseudonymKeys } from '../lib/pseudonym.ts';
+import { CentralDirectory } from '../lib/register/directory.ts';
 import { runService } from '../lib/service/child.ts';
 import { createGateway } from './server.ts';
 
@@ -20,6 +23,8 @@ const { values } = parseArgs({
     'signing-key': { type: 'string' },
     service: { type: 'string', multiple: true, default: [] },
     'rate-limit': { type: 'string', default: '6000' },
+    'pseudonym-keys': { type: 'string' },
+    'relay-timeout-ms': { type: 'string', default: '2000' },
   },
 });
 
@@ -35,21 +40,28 @@ await runService('DfE gateway', async () => {
   }
   const rateLimitPerMinute = Number(values['rate-limit']);
   if (!(Number.isInteger(rateLimitPerMinute) && rateLimitPerMinute > 0)) throw new Error('--rate-limit must be a positive whole number (calls a minute per organisation)');
+  const relayTimeoutMs = Number(values['relay-timeout-ms']);
+  if (!(Number.isInteger(relayTimeoutMs) && relayTimeoutMs >= 100)) throw new Error('--relay-timeout-ms must be a whole number of milliseconds, at least 100');
+  if (values['pseudonym-keys']) readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const port = Number(values.port);
   const issuer = values.issuer ?? `http://${values.host}:${port}`;
   const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 4, migrate: false, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
+  const directory = values['pseudonym-keys'] ? new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'] }) : null;
   try {
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute });
+    await directory?.start();
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {
       url: issuer,
       async stop() {
+        directory?.stop();
         await gateway.stop();
         await store.close();
       },
     };
   } catch (error) {
+    directory?.stop();
     await store.close();
     throw error;
   }

@@ -3,14 +3,23 @@
 // /subgraphs/<name>/graphql, each call checked at the edge (a DfE access token for that service, an
 // organisation active now, its rate limit) before it is passed on. Built from its pieces so tests build
 // the same gateway.
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent, request as request_ } from 'undici';
 import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
 import { failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { RateLimiter } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
+import { AuditWriter, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
+import type { Organisation } from '../lib/organisation-credential.ts';
 import { OrganisationRegistry } from '../lib/organisations.ts';
+import type { CentralDirectory } from '../lib/register/directory.ts';
+import { MAX_ANSWER_BYTES, NoSharingEndpointError, Relay, type CustodianAnswer } from '../subgraphs/relay/relay.ts';
+import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.ts';
+import type { Subgraph } from '../lib/graphql/subgraph.ts';
+import { RELAY_CONNECT_PATH, RelayHub } from './relay-hub.ts';
 import { SchemaRegistry, type PublishRequest } from './registry.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
 
@@ -26,6 +35,11 @@ export interface GatewayParts {
   services?: Record<string, string>;
   /** Calls a minute each organisation may make to DfE's services; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute?: number;
+  /**
+   * The relay (`mais:dfe:relay`): served by the gateway itself over the directory of organisations,
+   * agreements and pseudonym keys; each custodian has `timeoutMs` to answer (default 2000).
+   */
+  relay?: { directory: CentralDirectory; timeoutMs?: number; pingMs?: number };
 }
 
 /** Headers passed on to a DfE service; everything else stays at the edge. */
@@ -35,6 +49,8 @@ const SERVICE_PATH = /^\/subgraphs\/([a-z][a-z0-9-]*)\/graphql$/;
 export interface Gateway {
   server: Server;
   organisations: OrganisationRegistry;
+  /** LAs connected to the relay in pull mode. */
+  relayHub: RelayHub | null;
   stop(): Promise<void>;
 }
 
@@ -59,11 +75,50 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     },
   });
   const oauth = tokens.callback();
+  const services: Record<string, string> = { ...parts.services };
+  const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
+  const { d: _d, ...publicKey } = parts.signingKey;
+
+  // The relay runs in the gateway's process, where pull connections end, on a loopback port of its own.
+  let relayHub: RelayHub | null = null;
+  let relayService: Subgraph | null = null;
+  if (parts.relay) {
+    const { directory } = parts.relay;
+    const connecting = useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: RELAY_AUDIENCE, organisation: (code) => organisations.get(code) });
+    const hub = new RelayHub((authorization) => connecting.verify(authorization), parts.relay.pingMs);
+    const transport = async (custodian: Organisation, request: { authorization: string; body: string }, timeoutMs: number): Promise<CustodianAnswer> => {
+      if (hub.connected(custodian.code)) return hub.send(custodian.code, request, timeoutMs);
+      if (!custodian.sharingUrl) throw new NoSharingEndpointError(`${custodian.code} has registered no sharing endpoint and has no pull connection open`);
+      return push(custodian.sharingUrl, request, timeoutMs);
+    };
+    const relay = new Relay({ sql: parts.sql, directory, audit: new AuditWriter(parts.sql, CENTRAL_AUDIT), issuer: parts.issuer, signingKey: parts.signingKey, transport, timeoutMs: parts.relay.timeoutMs ?? 2000 });
+    relayService = await createRelayService({ relay, directory, dfe: { issuer: parts.issuer, jwks: { keys: [publicKey] } } });
+    relayService.server.listen(0, '127.0.0.1');
+    await once(relayService.server, 'listening');
+    services.relay = `http://127.0.0.1:${(relayService.server.address() as AddressInfo).port}/graphql`;
+    relayHub = hub;
+  }
+
+  /** Push mode: the relay request to the custodian's registered sharing endpoint, its answer read up to a limit. */
+  async function push(url: string, request: { authorization: string; body: string }, timeoutMs: number): Promise<CustodianAnswer> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const answer = await request_(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: request.authorization }, body: request.body, dispatcher: upstream, signal });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of answer.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_ANSWER_BYTES) {
+        answer.body.destroy();
+        break;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: answer.statusCode, body: Buffer.concat(chunks).toString('utf8'), transport: 'push' };
+  }
 
   // The edge's checks for DfE's services: the gateway's own keys, so no round trip to verify.
-  const { d: _d, ...publicKey } = parts.signingKey;
   const verifiers = new Map(
-    Object.keys(parts.services ?? {}).map((name) => [name, useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: `mais:dfe:${name}`, organisation: (code) => organisations.get(code) })]),
+    Object.keys(services).map((name) => [name, useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: `mais:dfe:${name}`, organisation: (code) => organisations.get(code) })]),
   );
   const limiter = new RateLimiter(parts.rateLimitPerMinute ?? 6000);
   const registry = new SchemaRegistry(parts.sql);
@@ -97,7 +152,6 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     }
     return sendError(res, 404, 'NOT_FOUND', `Nothing at ${req.method} ${path}`);
   }
-  const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
 
   async function forward(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     let organisation;
@@ -115,7 +169,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       if (typeof value === 'string') headers[header] = value;
     }
     try {
-      const answer = await request(parts.services![name]!, { method: req.method === 'GET' ? 'GET' : 'POST', headers, body: req.method === 'GET' ? null : req, dispatcher: upstream, headersTimeout: 30_000, bodyTimeout: 120_000 });
+      const answer = await request_(services[name]!, { method: req.method === 'GET' ? 'GET' : 'POST', headers, body: req.method === 'GET' ? null : req, dispatcher: upstream, headersTimeout: 30_000, bodyTimeout: 120_000 });
       res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });
       for await (const chunk of answer.body) res.write(chunk);
       res.end();
@@ -137,15 +191,24 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     }
     if (path === '/health') return sendJson(res, 200, { status: 'pass' });
     if (path !== '/ready') return sendError(res, 404, 'NOT_FOUND', `Nothing at ${path}`);
-    if (Date.now() - lastRefresh < 5000 + (parts.refreshMs ?? 1000)) return sendJson(res, 200, { status: 'pass' });
-    sendJson(res, 503, { status: 'fail', reason: 'the organisation registry could not be read' });
+    if (Date.now() - lastRefresh >= 5000 + (parts.refreshMs ?? 1000)) return sendJson(res, 503, { status: 'fail', reason: 'the organisation registry could not be read' });
+    const directory = parts.relay?.directory.status;
+    if (directory && !directory.fresh) return sendJson(res, 503, { status: 'fail', reason: 'the relay cannot confirm data sharing agreements are current' });
+    sendJson(res, 200, { status: 'pass', ...(relayHub ? { pullConnections: relayHub.status } : {}) });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (relayHub && (req.url ?? '').split('?')[0] === RELAY_CONNECT_PATH) return void relayHub.upgrade(req, socket, head).catch(() => socket.destroy());
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   return {
     server,
     organisations,
+    relayHub,
     async stop() {
       clearInterval(refresher);
       clearInterval(sweeper);
+      relayHub?.close();
+      await relayService?.stop();
       await upstream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

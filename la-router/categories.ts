@@ -7,8 +7,8 @@ import type { AccessDecision } from '../lib/internal-token.ts';
 /** Each purpose's categories (a category, a family `csc.*`, or `*`). */
 export const DEFAULT_PURPOSE_CATEGORIES: Record<string, string[]> = {
   CHILD_PROTECTION_ENQUIRY: ['*'],
-  CHILD_IN_NEED_ASSESSMENT: ['pds.*', 'csc.*', 'education.*', 'find.*'],
-  LOOKED_AFTER_CHILD_REVIEW: ['pds.*', 'csc.status', 'csc.looked_after', 'csc.cp_plan', 'csc.care_leaver', 'csc.involvement', 'csc.send', 'education.*', 'find.*'],
+  CHILD_IN_NEED_ASSESSMENT: ['pds.*', 'csc.*', 'education.*', 'find.*', 'shared.*'],
+  LOOKED_AFTER_CHILD_REVIEW: ['pds.*', 'csc.status', 'csc.looked_after', 'csc.cp_plan', 'csc.care_leaver', 'csc.involvement', 'csc.send', 'education.*', 'find.*', 'shared.*'],
   EARLY_HELP: ['pds.*', 'csc.status', 'csc.referral', 'csc.involvement', 'education.enrolment', 'education.attendance', 'find.*'],
 };
 

@@ -52,15 +52,21 @@ const schema = z.object({
   /** Limits on each operation (graphql-armor). */
   limits: z.object({ depth: z.number().int().positive().default(15), aliases: z.number().int().positive().default(15), cost: z.number().int().positive().default(5000), tokens: z.number().int().positive().default(2000) }).prefault({}),
   /**
-   * The sharing endpoint (/share/graphql), for DfE's relay: the LA's own data sharing agreement (a JSON
-   * document, re-read when it changes) and DfE, who signs relay tokens (its issuer and JWKS URL).
+   * The sharing endpoint, for DfE's relay: the LA's own data sharing agreement (a JSON document, re-read
+   * when it changes) and DfE, who signs relay tokens (its issuer and JWKS URL). `push`: DfE's relay POSTs
+   * to /share/graphql (registered with DfE as the LA's sharing URL). `pull`: for an LA that cannot take
+   * inbound connections, the router keeps a connection open to the relay (`relayUrl`, by default the
+   * issuer's /relay/connect) with its DfE credential and answers over it.
    */
-  sharing: z.object({ agreement: z.string(), dfeIssuer: z.url(), dfeJwks: z.url() }).optional(),
+  sharing: z
+    .object({ agreement: z.string(), dfeIssuer: z.url(), dfeJwks: z.url(), mode: z.enum(['push', 'pull']).default('push'), relayUrl: z.url({ protocol: /^wss?$/ }).optional() })
+    .optional(),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
   oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
 })
   .refine((c) => c.mode === 'insecure-dev' || c.oidc, { message: 'oidc (issuer, audience) is required unless mode is insecure-dev', path: ['oidc'] })
-  .refine((c) => c.mode === 'insecure-dev' || c.database, { message: 'database (the LA store) is required unless mode is insecure-dev', path: ['database'] });
+  .refine((c) => c.mode === 'insecure-dev' || c.database, { message: 'database (the LA store) is required unless mode is insecure-dev', path: ['database'] })
+  .refine((c) => c.sharing?.mode !== 'pull' || c.dfeCredential, { message: 'pull mode connects with the LA’s DfE credential: dfeCredential is required', path: ['sharing', 'mode'] });
 
 export type RouterConfig = z.infer<typeof schema>;
 export type SubgraphConfig = z.infer<typeof subgraph>;

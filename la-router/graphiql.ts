@@ -29,6 +29,10 @@ query SingleView($nhsNumber: NhsNumber!) {
       attendance { percentage persistentAbsence }
     }
     locations { custodian { name } recordType }
+    sharedRecords {
+      custodianName
+      socialCare { openCase childProtectionPlan cpCategory lookedAfter allocatedTeam asOf }
+    }
   }
 }
 `;

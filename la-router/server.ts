@@ -29,7 +29,8 @@ import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
 import { AllocationIndex } from './relationships.ts';
 import { serveGraphiQLAsset, useGraphiQL } from './graphiql.ts';
 import { subgraphFetcher } from './subgraph-http.ts';
-import { agreementFile, createShareHandler, SHARE_OPERATION, SHARE_PATH } from './share.ts';
+import { connectToRelay, relayConnectUrl, type RelayConnection } from './relay-connection.ts';
+import { agreementFile, createShareHandler, createShareResponder, SHARE_OPERATION, SHARE_PATH } from './share.ts';
 import { supergraphFrom } from './supergraph.ts';
 
 export interface RouterParts {
@@ -125,8 +126,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     unavailable: new Set<string>(),
   });
   const sharing = secure ? config.sharing : undefined;
-  const share = sharing
-    ? createShareHandler({
+  const respond = sharing
+    ? createShareResponder({
         la: config.la,
         relay: { issuer: sharing.dfeIssuer, jwks: new URL(sharing.dfeJwks) },
         agreement: agreementFile(sharing.agreement),
@@ -149,6 +150,12 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         },
       })
     : null;
+  // Push mode: DfE's relay calls /share/graphql. Pull mode: the router answers over its own connection to the relay.
+  const share = respond && sharing!.mode === 'push' ? createShareHandler(respond) : null;
+  let relayConnection: RelayConnection | null = null;
+  if (respond && sharing!.mode === 'pull') {
+    relayConnection = connectToRelay({ url: sharing!.relayUrl ?? relayConnectUrl(sharing!.dfeIssuer), credential: parts.dfeCredential!('mais:dfe:relay'), respond, logger });
+  }
   const server = createGraphQLServer<RouterContext>({
     apollo,
     maxBodyBytes: 256 * 1024,
@@ -180,7 +187,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       }
       if (url.pathname !== '/ready') return false;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'pass' }));
+      res.end(JSON.stringify({ status: 'pass', ...(relayConnection ? { relayConnection: relayConnection.connected ? 'open' : 'reconnecting' } : {}) }));
       return true;
     },
   });
@@ -193,6 +200,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       const idle = setInterval(() => server.closeIdleConnections(), 100);
       await closed;
       clearInterval(idle);
+      await relayConnection?.stop();
       allocations?.stop();
       await apollo.stop();
       await fetcher.close();

@@ -12,10 +12,9 @@ import { keySet } from '../lib/dfe-token.ts';
 import { DsaPolicy, type OrganisationType } from '../lib/dsa/policy.ts';
 import { readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
+import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience } from '../lib/relay-token.ts';
 
 export const SHARE_PATH = '/share/graphql';
-export const RELAY_TOKEN_TYPE = 'mais-relay+jwt';
-const MAX_RELAY_TOKEN_SECONDS = 60;
 const MAX_BODY_BYTES = 16 * 1024;
 
 export const SHARE_SDL = `
@@ -92,7 +91,21 @@ export function agreementFile(path: string): () => DsaPolicy {
   };
 }
 
-export function createShareHandler(options: ShareOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+/** One relay request as either transport carries it: the relay token's Authorization header and the GraphQL body. */
+export interface ShareRequest {
+  authorization: string | undefined;
+  body: unknown;
+}
+
+export interface ShareAnswer {
+  status: number;
+  body: { data?: unknown; errors?: { message: string; extensions: { code: string } }[] };
+}
+
+const refusal = (status: number, code: string, message: string): ShareAnswer => ({ status, body: { errors: [{ message, extensions: { code } }] } });
+
+/** Answers relay requests, whichever way they arrive (HTTP in push mode, the relay connection in pull mode). */
+export function createShareResponder(options: ShareOptions): (request: ShareRequest) => Promise<ShareAnswer> {
   const keys = keySet(options.relay.jwks);
   const schema = buildSchema(SHARE_SDL);
   const now = options.now ?? Date.now;
@@ -121,25 +134,23 @@ export function createShareHandler(options: ShareOptions): (req: IncomingMessage
     };
   }
 
-  return async (req, res) => {
-    if (req.method !== 'POST') return sendError(res, 405, 'BAD_REQUEST', 'POST a GraphQL request');
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+  return async ({ authorization, body }) => {
     let requester: Requester;
     try {
+      const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
       if (!token) throw new Error('no relay token');
-      const { payload } = await jwtVerify(token, keys, { issuer: options.relay.issuer, audience: `mais:la:${options.la}`, typ: RELAY_TOKEN_TYPE, algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['exp', 'iat', 'requester', 'purpose'] });
-      if (payload.exp! - payload.iat! > MAX_RELAY_TOKEN_SECONDS) throw new Error('the relay token lives too long');
+      const { payload } = await jwtVerify(token, keys, { issuer: options.relay.issuer, audience: relayAudience(options.la), typ: RELAY_TOKEN_TYPE, algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['exp', 'iat', 'requester', 'purpose'] });
+      if (payload.exp! - payload.iat! > RELAY_TOKEN_SECONDS) throw new Error('the relay token lives too long');
       requester = { organisation: String(payload.requester), type: String(payload.requester_type ?? 'LA') as OrganisationType, purpose: String(payload.purpose) };
     } catch {
-      return sendError(res, 401, 'UNAUTHENTICATED', 'The sharing endpoint answers DfE relay tokens only');
+      return refusal(401, 'UNAUTHENTICATED', 'The sharing endpoint answers DfE relay tokens only');
     }
-    const body = (await readJsonBody(req, res, MAX_BODY_BYTES)) as { query?: unknown; variables?: unknown } | null | undefined;
-    if (body === undefined) return;
-    if (typeof body?.query !== 'string') return sendError(res, 400, 'BAD_REQUEST', 'give a GraphQL query');
+    const request = body as { query?: unknown; variables?: unknown } | null;
+    if (typeof request?.query !== 'string') return refusal(400, 'BAD_REQUEST', 'give a GraphQL query');
     const result = await graphql({
       schema,
-      source: body.query,
-      variableValues: (body.variables ?? {}) as Record<string, unknown>,
+      source: request.query,
+      variableValues: (request.variables ?? {}) as Record<string, unknown>,
       rootValue: {
         sharedSummary: async ({ nhsNumber }: { nhsNumber: string }) => {
           const normalised = normaliseNhsNumber(String(nhsNumber));
@@ -154,6 +165,17 @@ export function createShareHandler(options: ShareOptions): (req: IncomingMessage
       if (!code && e.originalError) return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
       return { message: e.message, ...(e.path ? { path: e.path } : {}), extensions: { code: code ?? 'GRAPHQL_VALIDATION_FAILED' } };
     });
-    sendJson(res, 200, { ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) });
+    return { status: 200, body: { ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) } };
+  };
+}
+
+/** The sharing endpoint over HTTP (push mode): DfE's relay POSTs to /share/graphql. */
+export function createShareHandler(respond: (request: ShareRequest) => Promise<ShareAnswer>): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    if (req.method !== 'POST') return sendError(res, 405, 'BAD_REQUEST', 'POST a GraphQL request');
+    const body = await readJsonBody(req, res, MAX_BODY_BYTES);
+    if (body === undefined) return;
+    const answer = await respond({ authorization: req.headers.authorization, body });
+    sendJson(res, answer.status, answer.body);
   };
 }

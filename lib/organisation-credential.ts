@@ -17,6 +17,8 @@ export interface Organisation {
   status: 'ACTIVE' | 'SUSPENDED';
   scopes: string[];
   jwks: JSONWebKeySet | null;
+  /** Its sharing endpoint for DfE's relay (push mode), if it registered one. */
+  sharingUrl?: string | null;
 }
 
 export class OrganisationCredentialError extends Error {

@@ -12,7 +12,7 @@ import { dfeUrls, loadSandboxConfig, sandboxPaths, type SandboxConfig } from './
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { routerNodeFlags } from '../la-router/config.ts';
 import { ensureApplicationKey } from './keys.ts';
-import { ensureOrganisations, sandboxAgreement } from './organisations.ts';
+import { ensureOrganisations, SANDBOX_SHARING_MODES, sandboxAgreement } from './organisations.ts';
 import { ensurePopulation } from './population.ts';
 import { ensurePseudonymKeys, syncLaRegister } from './register.ts';
 import { publishSandboxSchemas } from './schemas.ts';
@@ -61,6 +61,8 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
     args: [
       '--host', config.host, '--port', String(config.ports.gateway), '--database-url', stores.get('central store')!, '--signing-key', paths.gatewayKey,
       '--service', `locator=http://${config.host}:${config.ports.locator}/graphql`, '--service', `matching=http://${config.host}:${config.ports.matching}/graphql`,
+      // The relay runs in the gateway and needs DfE's pseudonym keys for its audit and FIND's pointers.
+      '--pseudonym-keys', paths.pseudonymKeys,
     ],
   };
   const locator: ServiceSpec = {
@@ -112,6 +114,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
         // DfE's services only through DfE's gateway.
         { name: 'matching', url: dfeUrls(config).service('matching'), kind: 'dfe' },
         { name: 'locator', url: dfeUrls(config).service('locator'), kind: 'dfe' },
+        { name: 'relay', url: dfeUrls(config).service('relay'), kind: 'dfe' },
       ],
       // The supergraph from DfE's schema registry, kept on disk for a restart while DfE is out of reach.
       supergraph: { registry: { url: dfeUrls(config).supergraph, pollMs: 5000, cacheFile: join(config.dataDir, `${la.code}-supergraph.graphql`) } },
@@ -120,7 +123,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       database: { url: stores.get(`${la.code} store`)! },
       oidc: { issuer: `http://${config.host}:${config.ports.idps[la.code]}`, audience: routerIssuer(la.code) },
       // The sharing endpoint checks the LA's own agreement: the one the sandbox publishes to DfE for it.
-      sharing: { agreement: paths.agreement(la.code), dfeIssuer: dfeUrls(config).issuer, dfeJwks: dfeUrls(config).jwks },
+      sharing: { agreement: paths.agreement(la.code), dfeIssuer: dfeUrls(config).issuer, dfeJwks: dfeUrls(config).jwks, mode: SANDBOX_SHARING_MODES[la.code] ?? 'push' },
     };
     if (!existsSync(paths.agreement(la.code))) writeFileSync(paths.agreement(la.code), `${JSON.stringify(sandboxAgreement(la.code), null, 2)}\n`);
     writeFileSync(paths.routerConfig(la.code), `${JSON.stringify(routerConfig, null, 2)}\n`);
@@ -183,7 +186,9 @@ async function main(): Promise<void> {
   const population = await ensurePopulation(config, log);
   await registerPdsApplications(config);
   await ensureRouterKeys(config);
-  writeFileSync(paths.organisations, `${JSON.stringify(await ensureOrganisations(paths.secrets), null, 2)}\n`);
+  // Push-mode LAs register their router's sharing endpoint with DfE.
+  const sharingUrls = Object.fromEntries(SANDBOX_LAS.filter((la) => SANDBOX_SHARING_MODES[la.code] === 'push').map((la) => [la.code, `http://${config.host}:${config.ports.routers[la.code]}/share/graphql`]));
+  writeFileSync(paths.organisations, `${JSON.stringify(await ensureOrganisations(paths.secrets, sharingUrls), null, 2)}\n`);
   ensurePseudonymKeys(config);
   await ensureIdentityProviderSecrets(config);
   await ensureApplicationKey(paths.secrets, 'dfe-gateway', 'ES256');

@@ -12,19 +12,29 @@ export interface SandboxOrganisation {
   type: OrganisationType;
   scopes: string[];
   jwks: JSONWebKeySet;
+  /** Its sharing endpoint for DfE's relay (push mode); null for an LA in pull mode. */
+  sharingUrl?: string | null;
 }
 
 /** The file name (in the secrets folder) of an organisation's DfE credential key. */
 export const credentialKeyName = (org: string) => `${org}-dfe`;
 
-export async function ensureOrganisations(secretsDir: string): Promise<SandboxOrganisation[]> {
+/**
+ * How each sandbox LA's sharing endpoint is reached: northshire takes the relay's requests at its
+ * router's /share/graphql (push), southshire keeps a connection open to the relay (pull), so the
+ * sandbox shows both.
+ */
+export const SANDBOX_SHARING_MODES: Readonly<Record<string, 'push' | 'pull'>> = { northshire: 'push', southshire: 'pull' };
+
+/** Every sandbox organisation with its DfE credential's public key; `sharingUrls` gives push-mode LAs' sharing endpoints. */
+export async function ensureOrganisations(secretsDir: string, sharingUrls: Record<string, string> = {}): Promise<SandboxOrganisation[]> {
   const withKey = async (code: string, rest: Omit<SandboxOrganisation, 'code' | 'jwks'>): Promise<SandboxOrganisation> => {
     const key = await ensureApplicationKey(secretsDir, credentialKeyName(code), 'ES256');
     return { code, ...rest, jwks: { keys: [key.publicJwk] } };
   };
   return [
     await withKey('dfe', { name: 'Department for Education', type: 'DFE', scopes: ['find', 'registry:admin', 'dsa:admin'] }),
-    ...(await Promise.all(SANDBOX_LAS.map((la) => withKey(la.code, { name: la.name, type: 'LA', scopes: ['match', 'find', 'register', 'relay'] })))),
+    ...(await Promise.all(SANDBOX_LAS.map((la) => withKey(la.code, { name: la.name, type: 'LA', scopes: ['match', 'find', 'register', 'relay'], sharingUrl: sharingUrls[la.code] ?? null })))),
   ];
 }
 

@@ -1,6 +1,6 @@
 // The sandbox's subgraphs in DfE's schema registry, published as organisations publish them (through
-// DfE's gateway, with each organisation's DfE token): DfE's own (the router's subgraph, MATCH and FIND,
-// reached through the gateway) and each LA's (social care and education). The LA routers then take
+// DfE's gateway, with each organisation's DfE token): DfE's own (the router's subgraph, and MATCH, FIND
+// and the relay, reached through the gateway) and each LA's (social care and education). The LA routers then take
 // their supergraphs from the registry. Publishing what is already there changes nothing.
 import { readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
@@ -25,6 +25,7 @@ export async function publishSandboxSchemas(config: SandboxConfig): Promise<stri
     { org: 'dfe', name: 'router', url: ROUTER_SUBGRAPH_URL, sdl: routerSdl },
     { org: 'dfe', name: 'matching', url: dfe.service('matching'), sdl: own('matching') },
     { org: 'dfe', name: 'locator', url: dfe.service('locator'), sdl: own('locator') },
+    { org: 'dfe', name: 'relay', url: dfe.service('relay'), sdl: own('relay') },
     ...SANDBOX_LAS.flatMap((la) => [
       { org: la.code, name: 'csc', url: at(config.ports.csc[la.code]), sdl: cscSdl },
       { org: la.code, name: 'education', url: at(config.ports.education[la.code]), sdl: educationSdl },

@@ -1,7 +1,15 @@
 // GraphQL errors at the edge: each with a stable `extensions.code` (CONTRACT.md), never a stack trace.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isPurpose } from '../purposes.ts';
 
 export const badUserInput = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
+
+/** The purpose an organisation declared in the MAIS-Purpose header, checked: BAD_USER_INPUT when it is missing or not a Purpose. */
+export function declaredPurpose(header: string | null): string {
+  if (!header) throw badUserInput('State the purpose in the MAIS-Purpose header', 'MAIS-Purpose');
+  if (!isPurpose(header)) throw badUserInput('The MAIS-Purpose header is not one of the Purpose values', 'MAIS-Purpose');
+  return header;
+}
 
 export const sourceUnavailable = (source: string, message = `${source} is unavailable`) =>
   new GraphQLError(message, { extensions: { code: 'SOURCE_UNAVAILABLE', source } });

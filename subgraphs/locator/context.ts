@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { CentralDirectory } from './directory.ts';
+import type { CentralDirectory } from '../../lib/register/directory.ts';
 import type { Location } from '../../lib/register/register.ts';
 
 export interface Context {

@@ -4,7 +4,7 @@
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { CentralDirectory } from './directory.ts';
+import type { CentralDirectory } from '../../lib/register/directory.ts';
 import { locationsOf, type Location } from '../../lib/register/register.ts';
 
 export interface LookupRequest {

@@ -7,7 +7,7 @@ import { openStore } from '../../lib/db/store.ts';
 import { readJwks } from '../../lib/dfe-token.ts';
 import { readPseudonymKeys } from '../../lib/pseudonym.ts';
 import { runService } from '../../lib/service/child.ts';
-import { CentralDirectory } from './directory.ts';
+import { CentralDirectory } from '../../lib/register/directory.ts';
 import { createLocatorService } from './service.ts';
 
 const { values } = parseArgs({

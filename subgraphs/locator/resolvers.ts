@@ -2,14 +2,13 @@ import { GraphQLError } from 'graphql';
 import { DsaError } from '../../lib/dsa/policy.ts';
 import { dsaHistory, publishDsa } from '../../lib/dsa/registry.ts';
 import { appendAuditInTransaction, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
-import { badUserInput, sourceUnavailable } from '../../lib/graphql/errors.ts';
+import { badUserInput, declaredPurpose, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate } from '../../lib/population/dates.ts';
-import { isPurpose } from '../../lib/purposes.ts';
 import { RECORD_TYPES } from '../../lib/record-types.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';
-import { StaleDirectoryError } from './directory.ts';
+import { StaleDirectoryError } from '../../lib/register/directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from '../../lib/register/register.ts';
 
@@ -76,8 +75,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
     async locations(child, _args, context) {
       requireScope(context, 'find', 'locations');
-      if (!context.purpose) throw badUserInput('State the purpose of the lookup in the MAIS-Purpose header', 'MAIS-Purpose');
-      if (!isPurpose(context.purpose)) throw badUserInput('The MAIS-Purpose header is not one of the Purpose values', 'MAIS-Purpose');
+      declaredPurpose(context.purpose);
       fresh(context);
       return context.locations.load(child.nhsNumber);
     },

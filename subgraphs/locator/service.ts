@@ -11,7 +11,7 @@ import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import { LOCATOR_AUDIENCE } from '../../lib/register/client.ts';
 import { DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import type { Context } from './context.ts';
-import { StaleDirectoryError, type CentralDirectory } from './directory.ts';
+import { StaleDirectoryError, type CentralDirectory } from '../../lib/register/directory.ts';
 import { lookupLocations } from './lookup.ts';
 import { resolvers } from './resolvers.ts';
 

@@ -9,7 +9,7 @@ import type { OrganisationType } from '../../lib/dsa/policy.ts';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { createGateway } from '../../gateway/server.ts';
 import type { PseudonymKey } from '../../lib/pseudonym.ts';
-import { CentralDirectory } from '../../subgraphs/locator/directory.ts';
+import { CentralDirectory } from '../../lib/register/directory.ts';
 import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/service.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
 import { freePort } from './ports.ts';

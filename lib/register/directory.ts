@@ -1,12 +1,13 @@
-// What every locator replica must know and keep current: the organisation registry, each source's
-// head data sharing agreement (compiled), and which pseudonym key versions are in use. It checks the
-// store's head versions every `refreshMs`; a replica that could not check for `maxStalenessMs` reports
-// itself stale and refuses to decide, rather than deciding on a policy that may have been revoked.
-import type { SqlConnection } from '../../lib/db/sql.ts';
-import { DsaPolicy, type Decision, type DecisionRequest } from '../../lib/dsa/policy.ts';
-import type { Organisation } from '../../lib/organisation-credential.ts';
-import { OrganisationRegistry } from '../../lib/organisations.ts';
-import { Pseudonymiser, readPseudonymKeys, type PseudonymKey } from '../../lib/pseudonym.ts';
+// What every DfE service that decides on agreements (FIND, the relay) must know and keep current: the
+// organisation registry, each source's head data sharing agreement (compiled), and which pseudonym key
+// versions are in use. It checks the store's head versions every `refreshMs`; a replica that could not
+// check for `maxStalenessMs` reports itself stale and refuses to decide, rather than deciding on a
+// policy that may have been revoked.
+import type { SqlConnection } from '../db/sql.ts';
+import { DsaPolicy, type Decision, type DecisionRequest } from '../dsa/policy.ts';
+import type { Organisation } from '../organisation-credential.ts';
+import { OrganisationRegistry } from '../organisations.ts';
+import { Pseudonymiser, readPseudonymKeys, type PseudonymKey } from '../pseudonym.ts';
 
 export class StaleDirectoryError extends Error {
   override name = 'StaleDirectoryError';
