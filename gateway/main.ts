@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
+import pino from 'pino';
 import { openStore } from '../lib/db/store.ts';
 import { readPseudonymKeys } from '../lib/pseudonym.ts';
 import { CentralDirectory } from '../lib/register/directory.ts';
@@ -49,7 +50,7 @@ await runService('DfE gateway', async () => {
   const directory = values['pseudonym-keys'] ? new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'] }) : null;
   try {
     await directory?.start();
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {

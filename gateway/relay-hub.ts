@@ -89,6 +89,11 @@ export class RelayHub {
     });
   }
 
+  /** Closes an LA's pull connections (its router opens another, if DfE still lets it). */
+  disconnect(organisation: string): void {
+    for (const connection of this.connections.get(organisation) ?? []) connection.socket.close(1012, 'disconnected by DfE');
+  }
+
   /** Open connections per LA, for /ready and operators. */
   get status(): Record<string, number> {
     return Object.fromEntries([...this.connections].map(([code, list]) => [code, list.length]));

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
+import pino, { type Logger } from 'pino';
 import { Agent, request as request_ } from 'undici';
 import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
 import { failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
@@ -19,6 +20,7 @@ import type { CentralDirectory } from '../lib/register/directory.ts';
 import { MAX_ANSWER_BYTES, NoSharingEndpointError, Relay, type CustodianAnswer } from '../subgraphs/relay/relay.ts';
 import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.ts';
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
+import { GatewayMetrics } from './metrics.ts';
 import { RELAY_CONNECT_PATH, RelayHub } from './relay-hub.ts';
 import { SchemaRegistry, type PublishRequest } from './registry.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
@@ -40,6 +42,8 @@ export interface GatewayParts {
    * agreements and pseudonym keys; each custodian has `timeoutMs` to answer (default 2000).
    */
   relay?: { directory: CentralDirectory; timeoutMs?: number; pingMs?: number };
+  /** Structured log lines (one per relay request; never a child's identifier or an answer). */
+  logger?: Logger;
 }
 
 /** Headers passed on to a DfE service; everything else stays at the edge. */
@@ -59,7 +63,15 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const refresh = () => parts.sql.withSession((db) => organisations.refresh(db));
   await refresh();
   let lastRefresh = Date.now();
-  const refresher = setInterval(() => void refresh().then(() => (lastRefresh = Date.now()), () => {}), parts.refreshMs ?? 1000);
+  const refresher = setInterval(
+    () =>
+      void refresh().then(() => {
+        lastRefresh = Date.now();
+        // A suspended LA's pull connections are closed, as its calls are refused.
+        for (const code of Object.keys(relayHub?.status ?? {})) if (organisations.get(code)?.status !== 'ACTIVE') relayHub!.disconnect(code);
+      }, () => {}),
+    parts.refreshMs ?? 1000,
+  );
   // Used assertions are kept until they expire, then swept.
   const sweeper = setInterval(() => void parts.sql.withSession((db) => db.query('DELETE FROM client_assertion WHERE expires_at < now()')).catch(() => {}), 60_000);
   refresher.unref();
@@ -75,6 +87,8 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     },
   });
   const oauth = tokens.callback();
+  const logger = parts.logger ?? pino({ level: 'silent' });
+  const metrics = new GatewayMetrics();
   const services: Record<string, string> = { ...parts.services };
   const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
   const { d: _d, ...publicKey } = parts.signingKey;
@@ -91,7 +105,15 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       if (!custodian.sharingUrl) throw new NoSharingEndpointError(`${custodian.code} has registered no sharing endpoint and has no pull connection open`);
       return push(custodian.sharingUrl, request, timeoutMs);
     };
-    const relay = new Relay({ sql: parts.sql, directory, audit: new AuditWriter(parts.sql, CENTRAL_AUDIT), issuer: parts.issuer, signingKey: parts.signingKey, transport, timeoutMs: parts.relay.timeoutMs ?? 2000 });
+    const relay = new Relay({ sql: parts.sql, directory, audit: new AuditWriter(parts.sql, CENTRAL_AUDIT), issuer: parts.issuer, signingKey: parts.signingKey, transport,
+      timeoutMs: parts.relay.timeoutMs ?? 2000,
+      observe: ({ asker, custodian, transport: via, outcome, bytes, ms }) => {
+        metrics.relayFetches.inc({ custodian, transport: via ?? 'none', outcome });
+        metrics.relayBytes.inc({ custodian }, bytes);
+        if (via) metrics.relaySeconds.observe({ transport: via }, ms / 1000);
+        logger.info({ organisation: asker, custodian, transport: via, outcome, bytes, ms }, 'relay');
+      },
+    });
     relayService = await createRelayService({ relay, directory, dfe: { issuer: parts.issuer, jwks: { keys: [publicKey] } } });
     relayService.server.listen(0, '127.0.0.1');
     await once(relayService.server, 'listening');
@@ -162,6 +184,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
     const wait = limiter.take(organisation.code);
+    res.once('finish', () => metrics.calls.inc({ service: name, organisation: organisation.code, status: String(res.statusCode) }));
     if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', `${organisation.code} has made too many calls to DfE; try again shortly`, { 'retry-after': String(wait) });
     const headers: Record<string, string> = {};
     for (const header of FORWARDED) {
@@ -190,6 +213,11 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       return void forward(req, res, service).catch(() => failed(res));
     }
     if (path === '/health') return sendJson(res, 200, { status: 'pass' });
+    if (path === '/metrics') {
+      metrics.pullConnections.reset();
+      for (const [organisation, open] of Object.entries(relayHub?.status ?? {})) metrics.pullConnections.set({ organisation }, open);
+      return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text), () => failed(res));
+    }
     if (path !== '/ready') return sendError(res, 404, 'NOT_FOUND', `Nothing at ${path}`);
     if (Date.now() - lastRefresh >= 5000 + (parts.refreshMs ?? 1000)) return sendJson(res, 503, { status: 'fail', reason: 'the organisation registry could not be read' });
     const directory = parts.relay?.directory.status;

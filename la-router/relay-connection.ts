@@ -26,6 +26,8 @@ export interface RelayConnectionOptions {
 
 /** How long before the token expires the next connection is opened. */
 const RENEW_BEFORE_MS = 20_000;
+/** A connection open this long has worked: closing later starts the backoff afresh. */
+const STABLE_MS = 5_000;
 /** How long an old connection is kept after the next one opens, for requests it is answering. */
 const DRAIN_MS = 5_000;
 
@@ -83,6 +85,7 @@ export function connectToRelay(options: RelayConnectionOptions): RelayConnection
     let silence: NodeJS.Timeout | null = null;
     let renew: NodeJS.Timeout | null = null;
     let refused = false;
+    let openedAt = 0;
     const heard = () => {
       if (silence) clearTimeout(silence);
       silence = setTimeout(() => socket.terminate(), silenceMs);
@@ -97,6 +100,7 @@ export function connectToRelay(options: RelayConnectionOptions): RelayConnection
     socket.on('error', (error) => refused || problem(error.message.split('\n')[0]!));
     socket.on('open', () => {
       open.add(socket);
+      openedAt = Date.now();
       const previous = current;
       current = socket;
       failures = 0;
@@ -125,6 +129,8 @@ export function connectToRelay(options: RelayConnectionOptions): RelayConnection
       if (silence) clearTimeout(silence);
       if (renew) clearTimeout(renew);
       open.delete(socket);
+      // A connection that closes soon after opening counts as a failure, so a gateway that keeps closing it is not hammered.
+      if (openedAt > 0 && Date.now() - openedAt < STABLE_MS) failures++;
       if (current === socket) {
         current = null;
         if (!stopped) {

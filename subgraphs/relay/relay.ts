@@ -67,10 +67,12 @@ export interface RelayOptions {
   transport: CustodianTransport;
   /** How long a custodian has to answer (ms). */
   timeoutMs: number;
+  /** Told of each custodian request when it ends: never the answer, only how it went. */
+  observe?: (event: { asker: string; custodian: string; transport: CustodianAnswer['transport'] | null; outcome: Outcome; bytes: number; ms: number }) => void;
   now?: () => number;
 }
 
-type Outcome = 'OK' | 'NO_RECORD' | 'REFUSED' | 'UNAVAILABLE' | 'TIMEOUT' | 'NO_ENDPOINT';
+export type Outcome = 'OK' | 'NO_RECORD' | 'REFUSED' | 'UNAVAILABLE' | 'TIMEOUT' | 'NO_ENDPOINT';
 
 const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 const isText = (v: unknown): v is string | null => v === null || (typeof v === 'string' && v.length <= 200);
@@ -105,20 +107,21 @@ export class Relay {
     const pseudonym = (pseudonyms.find((p) => p.version === directory.writeVersion) ?? pseudonyms[0]!).value;
     const [locations] = await this.options.sql.withSession((db) => locationsOf(db, [pseudonyms]));
     const at = this.now();
-    const custodians = new Set<string>();
+    // Each LA custodian of a social care record: known to the asker if any of its pointers may be known (EXISTENCE).
+    const custodians = new Map<string, Decision>();
     for (const location of locations!) {
       const custodian = directory.organisations.get(location.custodianCode);
       if (location.retired || !location.recordType.startsWith('csc.') || location.custodianCode === asker.code || custodian?.type !== 'LA') continue;
-      // The asker may receive only what it may know exists.
-      const existence = directory.decide(location.custodianCode, { destination: asker.code, destinationType: asker.type, recordType: location.recordType, mode: 'EXISTENCE', purpose, at });
-      if (existence.allow) custodians.add(location.custodianCode);
+      if (custodians.get(location.custodianCode)?.allow) continue;
+      custodians.set(location.custodianCode, directory.decide(location.custodianCode, { destination: asker.code, destinationType: asker.type, recordType: location.recordType, mode: 'EXISTENCE', purpose, at }));
     }
     const targets: RelayTarget[] = [];
     const refused: Record<string, AuditValue>[] = [];
-    for (const code of custodians) {
-      const decision = directory.decide(code, { destination: asker.code, destinationType: asker.type, recordType: SHARED_RECORD_TYPE, mode: 'CONTENT', purpose, at });
+    for (const [code, existence] of custodians) {
+      // The asker may receive only what it may know exists, and what the agreement shares in CONTENT mode.
+      const decision = existence.allow ? directory.decide(code, { destination: asker.code, destinationType: asker.type, recordType: SHARED_RECORD_TYPE, mode: 'CONTENT', purpose, at }) : existence;
       if (decision.allow) targets.push({ custodian: code, custodianName: directory.organisations.get(code)!.name, nhsNumber, asker, purpose, pseudonym, decision });
-      else refused.push(this.entry(asker, purpose, pseudonym, 'DENY', decision, { custodian: code, outcome: 'REFUSED_BY_AGREEMENT' }));
+      else refused.push(this.entry(asker, purpose, pseudonym, 'DENY', decision, { custodian: code, mode: existence.allow ? 'CONTENT' : 'EXISTENCE', outcome: 'REFUSED_BY_AGREEMENT' }));
     }
     if (custodians.size === 0) refused.push(this.entry(asker, purpose, pseudonym, 'NONE', null, { custodians: 0 }));
     await this.options.audit.append(refused);
@@ -157,9 +160,9 @@ export class Relay {
       outcome = error instanceof NoSharingEndpointError ? 'NO_ENDPOINT' : timedOut ? 'TIMEOUT' : 'UNAVAILABLE';
       failure = sourceUnavailable(target.custodian, timedOut ? `${target.custodian} did not answer in time` : `${target.custodian}'s sharing endpoint is unavailable`);
     }
-    await this.options.audit.append([
-      this.entry(target.asker, target.purpose, target.pseudonym, 'ALLOW', target.decision, { custodian: target.custodian, transport, outcome, bytes, ms: this.now() - started }),
-    ]);
+    const ms = this.now() - started;
+    await this.options.audit.append([this.entry(target.asker, target.purpose, target.pseudonym, 'ALLOW', target.decision, { custodian: target.custodian, transport, outcome, bytes, ms })]);
+    this.options.observe?.({ asker: target.asker.code, custodian: target.custodian, transport, outcome, bytes, ms });
     if (failure) throw failure;
     return summary;
   }

@@ -7,7 +7,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { openStore, type CentralClient, type Store } from '../../lib/db/store.ts';
 import type { OrganisationType } from '../../lib/dsa/policy.ts';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
-import { createGateway } from '../../gateway/server.ts';
+import { createGateway, type Gateway } from '../../gateway/server.ts';
 import type { PseudonymKey } from '../../lib/pseudonym.ts';
 import { CentralDirectory } from '../../lib/register/directory.ts';
 import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/service.ts';
@@ -15,8 +15,8 @@ import { freshDatabase, type TestDatabase } from './database.ts';
 import { freePort } from './ports.ts';
 
 export const TEST_ORGANISATIONS: { code: string; name: string; type: OrganisationType; scopes: string[] }[] = [
-  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register'] },
-  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register'] },
+  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register', 'relay'] },
+  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register', 'relay'] },
   { code: 'eastshire', name: 'Eastshire Council', type: 'LA', scopes: ['find', 'register'] },
   { code: 'north-icb', name: 'NHS North Integrated Care Board', type: 'HEALTH', scopes: ['find', 'register'] },
   { code: 'dfe', name: 'Department for Education', type: 'DFE', scopes: ['find'] },
@@ -37,6 +37,9 @@ export interface TestLocator {
   url: string;
   /** FIND as organisations reach it: through DfE's gateway. */
   gatewayUrl: string;
+  /** DfE's gateway: its base URL (the issuer), and the gateway itself. */
+  issuer: string;
+  gateway: Gateway;
   database: TestDatabase;
   store: Store<CentralClient>;
   directory: CentralDirectory;
@@ -67,7 +70,7 @@ async function serve(store: Store<CentralClient>, keys: PseudonymKey[], dfe: { i
   };
 }
 
-export async function startLocator(options: { now?: () => number; gatewayRateLimitPerMinute?: number } = {}): Promise<TestLocator> {
+export async function startLocator(options: { now?: () => number; gatewayRateLimitPerMinute?: number; relay?: { timeoutMs?: number; pingMs?: number } } = {}): Promise<TestLocator> {
   const database = await freshDatabase();
   const store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 8, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
   const privateKeys = new Map<string, JWK>();
@@ -93,6 +96,8 @@ export async function startLocator(options: { now?: () => number; gatewayRateLim
     refreshMs: 200,
     services: { locator: first.url },
     ...(options.gatewayRateLimitPerMinute ? { rateLimitPerMinute: options.gatewayRateLimitPerMinute } : {}),
+    // The relay over the first replica's directory: the same store, keys and agreements.
+    ...(options.relay ? { relay: { directory: first.directory, ...options.relay } } : {}),
   });
   gateway.server.listen(gatewayPort, '127.0.0.1');
   await once(gateway.server, 'listening');
@@ -100,6 +105,8 @@ export async function startLocator(options: { now?: () => number; gatewayRateLim
   return {
     url: first.url,
     gatewayUrl: `${issuer}/subgraphs/locator/graphql`,
+    issuer,
+    gateway,
     database,
     store,
     directory: first.directory,

@@ -1,21 +1,27 @@
-// FIND in the sandbox as users meet it: both LAs' holdings registered at start, `mais register sync`
-// sending only changes, lookups across LAs, a key rotation while it runs, and afterwards a scan of
-// every text, JSON and binary column of DfE's store for any child's NHS number, name or date of birth.
+// FIND and the relay in the sandbox as users meet them: both LAs' holdings registered at start, `mais
+// register sync` sending only changes, lookups across LAs, a key rotation while it runs, one LA's social
+// care summary carried to the other through DfE's relay in both modes until the custodian revokes it,
+// and afterwards a scan of every text, JSON and binary column of DfE's store, every service's log and
+// DfE's metrics for any child's NHS number, name or date of birth, or anything the relay carried.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { Agent, fetch as fetchWith } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { populationPaths } from '../../lib/population/generate.ts';
 import { processesMentioning, run, start, type Started } from '../helpers/processes.ts';
 import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
+import { sandboxAgreement } from '../../sandbox/organisations.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
 let env: NodeJS.ProcessEnv;
 let dataDir: string;
 let sandbox: Started;
 let collector: Awaited<ReturnType<typeof startOtlpReceiver>>;
+/** Strings the relay carried from one LA to another: none may be left anywhere at DfE. */
+const carried: string[] = [];
 const storeUrl = (port: string | undefined) => `postgresql://postgres@127.0.0.1:${port}/postgres`;
 
 async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -155,9 +161,101 @@ describe('FIND in the sandbox', () => {
     expect(await (await fetch(router, { headers: { accept: 'text/html' } })).text()).toMatch(/graphiql\.min\.js/);
     const example = (await (await ask(token.stdout.trim(), { query: EXAMPLE_QUERY, variables: { nhsNumber: allocation!.nhs } })).json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
     expect(example.errors).toBeUndefined();
-    expect(Object.keys(example.data.child).sort()).toEqual(['demographics', 'education', 'locations', 'nhsNumber', 'socialCare']);
+    expect(Object.keys(example.data.child).sort()).toEqual(['demographics', 'education', 'locations', 'nhsNumber', 'sharedRecords', 'socialCare']);
     expect(example.data.child.locations.length).toBeGreaterThan(0);
   });
+
+  it('carries one LA’s social care summary to another through DfE’s relay, in pull mode and push mode, audited at both LAs and at DfE, until the custodian revokes it', async () => {
+    interface Caseworker { username: string; allocatedChildren: string[] }
+    const demo = JSON.parse(run(['demo', '--json'], env).stdout) as { exampleChildren: { label: string; nhsNumber: string; heldBy: string[] }[]; las: { code: string; caseworkers: Caseworker[] }[] };
+    const moved = demo.exampleChildren.find((c) => c.label === 'held_by_both_las')!;
+    expect(moved.heldBy.sort()).toEqual(['northshire', 'southshire']);
+    const routerUrl = (la: string) => `http://127.0.0.1:${env[`MAIS_${la.toUpperCase()}_ROUTER_PORT`]}`;
+    // Whoever is allocated the child in an LA asks as its worker; elsewhere a practitioner breaks glass.
+    const asker = (la: string) => {
+      const caseworkers = demo.las.find((l) => l.code === la)!.caseworkers;
+      const allocated = caseworkers.find((w) => w.allocatedChildren.includes(moved.nhsNumber));
+      return { username: (allocated ?? caseworkers[0]!).username, breakGlass: allocated ? '' : ', breakGlassReason: "Urgent concern reported by the police out of hours"' };
+    };
+    // Tokens first: `mais token` runs synchronously, and a router may close an idle kept-alive socket meanwhile.
+    const tokens = new Map(['northshire', 'southshire'].map((la) => [la, run(['token', '--la', la, '--user', asker(la).username], env).stdout.trim()]));
+    const fresh = new Agent({ pipelining: 0 });
+    const ask = async (la: string, fields: string, purpose = 'CHILD_PROTECTION_ENQUIRY') => {
+      const { breakGlass } = asker(la);
+      const token = tokens.get(la)!;
+      const response = await fetchWith(`${routerUrl(la)}/graphql`, {
+        dispatcher: fresh,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: `{ child(nhsNumber: "${moved.nhsNumber}", purpose: ${purpose}${breakGlass}) { ${fields} } }` }),
+      });
+      return (await response.json()) as { data: { child: Record<string, any> }; errors?: unknown[] };
+    };
+    const SHARED = 'sharedRecords { custodian custodianName socialCare { openCase childProtectionPlan cpCategory lookedAfter allocatedTeam asOf } }';
+    // Southshire's router keeps its connection to the relay open (pull mode); northshire takes requests at /share/graphql (push mode).
+    await expect.poll(async () => ((await (await fetch(`${routerUrl('southshire')}/ready`)).json()) as { relayConnection?: string }).relayConnection, { timeout: 10_000 }).toBe('open');
+
+    for (const [reader, custodian, transport] of [['northshire', 'southshire', 'pull'], ['southshire', 'northshire', 'push']] as const) {
+      const reply = await ask(reader, SHARED);
+      expect(reply.errors).toBeUndefined();
+      expect(reply.data.child.sharedRecords).toHaveLength(1);
+      const [record] = reply.data.child.sharedRecords as { custodian: string; custodianName: string; socialCare: Record<string, unknown> }[];
+      expect(record!.custodian).toBe(custodian);
+      expect(record!.custodianName).toMatch(/Council$/);
+      // What arrived is what the custodian itself holds.
+      const own = await ask(custodian, 'socialCare { status { openCase childProtectionPlan lookedAfter } }');
+      expect(record!.socialCare).toMatchObject(own.data.child.socialCare.status);
+      carried.push(String(record!.socialCare.asOf), ...(record!.socialCare.allocatedTeam ? [String(record!.socialCare.allocatedTeam)] : []));
+
+      // Audited at DfE (asker, pseudonym, purpose, custodian, decision, size, outcome) ...
+      const [relayed] = await query<{ actor_org: string; purpose: string; decision: string; rule: string; pseudonym: Buffer; detail: Record<string, unknown> }>(
+        central(),
+        `SELECT actor_org, purpose, decision, rule, pseudonym, detail FROM audit_entry WHERE action = 'relay.fetch' AND actor_org = $1 ORDER BY seq DESC LIMIT 1`,
+        [reader],
+      );
+      expect(relayed).toMatchObject({ purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'ALLOW', rule: 'las-receive-social-care', detail: { custodian, transport, outcome: 'OK' } });
+      expect(relayed!.detail.bytes).toBeGreaterThan(100);
+      expect(relayed!.pseudonym.length).toBe(32);
+      // ... at the custodian, as a read by the asking LA ...
+      const [shared] = await query<{ actor: string; roles: string[]; purpose: string; outcome: string }>(
+        storeUrl(env[`MAIS_${custodian.toUpperCase()}_STORE_PORT`]),
+        `SELECT actor, roles, purpose, outcome FROM la_audit_entry WHERE nhs_number = $1 AND actor LIKE 'org:%' ORDER BY seq DESC LIMIT 1`,
+        [moved.nhsNumber],
+      );
+      expect(shared).toEqual({ actor: `org:${reader}`, roles: ['relay'], purpose: 'CHILD_PROTECTION_ENQUIRY', outcome: 'OK' });
+      // ... and at the asking LA, with the relay among the sources that answered.
+      const [read] = await query<{ actor: string; sources: { answered: string[] } }>(
+        storeUrl(env[`MAIS_${reader.toUpperCase()}_STORE_PORT`]),
+        `SELECT actor, sources FROM la_audit_entry WHERE nhs_number = $1 AND actor NOT LIKE 'org:%' ORDER BY seq DESC LIMIT 1`,
+        [moved.nhsNumber],
+      );
+      expect(read).toMatchObject({ actor: asker(reader).username });
+      expect(read!.sources.answered).toContain('relay');
+    }
+
+    // Southshire revokes what it lets northshire receive: within 5 s the same query brings no shared record.
+    const privateKey = JSON.parse(readFileSync(join(dataDir, 'secrets', 'southshire-dfe.private.jwk.json'), 'utf8'));
+    const token = await useDfeTokenClient({ tokenUrl: `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/oauth2/token`, organisation: 'southshire', privateKey, resource: 'mais:dfe:locator' }).token();
+    const revoked = { ...sandboxAgreement('southshire'), version: 2, revocations: [{ destination: 'northshire', from: new Date().toISOString(), reason: 'agreement under review' }] };
+    const published = await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/locator/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'mutation ($d: String!) { publishDataSharingAgreement(document: $d) { version } }', variables: { d: JSON.stringify(revoked) } }),
+    }).then((r) => r.json() as Promise<{ data?: { publishDataSharingAgreement: { version: number } } }>);
+    expect(published.data?.publishDataSharingAgreement.version).toBe(2);
+    const revokedAt = Date.now();
+    await expect.poll(async () => (await ask('northshire', SHARED)).data.child.sharedRecords, { timeout: 5000, interval: 200 }).toEqual([]);
+    expect(Date.now() - revokedAt).toBeLessThan(5000);
+    const [refused] = await query<{ decision: string; rule: string; detail: Record<string, unknown> }>(
+      central(),
+      `SELECT decision, rule, detail FROM audit_entry WHERE action = 'relay.fetch' AND actor_org = 'northshire' ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(refused).toMatchObject({ decision: 'DENY', rule: 'revoked', detail: { custodian: 'southshire' } });
+    // Northshire still shares with southshire: the revocation was southshire's alone.
+    expect((await ask('southshire', SHARED)).data.child.sharedRecords).toHaveLength(1);
+    const audit = run(['audit', 'verify', '--central', '--json'], env);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ ok: true });
+  }, 90_000);
 
   it('leaves no child’s NHS number, name or date of birth anywhere in DfE’s store', async () => {
     const patients = readFileSync(populationPaths(join(dataDir, 'population')).patients, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; birthDate: string; name?: { given?: string[]; family?: string }[] });
@@ -182,6 +280,7 @@ describe('FIND in the sandbox', () => {
           for (const day of v.match(/\d{4}-\d{2}-\d{2}/g) ?? []) if (births.has(day) && table !== 'dsa_document') found.push(`${table}.${column}: a date of birth`);
           const lower = v.toLowerCase();
           for (const name of names) if (lower.includes(name)) found.push(`${table}.${column}: a name`);
+          for (const text of carried) if (v.includes(text)) found.push(`${table}.${column}: what the relay carried`);
         }
       }
       return { scanned, found, columns: columns.map((c) => `${c.table_name}.${c.column_name}`) };
@@ -190,21 +289,26 @@ describe('FIND in the sandbox', () => {
     expect(columns).toEqual(expect.arrayContaining(['register_entry.pseudonym', 'register_entry.subject_pseudonym', 'audit_entry.detail', 'audit_entry.pseudonym', 'organisation.jwks']));
     expect(scanned).toBeGreaterThan(1000);
     expect(found).toEqual([]);
-    // Nor in what any service printed (the locator's log included).
-    const printed = `${sandbox.stdout()}\n${sandbox.stderr()}`;
+    // Nor in what any service printed (the locator's and the gateway's logs included), nor in DfE's metrics.
+    expect(carried.length).toBeGreaterThanOrEqual(2);
+    const metrics = await (await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/metrics`)).text();
+    expect(metrics).toMatch(/mais_gateway_relay_fetches_total\{custodian="southshire",transport="pull",outcome="OK"\} \d+/);
+    const printed = `${sandbox.stdout()}\n${sandbox.stderr()}\n${metrics}`;
+    expect(printed).toMatch(/"service":"mais-gateway".*"msg":"relay"/);
     expect((printed.match(/\d{10}/g) ?? []).filter((digits) => nhsNumbers.has(digits))).toEqual([]);
+    expect(carried.filter((text) => printed.includes(text))).toEqual([]);
     // The same scan of an LA's own store, which holds them by design, finds them: the scan can fail.
     const la = await scan(storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT));
     expect(la.found.some((f) => f.endsWith('an NHS number'))).toBe(true);
   }, 120_000);
 
   it('publishes both LAs’ and DfE’s subgraphs to the schema registry, from which the routers take their supergraphs; `mais registry` checks and fetches', async () => {
-    expect(sandbox.stderr()).toMatch(/schema registry: dfe router v1, dfe matching v1, dfe locator v1, northshire csc v1/);
+    expect(sandbox.stderr()).toMatch(/schema registry: dfe router v1, dfe matching v1, dfe locator v1, dfe relay v1, northshire csc v1/);
     const fetched = run(['registry', 'fetch-supergraph', '--org', 'northshire', '--json'], env);
     expect(fetched.status).toBe(0);
     const { supergraph, etag } = JSON.parse(fetched.stdout) as { supergraph: string; etag: string };
     expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
-    for (const subgraph of ['ROUTER', 'CSC', 'EDUCATION', 'MATCHING', 'LOCATOR']) expect(supergraph).toMatch(new RegExp(`${subgraph} @join__graph`));
+    for (const subgraph of ['ROUTER', 'CSC', 'EDUCATION', 'MATCHING', 'LOCATOR', 'RELAY']) expect(supergraph).toMatch(new RegExp(`${subgraph} @join__graph`));
     // DfE's services are named at the gateway in the supergraph, never at their own ports.
     expect(supergraph).toContain(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/locator/graphql`);
     expect(supergraph).not.toContain(`:${env.MAIS_LOCATOR_PORT}/`);
@@ -216,7 +320,7 @@ describe('FIND in the sandbox', () => {
     expect(check.status).toBe(1);
     expect(check.stdout).toMatch(/refused .*\n.*contract: .*cpPlans/);
     const history = run(['registry', 'history', '--org', 'dfe', '--json'], env);
-    expect((JSON.parse(history.stdout) as { subgraph: string }[]).map((h) => h.subgraph).sort()).toEqual(['locator', 'matching', 'router']);
+    expect((JSON.parse(history.stdout) as { subgraph: string }[]).map((h) => h.subgraph).sort()).toEqual(['locator', 'matching', 'relay', 'router']);
   });
 
   it('stops cleanly', async () => {
