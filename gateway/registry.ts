@@ -4,20 +4,25 @@
 // with every reason: the SDL parses; a source kind's subgraph (csc, education) meets its contract in
 // schema/contracts; every field a subgraph adds to Child carries a known @dataCategory; the
 // organisation's supergraph (DfE's subgraphs with its own) composes; and nothing breaks what routers
-// use now (@graphql-inspector's breaking changes), which `force` may override, recorded. A change to one
+// use now (@graphql-inspector's breaking changes), which `force` may override, recorded. Breaking
+// changes are usage-aware: routers report the fields they serve (`recordUsage`), and a change to a field
+// that no router of the organisations concerned has used in USAGE_WINDOW_DAYS, where those routers do
+// report, is let through and listed as unused rather than refused. A change to one
 // of DfE's subgraphs is checked against every organisation's composition. History keeps who published
 // what and when; each organisation's supergraph is recomposed on publish and delivered with an ETag.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, Kind, parse, type DocumentNode } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { dataCategoryOf, DEFAULT_PURPOSE_CATEGORIES } from '../la-router/categories.ts';
 import type { SqlConnection, SqlSession } from '../lib/db/sql.ts';
 import { checkContract, SOURCE_KINDS, type SourceKind } from '../lib/schema-contract.ts';
 
 // @graphql-inspector's CommonJS build, so it reads schemas built by @apollo/subgraph (also CommonJS).
 const { diff, CriticalityLevel } = createRequire(import.meta.url)('@graphql-inspector/core') as typeof import('@graphql-inspector/core');
+// The same build's type checks, for the schemas @apollo/subgraph builds.
+const { isInterfaceType, isObjectType } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 /** The organisation whose subgraphs are in every organisation's supergraph. */
 export const DFE = 'dfe';
@@ -40,6 +45,8 @@ export interface CheckResult {
   reasons: Reason[];
   /** Breaking changes let through by `force`. */
   forced: Reason[];
+  /** Breaking changes let through because no reporting router used what they change in the usage window. */
+  unused: Reason[];
   /** The organisations whose supergraph the change would alter. */
   affects: string[];
 }
@@ -91,6 +98,16 @@ function compose(subgraphs: { subgraph: string; url: string; document: DocumentN
 
 const hashOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex');
 
+/** How far back field usage counts for the breaking-change check. */
+export const USAGE_WINDOW_DAYS = 30;
+/** A schema coordinate as routers report it: Type.field. */
+const COORDINATE = /^[A-Za-z_][A-Za-z0-9_]{0,99}\.[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+const MAX_COORDINATES = 5000;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
 export class SchemaRegistry {
   constructor(private readonly sql: SqlConnection) {}
 
@@ -118,7 +135,7 @@ export class SchemaRegistry {
       document = parse(request.sdl);
     } catch (error) {
       reasons.push({ kind: 'syntax', message: error instanceof GraphQLError ? error.message : String(error) });
-      return { ok: false, reasons, forced: [], affects: [] };
+      return { ok: false, reasons, forced: [], unused: [], affects: [] };
     }
     if ((SOURCE_KINDS as readonly string[]).includes(request.name)) {
       for (const problem of checkContract(request.sdl, request.name as SourceKind)) reasons.push({ kind: 'contract', path: problem.path, message: `${problem.path}: ${problem.problem}` });
@@ -142,22 +159,30 @@ export class SchemaRegistry {
       else affects.push(organisation);
     }
 
-    // Breaking changes against the version routers use now.
+    // Breaking changes against the version routers use now, unless no reporting router has used what they change.
     const forced: Reason[] = [];
+    const unused: Reason[] = [];
     const previous = all.find((c) => c.org_code === request.organisation && c.subgraph === request.name);
     if (previous && reasons.length === 0) {
       let changes: { criticality: { level: string }; message: string; path?: string }[] = [];
+      let before: GraphQLSchema | null = null;
       try {
-        changes = await diff(buildSubgraphSchema(parse(previous.sdl)) as never, buildSubgraphSchema(document) as never);
+        before = buildSubgraphSchema(parse(previous.sdl));
+        changes = await diff(before as never, buildSubgraphSchema(document) as never);
       } catch (error) {
         reasons.push({ kind: 'syntax', message: `the schema cannot be built: ${error instanceof Error ? error.message : String(error)}` });
       }
+      const usage = await this.usageOf(db, organisations.length > 0 ? organisations : [request.organisation]);
       for (const change of changes.filter((c) => c.criticality.level === CriticalityLevel.Breaking)) {
-        const reason: Reason = { kind: 'breaking', message: change.message, ...(change.path ? { path: change.path } : {}) };
-        (request.force ? forced : reasons).push(reason);
+        // Routers report the output fields they serve; a change to anything else (an enum value, an input type) counts as used.
+        const type = change.path ? before?.getType(change.path.split('.')[0]!) : undefined;
+        const used = isObjectType(type) || isInterfaceType(type) ? usage.usedBy(change.path) : 'routers do not report its use';
+        const reason: Reason = { kind: 'breaking', message: `${change.message}${used ? `: ${used}` : ''}`, ...(change.path ? { path: change.path } : {}) };
+        if (used === null) unused.push({ ...reason, message: `${change.message}: no router has used it in ${USAGE_WINDOW_DAYS} days` });
+        else (request.force ? forced : reasons).push(reason);
       }
     }
-    return { ok: reasons.length === 0, reasons, forced, affects: reasons.length === 0 ? affects : [] };
+    return { ok: reasons.length === 0, reasons, forced, unused, affects: reasons.length === 0 ? affects : [] };
   }
 
   /** Checks, then saves the version and recomposes every affected organisation's supergraph, in one transaction. */
@@ -171,14 +196,14 @@ export class SchemaRegistry {
           'SELECT version FROM schema_version WHERE org_code = $1 AND subgraph = $2 AND version = (SELECT max(version) FROM schema_version WHERE org_code = $1 AND subgraph = $2) AND sdl = $3 AND url = $4',
           [request.organisation, request.name, request.sdl, request.url],
         );
-        if (same) return { ok: true, reasons: [], forced: [], affects: [], version: same.version, unchanged: true };
+        if (same) return { ok: true, reasons: [], forced: [], unused: [], affects: [], version: same.version, unchanged: true };
         const result = await this.checkIn(db, request);
         if (!result.ok) return result;
         const [row] = await db.query<{ version: number }>(
           `INSERT INTO schema_version (org_code, subgraph, url, sdl, version, checks, forced, published_by)
            SELECT $1, $2, $3, $4, coalesce(max(version), 0) + 1, $5::jsonb, $6, $7 FROM schema_version WHERE org_code = $1 AND subgraph = $2
            RETURNING version`,
-          [request.organisation, request.name, request.url, request.sdl, JSON.stringify({ forced: result.forced }), result.forced.length > 0, request.by],
+          [request.organisation, request.name, request.url, request.sdl, JSON.stringify({ forced: result.forced, unused: result.unused }), result.forced.length > 0, request.by],
         );
         const all = await this.current(db);
         for (const organisation of result.affects) {
@@ -191,6 +216,52 @@ export class SchemaRegistry {
         return { ...result, version: row!.version };
       }),
     );
+  }
+
+  /** Adds a router's report of the schema coordinates it served (Type.field → times) to today's counts. */
+  async recordUsage(organisation: string, fields: unknown): Promise<number> {
+    const entries = fields && typeof fields === 'object' && !Array.isArray(fields) ? Object.entries(fields as Record<string, unknown>) : null;
+    if (!entries) throw new UsageError('fields must be an object of Type.field → count');
+    if (entries.length > MAX_COORDINATES) throw new UsageError(`at most ${MAX_COORDINATES} coordinates a report`);
+    for (const [coordinate, count] of entries) {
+      if (!COORDINATE.test(coordinate)) throw new UsageError(`${coordinate.slice(0, 100)} is not a Type.field coordinate`);
+      if (!Number.isSafeInteger(count) || (count as number) < 1) throw new UsageError(`the count for ${coordinate} must be a whole number above 0`);
+    }
+    if (entries.length === 0) return 0;
+    await this.sql.withSession((db) =>
+      db.query(
+        `INSERT INTO field_usage (org_code, coordinate, day, count) SELECT $1, c, current_date, n FROM unnest($2::text[], $3::bigint[]) AS t(c, n)
+         ON CONFLICT (org_code, coordinate, day) DO UPDATE SET count = field_usage.count + excluded.count`,
+        [organisation, entries.map(([c]) => c), entries.map(([, n]) => n)],
+      ),
+    );
+    return entries.length;
+  }
+
+  /**
+   * Which of `organisations` used a coordinate in the usage window: a description of who used it, or
+   * null when every one of them reports usage and none used it. An organisation whose routers report
+   * nothing counts as using everything, so the check never relaxes on silence.
+   */
+  private async usageOf(db: SqlSession, organisations: string[]): Promise<{ usedBy(path: string | undefined): string | null }> {
+    const rows = await db.query<{ org_code: string; coordinate: string; count: string }>(
+      `SELECT org_code, coordinate, sum(count)::text AS count FROM field_usage WHERE org_code = ANY($1) AND day > current_date - $2::int GROUP BY 1, 2`,
+      [organisations, USAGE_WINDOW_DAYS],
+    );
+    const reporting = new Set(rows.map((r) => r.org_code));
+    const silent = organisations.filter((o) => !reporting.has(o));
+    return {
+      usedBy(path) {
+        if (silent.length > 0 || !path) return silent.length > 0 ? `${silent.join(', ')} report no usage, so it may be in use` : 'it cannot be matched to usage';
+        // Type.field (and Type.field.argument) by its field; a whole type by any of its fields.
+        const [type, field] = path.split('.');
+        const hits = rows.filter((r) => (field ? r.coordinate === `${type}.${field}` : r.coordinate.startsWith(`${type}.`)));
+        if (hits.length === 0) return null;
+        const by = new Map<string, bigint>();
+        for (const hit of hits) by.set(hit.org_code, (by.get(hit.org_code) ?? 0n) + BigInt(hit.count));
+        return `used in the last ${USAGE_WINDOW_DAYS} days by ${[...by].map(([org, n]) => `${org} (${n})`).join(', ')}`;
+      },
+    };
   }
 
   /** Every version published, newest first: who, when, what, and whether breaking changes were forced. */

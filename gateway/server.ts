@@ -22,7 +22,7 @@ import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.t
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { RELAY_CONNECT_PATH, RelayHub } from './relay-hub.ts';
-import { SchemaRegistry, type PublishRequest } from './registry.ts';
+import { SchemaRegistry, UsageError, type PublishRequest } from './registry.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
 
 export interface GatewayParts {
@@ -161,6 +161,16 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       const etag = `"${current.hash}"`;
       if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
       return void res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', etag, 'cache-control': 'no-cache' }).end(current.sdl);
+    }
+    if (req.method === 'POST' && path === '/registry/usage') {
+      const body = (await readJsonBody(req, res, 1024 * 1024)) as { fields?: unknown } | null | undefined;
+      if (body === undefined) return;
+      try {
+        return sendJson(res, 200, { recorded: await registry.recordUsage(organisation.code, body?.fields) });
+      } catch (error) {
+        if (error instanceof UsageError) return sendError(res, 400, 'BAD_USER_INPUT', error.message);
+        throw error;
+      }
     }
     if (req.method === 'GET' && path === '/registry/history') return sendJson(res, 200, await registry.history(organisation.code, url.searchParams.get('name') ?? undefined));
     if (req.method === 'POST' && (path === '/registry/check' || path === '/registry/publish')) {

@@ -21,7 +21,7 @@ const schema = z.object({
     .union([
       z.object({ file: z.string() }),
       z.object({ compose: z.literal(true) }),
-      z.object({ registry: z.object({ url: z.url(), pollMs: z.number().int().min(100).default(10_000), cacheFile: z.string() }) }),
+      z.object({ registry: z.object({ url: z.url(), pollMs: z.number().int().min(100).default(10_000), cacheFile: z.string(), usageReportMs: z.number().int().min(100).default(60_000) }) }),
     ])
     .default({ compose: true }),
   subgraphs: z.array(subgraph).default([]),

@@ -32,6 +32,7 @@ import { subgraphFetcher } from './subgraph-http.ts';
 import { connectToRelay, relayConnectUrl, type RelayConnection } from './relay-connection.ts';
 import { agreementFile, createShareHandler, createShareResponder, SHARE_OPERATION, SHARE_PATH } from './share.ts';
 import { supergraphFrom } from './supergraph.ts';
+import { UsageReporter, useFieldUsage } from './plugins/usage.ts';
 
 export interface RouterParts {
   config: RouterConfig;
@@ -95,6 +96,12 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       ? [useAuthorize({ allocations: allocations!, exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),
   ];
+  // Which fields this LA's routers serve, for the registry's breaking-change check.
+  const registrySource = 'registry' in config.supergraph ? config.supergraph.registry : null;
+  const usage = registrySource
+    ? new UsageReporter({ url: new URL('/registry/usage', registrySource.url).toString(), credential: parts.dfeCredential?.('mais:dfe:registry') ?? null, intervalMs: registrySource.usageReportMs, logger })
+    : null;
+  if (usage) plugins.push(useFieldUsage(usage) as ApolloServerPlugin<RouterContext>);
   const production = config.mode === 'production';
   const armor = secure ? operationLimits(config.limits, production) : null;
   if (secure && config.trustedDocuments) plugins.push(useTrustedDocuments(config.trustedDocuments));
@@ -201,6 +208,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       await closed;
       clearInterval(idle);
       await relayConnection?.stop();
+      await usage?.stop();
       allocations?.stop();
       await apollo.stop();
       await fetcher.close();

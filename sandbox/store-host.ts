@@ -8,6 +8,7 @@ import { openStore, type CentralClient, type LocalClient, type Store } from '../
 import type { SandboxOrganisation } from './organisations.ts';
 import { runService } from '../lib/service/child.ts';
 import { seedCentralStore, seedLocalStore } from './seed.ts';
+import { keepBatchesTogether } from './socket-queue.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +38,7 @@ await runService(`${name} store`, async () => {
       if (seeded.seeded) process.stderr.write(`${name} store: seeded ${seeded.rows} rows\n`);
     }
     const server = new PGLiteSocketServer({ db: store.embedded!, host: values.host, port: Number(values.port), maxConnections: 32 });
+    keepBatchesTogether(server);
     await server.start();
     return {
       url: `postgresql://postgres@${values.host}:${values.port}/postgres`,

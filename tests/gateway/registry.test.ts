@@ -118,6 +118,26 @@ describe('schema registry', () => {
     expect(history).toHaveLength(1);
   });
 
+  it('is usage-aware: a breaking change to a field no reporting router used passes, one to a used field is refused naming who used it, and silence counts as use', async () => {
+    expect((await publish('northshire', 'youth', youth('id: ID! team: String office: String'))).body).toMatchObject({ ok: true, version: 3 });
+    const report = await call('northshire', 'POST', '/registry/usage', { fields: { 'YouthRecord.id': 5, 'Child.youthJustice': 5 } });
+    expect(await report.json()).toEqual({ recorded: 2 });
+    const unused = await publish('northshire', 'youth', youth('id: ID! team: String'));
+    expect(unused.body).toMatchObject({ ok: true, version: 4, reasons: [], forced: [], unused: [expect.objectContaining({ kind: 'breaking', path: 'YouthRecord.office' })] });
+    const used = await publish('northshire', 'youth', youth('team: String'), { check: true });
+    expect(used.status).toBe(422);
+    expect(used.body.reasons).toEqual([expect.objectContaining({ kind: 'breaking', path: 'YouthRecord.id', message: expect.stringMatching(/used in the last 30 days by northshire \(5\)/) })]);
+    // Southshire's routers report nothing, so nothing of its schema counts as unused.
+    const silent = await publish('southshire', 'reports', `${LINK}\ntype Query { otherReport: String }`, { check: true });
+    expect(silent.body.reasons).toContainEqual(expect.objectContaining({ kind: 'breaking', message: expect.stringMatching(/southshire report no usage/) }));
+    // Reports carry coordinates and counts only.
+    for (const fields of [{ 'not a coordinate': 1 }, { 'YouthRecord.id': -1 }, ['YouthRecord.id']]) {
+      const refused = await call('northshire', 'POST', '/registry/usage', { fields });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
   it('answers only a DfE token for the registry', async () => {
     expect((await fetch(`${base}/registry/supergraph`)).status).toBe(401);
     const locatorToken = await useDfeTokenClient({ tokenUrl: `${base}/oauth2/token`, organisation: 'northshire', privateKey: keys.get('northshire')!, resource: 'mais:dfe:locator' }).token();

@@ -1,5 +1,6 @@
 // The router's supergraph from a schema registry over HTTP: polled cheaply, swapped without dropping
-// requests, and kept on disk for a restart while the registry is out of reach.
+// requests, and kept on disk for a restart while the registry is out of reach; and the fields it serves
+// reported back for the registry's usage-aware breaking-change check.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -26,11 +27,12 @@ let registry: Server;
 let registryUrl: string;
 let served = '';
 const requests: { etag: string | undefined; status: number }[] = [];
+const usageReports: Record<string, number>[] = [];
 const cacheFile = join(mkdtempSync(join(tmpdir(), 'mais-registry-')), 'supergraph.graphql');
 const supergraph = (sdl: string) => composeServices([{ name: 'books', url: booksUrl, typeDefs: parse(sdl) }]).supergraphSdl!;
 
 async function startRouter(): Promise<{ router: Router; url: string }> {
-  const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'insecure-dev', supergraph: { registry: { url: registryUrl, pollMs: 150, cacheFile } } });
+  const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'insecure-dev', supergraph: { registry: { url: registryUrl, pollMs: 150, cacheFile, usageReportMs: 150 } } });
   const router = await createRouter({ config, internalToken: null, dfeCredential: null });
   return { router, url: `${await serveOnLoopback(router.server)}/graphql` };
 }
@@ -43,6 +45,15 @@ beforeAll(async () => {
   booksUrl = (await startStandaloneServer(books, { listen: { port: await freePort(), host: '127.0.0.1' } })).url;
   served = supergraph(V1);
   registry = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/registry/usage') {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        usageReports.push((JSON.parse(body) as { fields: Record<string, number> }).fields);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+      return;
+    }
     const etag = `"${createHash('sha256').update(served).digest('hex').slice(0, 16)}"`;
     const status = req.headers['if-none-match'] === etag ? 304 : 200;
     requests.push({ etag: req.headers['if-none-match'], status });
@@ -78,6 +89,12 @@ describe('a supergraph from the registry', () => {
     }
     expect(swapped).toBe(true);
     expect(failed).toBe(0);
+    // It reported the fields it served to the registry: coordinates and counts only.
+    await expect.poll(() => usageReports.some((r) => r['Book.year']), { timeout: 3000 }).toBe(true);
+    const totals: Record<string, number> = {};
+    for (const report of usageReports) for (const [coordinate, n] of Object.entries(report)) totals[coordinate] = (totals[coordinate] ?? 0) + n;
+    expect(Object.keys(totals).sort()).toEqual(['Book.title', 'Book.year', 'Query.books']);
+    expect(totals['Query.books']).toBe(totals['Book.title']! + totals['Book.year']!);
     await router.stop();
 
     registry.close();
