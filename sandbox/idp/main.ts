@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
 import { openStore } from '../../lib/db/store.ts';
 import { runService } from '../../lib/service/child.ts';
-import { createIdentityProvider } from './provider.ts';
+import { createIdentityProviderServer } from './provider.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +28,7 @@ await runService(`${values.la ?? 'LA'} identity provider`, async () => {
   const users = (await store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
   await store.close();
   const issuer = `http://${values.host}:${values.port}`;
-  const provider = createIdentityProvider({
+  const { server } = createIdentityProviderServer({
     la: values.la,
     issuer,
     audience: values.audience,
@@ -37,7 +37,7 @@ await runService(`${values.la ?? 'LA'} identity provider`, async () => {
     users,
     portalRedirectUris: values['portal-redirect'] ?? [],
   });
-  const server = provider.listen(Number(values.port), values.host);
+  server.listen(Number(values.port), values.host);
   await once(server, 'listening');
   return {
     url: issuer,

@@ -2,8 +2,10 @@
 // the LA's synthetic caseworkers. Access tokens for the LA router are JWTs (audience: the router) signed
 // with the provider's own key and carrying the caseworker's roles. `mais token` uses a sandbox-only
 // grant that names the caseworker; the portal signs in with the authorization code flow and PKCE.
+import { createServer, type Server } from 'node:http';
 import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { JWK } from 'jose';
+import { INTERACTION_PATH, interactionHandler } from './interactions.ts';
 
 export interface Caseworker {
   username: string;
@@ -57,8 +59,9 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
     },
     claims: { openid: ['sub'], profile: ['name', 'roles'] },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
+    // Sign-in pages of its own (sandbox/idp/interactions.ts), not oidc-provider's development ones.
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}${interaction.uid}` },
     features: {
-      // The portal's sign-in pages come with the portal; until then only `mais token` signs in.
       devInteractions: { enabled: false },
       resourceIndicators: {
         enabled: true,
@@ -94,4 +97,22 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
     ['username'],
   );
   return provider;
+}
+
+/** The identity provider over HTTP: its sign-in pages at /interaction/, the OpenID Connect endpoints elsewhere. */
+export function createIdentityProviderServer(options: IdentityProviderOptions): { provider: Provider; server: Server } {
+  const provider = createIdentityProvider(options);
+  const users = new Set(options.users.map((u) => u.username));
+  const interactions = interactionHandler(provider, { la: options.la, audience: options.audience, isUser: (username) => users.has(username) });
+  const oidc = provider.callback();
+  const server = createServer((req, res) => {
+    if ((req.url ?? '').startsWith(INTERACTION_PATH)) {
+      return void interactions(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('The sign-in could not continue.');
+      });
+    }
+    oidc(req, res);
+  });
+  return { provider, server };
 }
