@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'prisma/*/generated/', 'subgraphs/*/generated/', 'scratch/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.data/', 'prisma/*/generated/', 'subgraphs/*/generated/', 'scratch/', 'bench/results/', 'portal/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

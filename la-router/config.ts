@@ -61,6 +61,8 @@ const schema = z.object({
   sharing: z
     .object({ agreement: z.string(), dfeIssuer: z.url(), dfeJwks: z.url(), mode: z.enum(['push', 'pull']).default('push'), relayUrl: z.url({ protocol: /^wss?$/ }).optional() })
     .optional(),
+  /** The reference portal at /portal (built into portal/dist), signing in at `oidc.issuer` as `clientId` with PKCE. */
+  portal: z.object({ clientId: z.string().min(1) }).optional(),
   /** The LA's identity provider: caseworkers' access tokens must come from `issuer` for `audience`. */
   oidc: z.object({ issuer: z.url(), audience: z.string().min(1), keyRefetchCooldownMs: z.number().int().min(0).optional() }).optional(),
 })

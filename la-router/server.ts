@@ -33,6 +33,7 @@ import { connectToRelay, relayConnectUrl, type RelayConnection } from './relay-c
 import { agreementFile, createShareHandler, createShareResponder, SHARE_OPERATION, SHARE_PATH } from './share.ts';
 import { supergraphFrom } from './supergraph.ts';
 import { UsageReporter, useFieldUsage } from './plugins/usage.ts';
+import { portalHandler } from './portal.ts';
 
 export interface RouterParts {
   config: RouterConfig;
@@ -163,6 +164,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   if (respond && sharing!.mode === 'pull') {
     relayConnection = connectToRelay({ url: sharing!.relayUrl ?? relayConnectUrl(sharing!.dfeIssuer), credential: parts.dfeCredential!('mais:dfe:relay'), respond, logger });
   }
+  // The reference portal, for LAs that run it (`portal`), signing in at the LA's identity provider.
+  const portal = secure && config.portal && config.oidc ? portalHandler({ la: config.la, issuer: config.oidc.issuer, clientId: config.portal.clientId, audience: config.oidc.audience }) : null;
   const server = createGraphQLServer<RouterContext>({
     apollo,
     maxBodyBytes: 256 * 1024,
@@ -182,6 +185,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     },
     routes: async (req, res, url) => {
       if (development && serveGraphiQLAsset(res, url.pathname, '/graphql')) return true;
+      if (portal?.(res, url.pathname)) return true;
       if (share && url.pathname === SHARE_PATH) {
         await share(req, res);
         return true;

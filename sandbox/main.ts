@@ -122,6 +122,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       dfeCredential: { organisation: la.code, key: paths.credentialKey(la.code), tokenUrl: dfeUrls(config).token },
       database: { url: stores.get(`${la.code} store`)! },
       oidc: { issuer: `http://${config.host}:${config.ports.idps[la.code]}`, audience: routerIssuer(la.code) },
+      portal: { clientId: 'mais-portal' },
       // The sharing endpoint checks the LA's own agreement: the one the sandbox publishes to DfE for it.
       sharing: { agreement: paths.agreement(la.code), dfeIssuer: dfeUrls(config).issuer, dfeJwks: dfeUrls(config).jwks, mode: SANDBOX_SHARING_MODES[la.code] ?? 'push' },
     };
@@ -250,8 +251,10 @@ async function main(): Promise<void> {
   };
   writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
 
-  const width = Math.max(...services.map((service) => service.name.length));
-  for (const service of services) process.stdout.write(`${service.name.padEnd(width)}  ${service.url}\n`);
+  // Each LA's portal, served by its router.
+  const lines = [...services.map((service) => [service.name, service.url] as const), ...SANDBOX_LAS.map((la) => [`${la.code} portal`, `http://${config.host}:${config.ports.routers[la.code]}/portal`] as const)];
+  const width = Math.max(...lines.map(([name]) => name.length));
+  for (const [name, url] of lines) process.stdout.write(`${name.padEnd(width)}  ${url}\n`);
   process.stdout.write(`MAIS sandbox ready (data in ${config.dataDir}; Ctrl-C stops it)\n`);
 }
 

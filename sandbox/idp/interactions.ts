@@ -37,11 +37,11 @@ function page(la: string, uid: string, problem?: string, username = ''): string 
 ${problem ? `<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2><p>${escape(problem)}</p></div>` : ''}
 <h1>Sign in</h1>
 <p class="hint">A sandbox caseworker (see <code>npm run -s mais -- demo</code>). Every sandbox caseworker's password is <code>${SANDBOX_PASSWORD}</code>.</p>
-<form method="post" action="${INTERACTION_PATH}${escape(uid)}/login" autocomplete="off">
+<form method="post" action="${INTERACTION_PATH}${escape(uid)}/login">
   <label for="username">Username</label>
-  <input id="username" name="username" type="text" value="${escape(username)}" autocapitalize="none" spellcheck="false" required${problem ? ' aria-invalid="true"' : ''}>
+  <input id="username" name="username" type="text" value="${escape(username)}" autocomplete="username" autocapitalize="none" spellcheck="false" required${problem ? ' aria-invalid="true"' : ''}>
   <label for="password">Password</label>
-  <input id="password" name="password" type="password" required>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
 </form>
 </main>
@@ -49,28 +49,31 @@ ${problem ? `<div class="error-summary" role="alert" tabindex="-1"><h2>There is 
 </html>`;
 }
 
-function sendPage(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'" });
+/** The page's policy: no scripts; the form posts here, and the redirects after it end at the portal. */
+function sendPage(res: ServerResponse, status: number, html: string, portalOrigins: string[]): void {
+  const policy = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${portalOrigins.join(' ')}; frame-ancestors 'none'`;
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': policy });
   res.end(html);
 }
 
 /** Handles /interaction/<uid> (GET: the page, or consent) and /interaction/<uid>/login (POST). */
-export function interactionHandler(provider: Provider, options: { la: string; audience: string; isUser(username: string): boolean }) {
+export function interactionHandler(provider: Provider, options: { la: string; audience: string; isUser(username: string): boolean; portalOrigins: string[] }) {
+  const send = (res: ServerResponse, status: number, html: string) => sendPage(res, status, html, options.portalOrigins);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let details;
     try {
       details = await provider.interactionDetails(req, res);
     } catch {
-      return sendPage(res, 400, page(options.la, '', 'This sign-in has expired. Go back to the portal and sign in again.'));
+      return send(res, 400, page(options.la, '', 'This sign-in has expired. Go back to the portal and sign in again.'));
     }
     const { uid, prompt, params, session } = details;
     if (prompt.name === 'login') {
-      if (req.method === 'GET') return sendPage(res, 200, page(options.la, uid));
-      if (req.method !== 'POST' || !(req.url ?? '').endsWith('/login')) return sendPage(res, 405, page(options.la, uid, 'Use the sign-in form.'));
+      if (req.method === 'GET') return send(res, 200, page(options.la, uid));
+      if (req.method !== 'POST' || !(req.url ?? '').endsWith('/login')) return send(res, 405, page(options.la, uid, 'Use the sign-in form.'));
       const form = new URLSearchParams(await readBody(req, 4096));
       const username = (form.get('username') ?? '').trim();
       if (!options.isUser(username) || form.get('password') !== SANDBOX_PASSWORD) {
-        return sendPage(res, 401, page(options.la, uid, 'The username or password is not right.', username));
+        return send(res, 401, page(options.la, uid, 'The username or password is not right.', username));
       }
       return void (await provider.interactionFinished(req, res, { login: { accountId: username } }, { mergeWithLastSubmission: false }));
     }
@@ -82,6 +85,6 @@ export function interactionHandler(provider: Provider, options: { la: string; au
       const grantId = await grant.save();
       return void (await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true }));
     }
-    sendPage(res, 400, page(options.la, uid, 'This sign-in cannot continue. Go back to the portal and sign in again.'));
+    send(res, 400, page(options.la, uid, 'This sign-in cannot continue. Go back to the portal and sign in again.'));
   };
 }

@@ -75,6 +75,8 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
       return user ? { roles: user.roles, name: user.displayName, la: options.la } : {};
     },
     pkce: { required: () => true },
+    // The portal, a browser application on the router's origin, exchanges its code at the token endpoint.
+    clientBasedCORS: (_ctx, origin, client) => client.clientId === 'mais-portal' && (client.redirectUris ?? []).some((uri) => new URL(uri).origin === origin),
     ttl: { AccessToken: ttl, Grant: ttl },
   };
   const provider = new Provider(options.issuer, configuration);
@@ -103,7 +105,8 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
 export function createIdentityProviderServer(options: IdentityProviderOptions): { provider: Provider; server: Server } {
   const provider = createIdentityProvider(options);
   const users = new Set(options.users.map((u) => u.username));
-  const interactions = interactionHandler(provider, { la: options.la, audience: options.audience, isUser: (username) => users.has(username) });
+  const portalOrigins = [...new Set((options.portalRedirectUris ?? []).map((uri) => new URL(uri).origin))];
+  const interactions = interactionHandler(provider, { la: options.la, audience: options.audience, isUser: (username) => users.has(username), portalOrigins });
   const oidc = provider.callback();
   const server = createServer((req, res) => {
     if ((req.url ?? '').startsWith(INTERACTION_PATH)) {
