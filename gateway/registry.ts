@@ -147,7 +147,9 @@ export class SchemaRegistry {
     const organisations = request.organisation === DFE ? [...new Set(all.map((c) => c.org_code).filter((o) => o !== DFE))] : [request.organisation];
     const candidate = { org_code: request.organisation, subgraph: request.name, url: request.url, sdl: request.sdl, version: 0 };
     const affects: string[] = [];
-    for (const organisation of organisations.length > 0 ? organisations : [request.organisation]) {
+    // The organisations a change concerns: DfE's, every organisation's; an LA's, its own.
+    const concerned = organisations.length > 0 ? organisations : [request.organisation];
+    for (const organisation of concerned) {
       const members = all.filter((c) => (c.org_code === DFE || c.org_code === organisation) && !(c.org_code === candidate.org_code && c.subgraph === candidate.subgraph));
       const clash = members.find((m) => m.subgraph === candidate.subgraph);
       if (clash) {
@@ -172,11 +174,13 @@ export class SchemaRegistry {
       } catch (error) {
         reasons.push({ kind: 'syntax', message: `the schema cannot be built: ${error instanceof Error ? error.message : String(error)}` });
       }
-      const usage = await this.usageOf(db, organisations.length > 0 ? organisations : [request.organisation]);
-      for (const change of changes.filter((c) => c.criticality.level === CriticalityLevel.Breaking)) {
+      const breaking = changes.filter((c) => c.criticality.level === CriticalityLevel.Breaking);
+      // Usage is read only when something breaks.
+      const usage = breaking.length > 0 ? await this.usageOf(db, concerned) : null;
+      for (const change of breaking) {
         // Routers report the output fields they serve; a change to anything else (an enum value, an input type) counts as used.
         const type = change.path ? before?.getType(change.path.split('.')[0]!) : undefined;
-        const used = isObjectType(type) || isInterfaceType(type) ? usage.usedBy(change.path) : 'routers do not report its use';
+        const used = isObjectType(type) || isInterfaceType(type) ? usage!.usedBy(change.path) : 'routers do not report its use';
         const reason: Reason = { kind: 'breaking', message: `${change.message}${used ? `: ${used}` : ''}`, ...(change.path ? { path: change.path } : {}) };
         if (used === null) unused.push({ ...reason, message: `${change.message}: no router has used it in ${USAGE_WINDOW_DAYS} days` });
         else (request.force ? forced : reasons).push(reason);

@@ -56,9 +56,9 @@ export class RelayHub {
       organisation = await this.verify(req.headers.authorization);
     } catch (error) {
       if (!(error instanceof DfeTokenError)) throw error;
-      return refuse(socket, 401, 'Unauthorized');
+      return refuseUpgrade(socket, 401, 'Unauthorized');
     }
-    if (organisation.type !== 'LA' || !organisation.scopes.includes('relay')) return refuse(socket, 403, 'Forbidden');
+    if (organisation.type !== 'LA' || !organisation.scopes.includes('relay')) return refuseUpgrade(socket, 403, 'Forbidden');
     const expiresAt = decodeJwt(/^Bearer (\S+)$/.exec(req.headers.authorization!)![1]!).exp! * 1000;
     this.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, organisation.code, expiresAt));
   }
@@ -148,6 +148,7 @@ export class RelayHub {
   }
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
+/** Answers an upgrade request with a plain HTTP refusal and closes the connection. */
+export function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -21,7 +21,7 @@ import { MAX_ANSWER_BYTES, NoSharingEndpointError, Relay, type CustodianAnswer }
 import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.ts';
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { RELAY_CONNECT_PATH, RelayHub } from './relay-hub.ts';
+import { RELAY_CONNECT_PATH, RelayHub, refuseUpgrade } from './relay-hub.ts';
 import { SchemaRegistry, UsageError, type PublishRequest } from './registry.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
 
@@ -92,13 +92,15 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const services: Record<string, string> = { ...parts.services };
   const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
   const { d: _d, ...publicKey } = parts.signingKey;
+  // The edge's checks for DfE's services: the gateway's own keys, so no round trip to verify.
+  const verifierFor = (audience: string) => useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience, organisation: (code) => organisations.get(code) });
 
   // The relay runs in the gateway's process, where pull connections end, on a loopback port of its own.
   let relayHub: RelayHub | null = null;
   let relayService: Subgraph | null = null;
   if (parts.relay) {
     const { directory } = parts.relay;
-    const connecting = useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: RELAY_AUDIENCE, organisation: (code) => organisations.get(code) });
+    const connecting = verifierFor(RELAY_AUDIENCE);
     const hub = new RelayHub((authorization) => connecting.verify(authorization), parts.relay.pingMs);
     const transport = async (custodian: Organisation, request: { authorization: string; body: string }, timeoutMs: number): Promise<CustodianAnswer> => {
       if (hub.connected(custodian.code)) return hub.send(custodian.code, request, timeoutMs);
@@ -138,13 +140,10 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     return { status: answer.statusCode, body: Buffer.concat(chunks).toString('utf8'), transport: 'push' };
   }
 
-  // The edge's checks for DfE's services: the gateway's own keys, so no round trip to verify.
-  const verifiers = new Map(
-    Object.keys(services).map((name) => [name, useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: `mais:dfe:${name}`, organisation: (code) => organisations.get(code) })]),
-  );
+  const verifiers = new Map(Object.keys(services).map((name) => [name, verifierFor(`mais:dfe:${name}`)]));
   const limiter = new RateLimiter(parts.rateLimitPerMinute ?? 6000);
   const registry = new SchemaRegistry(parts.sql);
-  const registryVerifier = useDfeTokenVerifier({ issuer: parts.issuer, jwks: { keys: [publicKey] }, audience: 'mais:dfe:registry', organisation: (code) => organisations.get(code) });
+  const registryVerifier = verifierFor('mais:dfe:registry');
 
   /** The schema registry's routes, for organisations with a DfE token for mais:dfe:registry. */
   async function registryRoute(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
@@ -236,7 +235,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   });
   server.on('upgrade', (req, socket, head) => {
     if (relayHub && (req.url ?? '').split('?')[0] === RELAY_CONNECT_PATH) return void relayHub.upgrade(req, socket, head).catch(() => socket.destroy());
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    refuseUpgrade(socket, 404, 'Not Found');
   });
   return {
     server,

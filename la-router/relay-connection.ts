@@ -54,10 +54,13 @@ export function connectToRelay(options: RelayConnectionOptions): RelayConnection
   let retry: NodeJS.Timeout | null = null;
   let lastProblem: string | null = null;
 
+  /** The longest wait before the next attempt after `failures` in a row (half to all of it, jittered). */
+  const ceiling = () => Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures, 16));
+
   function schedule(): void {
     if (stopped || retry) return;
-    const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures, 16));
-    const wait = failures === 0 ? 0 : Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    const max = ceiling();
+    const wait = failures === 0 ? 0 : Math.round(max / 2 + (Math.random() * max) / 2);
     retry = setTimeout(() => {
       retry = null;
       void connect();
@@ -68,7 +71,7 @@ export function connectToRelay(options: RelayConnectionOptions): RelayConnection
   function problem(message: string): void {
     failures++;
     // Said once per kind of problem, not on every retry.
-    if (message !== lastProblem) options.logger.warn({ relay: options.url, retryInMs: Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures) }, `relay connection: ${message}`);
+    if (message !== lastProblem) options.logger.warn({ relay: options.url, retryUpToMs: ceiling() }, `relay connection: ${message}`);
     lastProblem = message;
   }
 

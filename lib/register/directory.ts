@@ -7,7 +7,7 @@ import type { SqlConnection } from '../db/sql.ts';
 import { DsaPolicy, type Decision, type DecisionRequest } from '../dsa/policy.ts';
 import type { Organisation } from '../organisation-credential.ts';
 import { OrganisationRegistry } from '../organisations.ts';
-import { Pseudonymiser, readPseudonymKeys, type PseudonymKey } from '../pseudonym.ts';
+import { Pseudonymiser, readPseudonymKeys, type Pseudonym, type PseudonymKey } from '../pseudonym.ts';
 
 export class StaleDirectoryError extends Error {
   override name = 'StaleDirectoryError';
@@ -134,6 +134,15 @@ export class CentralDirectory {
   /** The key versions a lookup asks for: the current one, and the next during a rotation. */
   get lookupVersions(): number[] {
     return this.keyState.next ? [this.keyState.current, this.keyState.next] : [this.keyState.current];
+  }
+
+  /**
+   * A child's pseudonyms for reading the register (under every version a lookup asks for), and the one
+   * its audit entries name (the write version's).
+   */
+  pseudonymsForLookup(nhsNumber: string): { lookup: Pseudonym[]; audit: Buffer } {
+    const lookup = this.pseudonymiser.pseudonymsOf(nhsNumber, this.lookupVersions);
+    return { lookup, audit: (lookup.find((p) => p.version === this.writeVersion) ?? lookup[0]!).value };
   }
 
   /**

@@ -22,10 +22,8 @@ function summarise(decisions: { allow: boolean }[]): string {
 
 export async function lookupLocations(sql: SqlConnection, directory: CentralDirectory, audit: AuditWriter, request: LookupRequest): Promise<Location[][]> {
   directory.assertFresh();
-  const { pseudonymiser } = directory;
-  const versions = directory.lookupVersions;
-  const pseudonyms = request.nhsNumbers.map((nhs) => pseudonymiser.pseudonymsOf(nhs, versions));
-  const found = await sql.withSession((db) => locationsOf(db, pseudonyms));
+  const pseudonyms = request.nhsNumbers.map((nhs) => directory.pseudonymsForLookup(nhs));
+  const found = await sql.withSession((db) => locationsOf(db, pseudonyms.map((p) => p.lookup)));
   const visible: Location[][] = [];
   const entries = found.map((locations, i) => {
     const decisions = locations.map((location) => ({
@@ -46,7 +44,7 @@ export async function lookupLocations(sql: SqlConnection, directory: CentralDire
       at: new Date(request.at),
       actor_org: request.caller.code,
       action: 'find.lookup',
-      pseudonym: pseudonyms[i]!.find((p) => p.version === directory.writeVersion)?.value ?? pseudonyms[i]![0]!.value,
+      pseudonym: pseudonyms[i]!.audit,
       purpose: request.purpose,
       decision: summarise(decisions),
       rule: single?.rule ?? null,

@@ -103,9 +103,8 @@ export class Relay {
   async targets(asker: Organisation, purpose: string, nhsNumber: string): Promise<RelayTarget[]> {
     const { directory } = this.options;
     directory.assertFresh();
-    const pseudonyms = directory.pseudonymiser.pseudonymsOf(nhsNumber, directory.lookupVersions);
-    const pseudonym = (pseudonyms.find((p) => p.version === directory.writeVersion) ?? pseudonyms[0]!).value;
-    const [locations] = await this.options.sql.withSession((db) => locationsOf(db, [pseudonyms]));
+    const { lookup, audit: pseudonym } = directory.pseudonymsForLookup(nhsNumber);
+    const [locations] = await this.options.sql.withSession((db) => locationsOf(db, [lookup]));
     const at = this.now();
     // Each LA custodian of a social care record: known to the asker if any of its pointers may be known (EXISTENCE).
     const custodians = new Map<string, Decision>();
