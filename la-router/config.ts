@@ -38,7 +38,7 @@ const schema = z.object({
    */
   allocationRefreshSeconds: z.number().int().min(1).max(300).default(30),
   /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
-  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport']),
+  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport', 'linkNhsNumber']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
   /** A source failing this many times in a row is not called for `openMs`, then probed once. */

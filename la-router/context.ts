@@ -19,8 +19,8 @@ export interface RouterContext {
   deadline: number;
   /** Set when the request comes through DfE's relay to the sharing endpoint: the LA's agreement has decided. */
   relay?: { organisation: string; purpose: string };
-  /** The child the request is about, once the operation is read. */
-  child?: { nhsNumber: string; breakGlassReason: string | null };
+  /** The child the request is about, once the operation is read; `action` LINK when it links a record to them. */
+  child?: { nhsNumber: string; breakGlassReason: string | null; action?: 'VIEW' | 'LINK' };
   /** Response paths of fields withheld for the purpose or the relationship. */
   withheld?: string[];
   withheldFields?: { path: string[]; category: string; reason: 'purpose' | 'relationship' }[];

@@ -2,12 +2,12 @@
 // with the child, in the LA's own SSD data) sees the full view; other social care staff a summary;
 // break-glass with a reason the full view, flagged; everyone else nothing.
 import { GraphQLError } from 'graphql';
+import { isSocialCareStaff, SOCIAL_CARE_ROLES } from '../lib/graphql/access.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 import type { Caller } from './context.ts';
 
 export const BREAK_GLASS_MIN_LENGTH = 20;
-const SOCIAL_CARE_ROLES = new Set(['csc.practitioner', 'csc.manager']);
 const SUMMARY_ROLES = new Set([...SOCIAL_CARE_ROLES, 'education.officer']);
 
 const ALLOCATIONS = `
@@ -79,7 +79,7 @@ export async function decide(allocations: Pick<AllocationIndex, 'isAllocated'>, 
     if (breakGlassReason.trim().length < BREAK_GLASS_MIN_LENGTH) {
       throw new GraphQLError(`A break-glass reason says why, in at least ${BREAK_GLASS_MIN_LENGTH} characters`, { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassReason' } });
     }
-    if (!caller.roles.some((r) => SOCIAL_CARE_ROLES.has(r))) throw new GraphQLError('Only social care staff may break glass', { extensions: { code: 'FORBIDDEN', field: 'breakGlassReason' } });
+    if (!isSocialCareStaff(caller.roles)) throw new GraphQLError('Only social care staff may break glass', { extensions: { code: 'FORBIDDEN', field: 'breakGlassReason' } });
     return 'BREAK_GLASS';
   }
   if (caller.roles.includes('csc.practitioner') && (await allocations.isAllocated(caller.username, nhsNumber))) return 'FULL';

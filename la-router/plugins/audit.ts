@@ -27,7 +27,7 @@ export function useAudit(options: { audit: AuditWriter; onWrite?: (ok: boolean) 
                 purpose: contextValue.purpose,
                 break_glass_reason: child.breakGlassReason,
                 nhs_number: child.nhsNumber,
-                sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision },
+                sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK' } : {}) },
                 withheld,
                 outcome,
                 trace_id: contextValue.traceId,

@@ -3,10 +3,13 @@
 // check it again). A request for a child that the caseworker may see nothing of is refused whole.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
+import { isSocialCareStaff } from '../../lib/graphql/access.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide, type AllocationIndex } from '../relationships.ts';
 import { minimiseOperation, type MinimiseOptions } from './minimise.ts';
+
+const LINK = 'linkNhsNumber';
 
 export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAllocated'>; exposedRootFields: readonly string[]; minimise: MinimiseOptions }): ApolloServerPlugin<RouterContext> {
   const exposed = new Set([...options.exposedRootFields, '__typename']);
@@ -17,9 +20,22 @@ export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAl
           const { operation, request, contextValue } = requestContext;
           if (!operation || !contextValue.caller) return;
           for (const selection of operation.selectionSet.selections) {
-            if (selection.kind === Kind.FIELD && (operation.operation !== 'query' || !exposed.has(selection.name.value))) {
-              throw new GraphQLError(`${selection.name.value} is not open to caseworkers at this router`, { extensions: { code: 'FORBIDDEN', field: selection.name.value, http: { status: 403 } } });
+            const allowed = operation.operation === 'mutation' ? selection.kind === Kind.FIELD && selection.name.value === LINK && exposed.has(LINK) : operation.operation === 'query' && (selection.kind !== Kind.FIELD || exposed.has(selection.name.value));
+            if (!allowed) {
+              const name = selection.kind === Kind.FIELD ? selection.name.value : operation.operation;
+              throw new GraphQLError(`${name} is not open to caseworkers at this router`, { extensions: { code: 'FORBIDDEN', field: name, http: { status: 403 } } });
             }
+          }
+          if (operation.operation === 'mutation') {
+            // Linking a record to a child's NHS number: social care staff only, one link a request, audited.
+            const [link] = operation.selectionSet.selections;
+            if (operation.selectionSet.selections.length !== 1 || link?.kind !== Kind.FIELD) throw new GraphQLError('One request links one record', { extensions: { code: 'BAD_USER_INPUT', field: LINK } });
+            if (!isSocialCareStaff(contextValue.caller.roles)) throw new GraphQLError('Only social care staff may link a record to an NHS number', { extensions: { code: 'FORBIDDEN', field: LINK, http: { status: 403 } } });
+            const input = link.arguments?.find((a) => a.name.value === 'input');
+            const value = input ? (valueFromASTUntyped(input.value, request.variables ?? {}) as { nhsNumber?: unknown } | null) : null;
+            contextValue.child = { nhsNumber: normaliseNhsNumber(String(value?.nhsNumber ?? '')), breakGlassReason: null, action: 'LINK' };
+            contextValue.decision = 'SUMMARY';
+            return;
           }
           const children = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && s.name.value === 'child');
           if (children.length === 0) return;

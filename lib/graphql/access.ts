@@ -2,6 +2,10 @@
 import { GraphQLError } from 'graphql';
 import type { InternalClaims } from '../internal-token.ts';
 
+/** The LA roles of social care staff: they may break glass and link a record to an NHS number. */
+export const SOCIAL_CARE_ROLES: ReadonlySet<string> = new Set(['csc.practitioner', 'csc.manager']);
+export const isSocialCareStaff = (roles: readonly string[]) => roles.some((r) => SOCIAL_CARE_ROLES.has(r));
+
 /** Throws FORBIDDEN for a detail field unless the decision was a full view (or break-glass). */
 export function requireFullView(claims: InternalClaims, field: string): void {
   if (claims.decision === 'FULL' || claims.decision === 'BREAK_GLASS') return;

@@ -3,6 +3,7 @@ import { badUserInput } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate as day } from '../../lib/population/dates.ts';
 import { findChildren } from './find-children.ts';
+import { linkNhsNumber } from './link.ts';
 import type { PersonRecord } from './person.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 
@@ -35,6 +36,9 @@ export const resolvers: Resolvers = {
       if (given.length < 2) throw badUserInput('Give at least two of given name, family name, date of birth and postcode', 'input');
       return findChildren(context.prisma, input);
     },
+  },
+  Mutation: {
+    linkNhsNumber: (_parent, { input }, context) => linkNhsNumber(context.prisma, context.claims, input),
   },
   Child: {
     __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),

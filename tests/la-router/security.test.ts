@@ -251,6 +251,27 @@ describe('authorization and audit', () => {
     expect((await entries()).at(-1)).toMatchObject({ actor: 'ivy.officer', nhs_number: allocated.nhs, sources: { decision: 'AUDIT_TRAIL' } });
   });
 
+  it('lets social care staff link a record to an NHS number, audited as a link; refuses others and any other mutation', async () => {
+    const LINK = `mutation ($input: LinkNhsNumberInput!) { linkNhsNumber(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber linked } }`;
+    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' } });
+    const input = { personId: person.pers_person_id, nhsNumber: '9434765870', band: 'POTENTIAL_MATCH', score: 0.9, confirmed: true };
+    const seen = proxy.seen.length;
+    const officer = await ask(await tokenFor('ivy.officer'), LINK, { input });
+    expect(officer.status).toBe(403);
+    expect(officer.body.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'linkNhsNumber' });
+    const register = await ask(await tokenFor(other), `mutation { registerRecords(input: []) { written } }`, {});
+    expect(register.body.errors?.[0].extensions.code).toMatch(/FORBIDDEN|GRAPHQL_VALIDATION_FAILED/);
+    const twice = await ask(await tokenFor(other), `mutation ($input: LinkNhsNumberInput!) { a: linkNhsNumber(input: $input, purpose: EARLY_HELP) { linked } b: linkNhsNumber(input: $input, purpose: EARLY_HELP) { linked } }`, { input });
+    expect(twice.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(proxy.seen.length).toBe(seen);
+    const reply = await ask(await tokenFor(other), LINK, { input });
+    expect(reply.body.errors).toBeUndefined();
+    expect(reply.body.data.linkNhsNumber).toEqual({ personId: person.pers_person_id, nhsNumber: '9434765870', linked: true });
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, nhs_number: '9434765870', purpose: 'CHILD_IN_NEED_ASSESSMENT', outcome: 'OK', sources: { answered: ['csc'], action: 'LINK' } });
+    const trail = await ask(await tokenFor('ivy.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action } }`, { n: '9434765870' });
+    expect(trail.body.data.auditTrail).toEqual([{ caseworker: other, action: 'LINK' }]);
+  });
+
   it('writes one chained entry for each of many concurrent requests, and the chain verifies', async () => {
     const before = (await entries()).length;
     const token = await tokenFor(allocated.username);

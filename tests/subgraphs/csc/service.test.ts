@@ -106,3 +106,47 @@ describe('findChildren', () => {
     expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
   });
 });
+
+describe('linkNhsNumber', () => {
+  const LINK = `mutation ($input: LinkNhsNumberInput!) { linkNhsNumber(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber linked } }`;
+  const unmatched = (skip: number) => subgraph.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' }, skip });
+  // Valid NHS numbers (modulus 11) that no record of this population holds.
+  const unused = () => ['9434765919', '9434765870', '9434765889'].find((n) => !withNhs.includes(n))!;
+
+  it('links a confirmed potential match, recording who confirmed it, and then finds the record by its NHS number', async () => {
+    const person = await unmatched(0);
+    const nhsNumber = unused();
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'POTENTIAL_MATCH', score: 0.9, strategy: 'fuzzy', confirmed: true } }, await token());
+    expect(body.errors).toBeUndefined();
+    expect(body.data.linkNhsNumber).toEqual({ personId: person.pers_person_id, nhsNumber, linked: true });
+    const linked = await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } });
+    expect(linked.pers_common_child_id).toBe(nhsNumber);
+    const result = await subgraph.store.prisma.la_match_result.findUniqueOrThrow({ where: { subject_table_subject_id: { subject_table: 'ssd_person', subject_id: person.pers_person_id } } });
+    expect(result).toMatchObject({ nhs_number: nhsNumber, status: 'POTENTIAL_MATCH', score: 0.9, review_state: 'CONFIRMED', reviewed_by: 'olivia.bailey' });
+    const entity = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId } } } }`, { reps: reps([nhsNumber]) }, await token());
+    expect(entity.body.data._entities[0].socialCare.personId).toBe(person.pers_person_id);
+    // The same link again changes nothing; a different NHS number for a linked record is refused.
+    const again = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'MATCH', score: 0.99, confirmed: false } }, await token());
+    expect(again.body.data.linkNhsNumber.linked).toBe(false);
+    const other = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: withNhs[0], band: 'MATCH', score: 0.99, confirmed: true } }, await token());
+    expect(other.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'nhsNumber' });
+    expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBe(nhsNumber);
+  });
+
+  it.each([
+    ['an unconfirmed potential match', { band: 'POTENTIAL_MATCH', score: 0.9, confirmed: false }, 'confirmed'],
+    ['a score below its band', { band: 'MATCH', score: 0.9, confirmed: true }, 'score'],
+    ['a record that does not exist', { band: 'MATCH', score: 0.97, confirmed: true, personId: 'NO-SUCH-PERSON' }, 'personId'],
+  ])('refuses %s and writes nothing', async (_name, overrides, field) => {
+    const person = await unmatched(1);
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), ...overrides } }, await token());
+    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
+    expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBeNull();
+  });
+
+  it('refuses an invalid NHS number with INVALID_NHS_NUMBER', async () => {
+    const person = await unmatched(1);
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: '1234567890', band: 'MATCH', score: 0.97, confirmed: true } }, await token());
+    expect(body.errors?.[0]?.extensions?.code).toBe('INVALID_NHS_NUMBER');
+  });
+});
