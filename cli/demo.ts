@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { loadSandboxConfig } from '../sandbox/config.ts';
-import { ensurePopulation, readScenario } from '../sandbox/population.ts';
+import { ensurePopulation, readScenario, unmatchedRecords } from '../sandbox/population.ts';
 import { runningSandbox } from '../sandbox/state.ts';
 import { log, printResult } from './output.ts';
 
@@ -25,6 +25,8 @@ export function demoCommand(): Command {
           routerUrl: `${url(config.ports.routers[la.code]!)}/graphql`,
           portalUrl: `${url(config.ports.routers[la.code]!)}/portal`,
           caseworkers: la.caseworkers,
+          // Records generated without an NHS number: find them by name in the portal, then "Match now".
+          unmatchedRecords: unmatchedRecords(population.dir, la.code, 10),
         })),
         exampleChildren: scenario.exampleChildren,
       };
@@ -38,6 +40,8 @@ export function demoCommand(): Command {
           const others = la.caseworkers.filter((c) => !c.roles.includes('csc.practitioner'));
           for (const c of others) lines.push(`  ${c.username.padEnd(28)} ${c.roles.join(',')}`);
           lines.push(`  (${la.caseworkers.length} users in all; --json lists every one)`);
+          lines.push(`  portal ${la.portalUrl}; records without an NHS number, to find and match there:`);
+          for (const r of la.unmatchedRecords.slice(0, 3)) lines.push(`    ${r.personId}  ${`${r.givenName ?? ''} ${r.familyName ?? ''}`.trim().padEnd(24)} born ${r.dateOfBirth ?? 'not recorded'}  ${r.postcode ?? ''}`);
         }
         lines.push('', 'Example children:');
         for (const child of result.exampleChildren) {

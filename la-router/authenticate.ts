@@ -47,7 +47,9 @@ export function useCaseworkerAuthentication(options: AuthenticationOptions) {
         throw new AuthenticationError(`access token refused: ${error instanceof Error ? error.message : String(error)}`);
       }
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-      const caller = { username: payload.sub!, roles };
+      // The OAuth client the token was issued to (RFC 9068 client_id; azp in some providers).
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
+      const caller: Caller = { username: payload.sub!, roles, ...(clientId ? { clientId } : {}) };
       if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
       verified.set(token, { caller, exp: payload.exp! });
       return caller;

@@ -4,6 +4,8 @@ import type { AccessDecision } from '../lib/internal-token.ts';
 export interface Caller {
   username: string;
   roles: string[];
+  /** The application the caseworker signed in through (the access token's client_id), when it says. */
+  clientId?: string;
 }
 
 /** What the router knows about one request, shared by its plugins and its data sources. */

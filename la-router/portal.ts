@@ -8,6 +8,8 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PORTAL_DIST = fileURLToPath(new URL('../portal/dist/', import.meta.url));
+/** The portal's operations, extracted at build time: the router runs no other for the portal's sign-ins. */
+export const PORTAL_MANIFEST = join(PORTAL_DIST, 'persisted-query-manifest.json');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
 
 export interface PortalSettings {
@@ -19,7 +21,7 @@ export interface PortalSettings {
 
 /** Answers /portal requests, or false for any other path. Throws at start when the portal is not built. */
 export function portalHandler(settings: PortalSettings): (res: ServerResponse, path: string) => boolean {
-  if (!existsSync(join(PORTAL_DIST, 'index.html'))) throw new Error(`the portal is not built (${PORTAL_DIST}): run npm install, or npx vite build --config portal/vite.config.ts`);
+  if (!existsSync(join(PORTAL_DIST, 'index.html')) || !existsSync(PORTAL_MANIFEST)) throw new Error(`the portal is not built (${PORTAL_DIST}): run npm install, or npm run build:portal`);
   const index = readFileSync(join(PORTAL_DIST, 'index.html'));
   const config = JSON.stringify(settings);
   const policy = `default-src 'self'; connect-src 'self' ${new URL(settings.issuer).origin}; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'`;

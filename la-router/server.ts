@@ -11,7 +11,8 @@ import { createGraphQLServer } from '../lib/graphql/http.ts';
 import { useAudit } from './plugins/audit.ts';
 import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
-import { operationLimits, rateLimited, useTrustedDocuments } from './plugins/hardening.ts';
+import { operationLimits, rateLimited } from './plugins/hardening.ts';
+import { loadTrustedDocuments, trustedDocumentCache, useTrustedDocuments } from './plugins/trusted-documents.ts';
 import { RateLimiter } from '../lib/rate-limit.ts';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { formatError } from '../lib/graphql/errors.ts';
@@ -33,7 +34,7 @@ import { connectToRelay, relayConnectUrl, type RelayConnection } from './relay-c
 import { agreementFile, createShareHandler, createShareResponder, SHARE_OPERATION, SHARE_PATH } from './share.ts';
 import { supergraphFrom } from './supergraph.ts';
 import { UsageReporter, useFieldUsage } from './plugins/usage.ts';
-import { portalHandler } from './portal.ts';
+import { PORTAL_MANIFEST, portalHandler } from './portal.ts';
 
 export interface RouterParts {
   config: RouterConfig;
@@ -86,10 +87,19 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const development = config.mode === 'development';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const allocations = secure ? new AllocationIndex(parts.store!.sql, config.allocationRefreshSeconds * 1000) : null;
+  // Trusted documents: the LA's own manifest binds every caller; the portal's binds what signs in through it.
+  const trusted = secure && config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : null;
+  // The reference portal, for LAs that run it (`portal`), signing in at the LA's identity provider.
+  const portal = secure && config.portal && config.oidc ? portalHandler({ la: config.la, issuer: config.oidc.issuer, clientId: config.portal.clientId, audience: config.oidc.audience }) : null;
+  const portalClient = portal ? config.portal!.clientId : null;
+  const portalDocuments = portal ? loadTrustedDocuments(PORTAL_MANIFEST) : null;
+  // First among the plugins: an operation that is not trusted is refused before anything is decided or audited.
+  const trustedPlugins = [...(trusted ? [useTrustedDocuments(trusted, () => true, 'the LA')] : []), ...(portalDocuments ? [useTrustedDocuments(portalDocuments, (caller) => caller?.clientId === portalClient, 'the portal')] : [])];
   const plugins: ApolloServerPlugin<RouterContext>[] = [
     // Nor usage or schema reports to Apollo's cloud, even with an APOLLO_KEY in the environment.
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
+    ...trustedPlugins,
     useTelemetry({ metrics, logger }),
     // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
     ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
@@ -105,7 +115,6 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   if (usage) plugins.push(useFieldUsage(usage) as ApolloServerPlugin<RouterContext>);
   const production = config.mode === 'production';
   const armor = secure ? operationLimits(config.limits, production) : null;
-  if (secure && config.trustedDocuments) plugins.push(useTrustedDocuments(config.trustedDocuments));
   if (armor) plugins.push(...(armor.plugins as ApolloServerPlugin<RouterContext>[]));
   if (production) plugins.push(ApolloServerPluginLandingPageDisabled());
   if (development) plugins.push(useGraphiQL(config.la));
@@ -114,7 +123,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     plugins,
     stopOnTerminationSignals: false,
     ...(secure
-      ? { introspection: !production, csrfPrevention: true, formatError, includeStacktraceInErrorResponses: false, validationRules: armor!.validationRules, allowBatchedHttpRequests: false }
+      ? { introspection: !production, csrfPrevention: true, formatError, persistedQueries: { cache: trustedDocumentCache([trusted, portalDocuments].filter((d) => d !== null)) }, includeStacktraceInErrorResponses: false, validationRules: armor!.validationRules, allowBatchedHttpRequests: false }
       : {}),
   });
   const limiter = new RateLimiter(config.rateLimitPerMinute);
@@ -164,8 +173,6 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   if (respond && sharing!.mode === 'pull') {
     relayConnection = connectToRelay({ url: sharing!.relayUrl ?? relayConnectUrl(sharing!.dfeIssuer), credential: parts.dfeCredential!('mais:dfe:relay'), respond, logger });
   }
-  // The reference portal, for LAs that run it (`portal`), signing in at the LA's identity provider.
-  const portal = secure && config.portal && config.oidc ? portalHandler({ la: config.la, issuer: config.oidc.issuer, clientId: config.portal.clientId, audience: config.oidc.audience }) : null;
   const server = createGraphQLServer<RouterContext>({
     apollo,
     maxBodyBytes: 256 * 1024,

@@ -10,6 +10,8 @@ export interface PortalConfig {
 
 export interface Session {
   accessToken: string;
+  /** For signing out at the identity provider (id_token_hint). */
+  idToken: string | undefined;
   name: string;
   username: string;
   roles: string[];
@@ -20,6 +22,18 @@ const PENDING = 'mais-portal-sign-in';
 const base64url = (bytes: ArrayBuffer | Uint8Array) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const random = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
 export const callbackUrl = () => `${location.origin}/portal/callback`;
+export const signedOutUrl = () => `${location.origin}/portal/`;
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Forgets the tokens (they lived only in this page) and ends the session at the identity provider too. */
+export function signOut(config: PortalConfig, session: Session): void {
+  const query = new URLSearchParams({ client_id: config.clientId, post_logout_redirect_uri: signedOutUrl(), ...(session.idToken ? { id_token_hint: session.idToken } : {}) });
+  location.assign(`${config.issuer}/session/end?${query}`);
+}
 
 export async function signIn(config: PortalConfig): Promise<void> {
   const verifier = random();
@@ -49,11 +63,12 @@ export async function completeSignIn(config: PortalConfig): Promise<Session | nu
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code')!, redirect_uri: callbackUrl(), client_id: config.clientId, code_verifier: pending.verifier, resource: config.audience }),
   });
-  const body = (await response.json()) as { access_token?: string; expires_in?: number };
+  const body = (await response.json()) as { access_token?: string; id_token?: string; expires_in?: number };
   if (!response.ok || !body.access_token) throw new Error('The sign-in could not be completed. Sign in again.');
   const token = claims(body.access_token);
   return {
     accessToken: body.access_token,
+    idToken: body.id_token,
     username: String(token.sub ?? ''),
     name: String(token.name ?? token.sub ?? ''),
     roles: Array.isArray(token.roles) ? token.roles.map(String) : [],

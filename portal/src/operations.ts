@@ -1,4 +1,5 @@
-// Every operation the portal sends: fixed here, so the router can hold them as trusted documents.
+// Every operation the portal sends, fixed here: `npm run build:portal` extracts them into the trusted
+// documents manifest (portal/dist/persisted-query-manifest.json) that the router enforces for the portal.
 import { gql } from '@apollo/client';
 
 export const SINGLE_VIEW = gql`
@@ -28,6 +29,39 @@ export const SINGLE_VIEW = gql`
   }
 `;
 
+export const FIND_CHILDREN = gql`
+  query FindChildren($input: ChildSearchInput!, $purpose: Purpose!) {
+    findChildren(input: $input, purpose: $purpose) { personId nhsNumber matched givenName familyName dateOfBirth postcode score }
+  }
+`;
+
+export const MATCH_CHILD = gql`
+  query MatchChild($input: DemographicsInput!, $purpose: Purpose!) {
+    matchChild(input: $input, purpose: $purpose) {
+      status nhsNumber score strategy
+      candidates { nhsNumber score strategy fieldAgreement { field level } }
+    }
+  }
+`;
+
+export const LINK_NHS_NUMBER = gql`
+  mutation LinkNhsNumber($input: LinkNhsNumberInput!, $purpose: Purpose!) {
+    linkNhsNumber(input: $input, purpose: $purpose) { personId nhsNumber linked }
+  }
+`;
+
+export const AUDIT_TRAIL = gql`
+  query AuditTrail($nhsNumber: NhsNumber!) {
+    auditTrail(nhsNumber: $nhsNumber) { at caseworker roles purpose action decision breakGlassReason sources withheld outcome }
+  }
+`;
+
+export const BREAK_GLASS_REPORT = gql`
+  query BreakGlassReport($from: Date!, $to: Date!) {
+    breakGlassReport(from: $from, to: $to) { at caseworker purpose breakGlassReason nhsNumber decision outcome }
+  }
+`;
+
 /** The purposes a caseworker may declare, each with its statutory basis (schema/common.graphql). */
 export const PURPOSES: { value: string; label: string; basis: string }[] = [
   { value: 'CHILD_PROTECTION_ENQUIRY', label: 'Child protection enquiry', basis: 'Children Act 1989, section 47: reasonable cause to suspect significant harm.' },
@@ -35,3 +69,5 @@ export const PURPOSES: { value: string; label: string; basis: string }[] = [
   { value: 'LOOKED_AFTER_CHILD_REVIEW', label: 'Looked-after child review', basis: 'Children Act 1989, section 26, and the care planning regulations.' },
   { value: 'EARLY_HELP', label: 'Early help', basis: 'Children Act 2004, section 10: co-operation to improve wellbeing.' },
 ];
+
+export const purposeLabel = (value: string | null | undefined) => PURPOSES.find((p) => p.value === value)?.label ?? value ?? '';

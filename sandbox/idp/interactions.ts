@@ -12,13 +12,14 @@ export const SANDBOX_PASSWORD = 'sandbox';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(la: string, uid: string, problem?: string, username = ''): string {
+/** A page of the identity provider: plain, large type, strong focus, no scripts. */
+function layout(la: string, title: string, content: string): string {
   return `<!doctype html>
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${problem ? 'Error: ' : ''}Sign in – ${escape(la)} (sandbox)</title>
+<title>${escape(title)} – ${escape(la)} (sandbox)</title>
 <style>
   body { font-family: Arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c; margin: 0; background: #fff; }
   header { background: #0b0c0c; color: #fff; padding: 10px 15px; font-weight: bold; }
@@ -26,7 +27,8 @@ function page(la: string, uid: string, problem?: string, username = ''): string 
   label { display: block; font-weight: bold; margin: 20px 0 5px; }
   input { font-size: 19px; padding: 5px; width: 100%; max-width: 20em; border: 2px solid #0b0c0c; box-sizing: border-box; }
   input:focus, button:focus { outline: 3px solid #fd0; box-shadow: inset 0 0 0 2px #0b0c0c; }
-  button { margin-top: 25px; font-size: 19px; padding: 8px 15px; background: #00703c; color: #fff; border: 0; box-shadow: 0 2px 0 #002d18; cursor: pointer; }
+  button { margin-top: 25px; margin-right: 10px; font-size: 19px; padding: 8px 15px; background: #00703c; color: #fff; border: 0; box-shadow: 0 2px 0 #002d18; cursor: pointer; }
+  button.secondary { background: #f3f2f1; color: #0b0c0c; box-shadow: 0 2px 0 #929191; }
   .error-summary { border: 5px solid #d4351c; padding: 15px; margin-bottom: 20px; }
   .hint { color: #505a5f; }
 </style>
@@ -34,7 +36,17 @@ function page(la: string, uid: string, problem?: string, username = ''): string 
 <body>
 <header>${escape(la)} – MAIS sandbox</header>
 <main>
-${problem ? `<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2><p>${escape(problem)}</p></div>` : ''}
+${content}
+</main>
+</body>
+</html>`;
+}
+
+function page(la: string, uid: string, problem?: string, username = ''): string {
+  return layout(
+    la,
+    `${problem ? 'Error: ' : ''}Sign in`,
+    `${problem ? `<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2><p>${escape(problem)}</p></div>` : ''}
 <h1>Sign in</h1>
 <p class="hint">A sandbox caseworker (see <code>npm run -s mais -- demo</code>). Every sandbox caseworker's password is <code>${SANDBOX_PASSWORD}</code>.</p>
 <form method="post" action="${INTERACTION_PATH}${escape(uid)}/login">
@@ -43,10 +55,21 @@ ${problem ? `<div class="error-summary" role="alert" tabindex="-1"><h2>There is 
   <label for="password">Password</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">Sign in</button>
-</form>
-</main>
-</body>
-</html>`;
+</form>`,
+  );
+}
+
+/** The sign-out confirmation (oidc-provider's logoutSource): `form` is the provider's own hidden form. */
+export function signOutPage(la: string, form: string): string {
+  return layout(
+    la,
+    'Sign out',
+    `<h1>Sign out</h1>
+<p>Sign out of your ${escape(la)} account on this device? You will need your password to sign in again.</p>
+${form}
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button>
+<button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`,
+  );
 }
 
 /** The page's policy: no scripts; the form posts here, and the redirects after it end at the portal. */

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { JWK } from 'jose';
-import { INTERACTION_PATH, interactionHandler } from './interactions.ts';
+import { INTERACTION_PATH, interactionHandler, signOutPage } from './interactions.ts';
 
 export interface Caseworker {
   username: string;
@@ -30,6 +30,8 @@ export interface IdentityProviderOptions {
   accessTokenTtlSeconds?: number;
 }
 
+const portalOrigins = (options: IdentityProviderOptions) => [...new Set((options.portalRedirectUris ?? []).map((uri) => new URL(uri).origin))];
+
 export function createIdentityProvider(options: IdentityProviderOptions): Provider {
   const users = new Map(options.users.map((u) => [u.username, u]));
   const ttl = options.accessTokenTtlSeconds ?? 3600;
@@ -49,6 +51,8 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
         grant_types: ['authorization_code'],
         response_types: ['code'],
         redirect_uris: options.portalRedirectUris ?? [],
+        // Signing out of the portal ends the session here too, then returns to the portal's start.
+        post_logout_redirect_uris: (options.portalRedirectUris ?? []).map((uri) => new URL('/portal/', uri).toString()),
       },
     ],
     jwks: { keys: [options.signingKey as never] },
@@ -63,6 +67,15 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          // The confirmation posts here, and the redirect after it ends at the portal.
+          ctx.set('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${portalOrigins(options).join(' ')}; frame-ancestors 'none'`);
+          ctx.body = signOutPage(options.la, form);
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => options.audience,
@@ -105,8 +118,7 @@ export function createIdentityProvider(options: IdentityProviderOptions): Provid
 export function createIdentityProviderServer(options: IdentityProviderOptions): { provider: Provider; server: Server } {
   const provider = createIdentityProvider(options);
   const users = new Set(options.users.map((u) => u.username));
-  const portalOrigins = [...new Set((options.portalRedirectUris ?? []).map((uri) => new URL(uri).origin))];
-  const interactions = interactionHandler(provider, { la: options.la, audience: options.audience, isUser: (username) => users.has(username), portalOrigins });
+  const interactions = interactionHandler(provider, { la: options.la, audience: options.audience, isUser: (username) => users.has(username), portalOrigins: portalOrigins(options) });
   const oidc = provider.callback();
   const server = createServer((req, res) => {
     if ((req.url ?? '').startsWith(INTERACTION_PATH)) {

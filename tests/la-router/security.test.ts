@@ -19,6 +19,7 @@ import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
 import { freePort, serveOnLoopback } from '../helpers/ports.ts';
+import { documentHash } from '../../la-router/plugins/trusted-documents.ts';
 
 const AUDIENCE = 'mais-router:northshire';
 let issuer: string;
@@ -392,12 +393,13 @@ describe('production hardening', () => {
     beforeAll(async () => {
       const dir = mkdtempSync(join(tmpdir(), 'mais-trusted-'));
       const manifest = join(dir, 'manifest.json');
-      writeFileSync(manifest, JSON.stringify({ childSummary: TRUSTED }));
+      // Apollo's persisted query manifest, as @apollo/generate-persisted-query-manifest writes it.
+      writeFileSync(manifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: documentHash(TRUSTED), name: 'childSummary', type: 'query', body: TRUSTED }] }));
       const config = parseRouterConfig({
         la: 'northshire', port: 0, mode: 'production', database: {},
         subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
         oidc: { issuer, audience: AUDIENCE },
-        trustedDocuments: manifest, rateLimitPerMinute: 3, limits: { depth: 3 },
+        trustedDocuments: manifest, rateLimitPerMinute: 4, limits: { depth: 3 },
       });
       locked = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
       lockedUrl = `${await serveOnLoopback(locked.server)}/graphql`;
@@ -413,7 +415,13 @@ describe('production hardening', () => {
 
     it('runs only the operations in its manifest, refuses deep ones, and rate-limits each caseworker', async () => {
       const token = await tokenFor('olivia.bailey');
-      expect((await askLocked(token, TRUSTED)).body.data.child.nhsNumber).toBe('9434765919');
+      // By id alone, as the portal sends them; an id the manifest does not hold is not found.
+      const byId = async (id: string) => {
+        const response = await post(lockedUrl, JSON.stringify({ variables: { n: '9434765919' }, extensions: { persistedQuery: { version: 1, sha256Hash: id } } }), { 'content-type': 'application/json', authorization: `Bearer ${token}` });
+        return (await response.json()) as { data?: any; errors?: any[] };
+      };
+      expect((await byId(documentHash(TRUSTED))).data.child.nhsNumber).toBe('9434765919');
+      expect((await byId(documentHash('query { other }'))).errors?.[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
       const other = await askLocked(token, 'query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_IN_NEED_ASSESSMENT) { nhsNumber socialCare { personId } } }');
       expect(other.status).toBe(403);
       expect(other.body.errors?.[0].extensions.code).toBe('FORBIDDEN');

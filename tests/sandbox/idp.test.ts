@@ -105,7 +105,7 @@ describe('portal sign-in at the sandbox identity provider', () => {
     ).json()) as { access_token?: string; id_token?: string };
     expect(tokens.id_token).toBeTruthy();
     const caller = await useCaseworkerAuthentication({ issuer, audience: AUDIENCE }).authenticate(`Bearer ${tokens.access_token}`);
-    expect(caller).toEqual({ username: 'olivia.bailey', roles: ['csc.practitioner'] });
+    expect(caller).toEqual({ username: 'olivia.bailey', roles: ['csc.practitioner'], clientId: 'mais-portal' });
   });
 
   it('refuses a portal request without PKCE, or for a redirect it does not know', async () => {

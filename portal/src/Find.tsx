@@ -1,0 +1,342 @@
+// Finding a child: the purpose first (with its statutory basis) and break-glass when needed; then an
+// NHS number straight to the single view, or a search by name, date of birth and postcode. A local
+// record without an NHS number is shown as unmatched, with "Match now": MATCH's band, score and
+// candidates, and a confirmation before a potential match is linked.
+import { useLazyQuery, useMutation } from '@apollo/client';
+import { useState, type FormEvent } from 'react';
+import { FIND_CHILDREN, LINK_NHS_NUMBER, MATCH_CHILD, PURPOSES, SINGLE_VIEW } from './operations.ts';
+import { SingleView } from './SingleView.tsx';
+import { DateInput, emptyDate, ErrorSummary, isEmptyDate, isoFromParts, problemsOf, refusal, TextField, type DateParts } from './ui.tsx';
+
+const BREAK_GLASS_MIN = 20;
+
+interface SearchHit {
+  personId: string;
+  nhsNumber: string | null;
+  matched: boolean;
+  givenName: string | null;
+  familyName: string | null;
+  dateOfBirth: string | null;
+  postcode: string | null;
+  score: number;
+}
+
+export function Find() {
+  const [purpose, setPurpose] = useState('');
+  const [breakGlass, setBreakGlass] = useState(false);
+  const [reason, setReason] = useState('');
+  const [problems, setProblems] = useState<string[]>([]);
+  const [nhsNumber, setNhsNumber] = useState('');
+  const [search, setSearch] = useState({ givenName: '', familyName: '', postcode: '' });
+  const [dob, setDob] = useState<DateParts>(emptyDate);
+  const [matching, setMatching] = useState<SearchHit | null>(null);
+  // A retry shows that every source is being asked again.
+  const [view, viewResult] = useLazyQuery(SINGLE_VIEW, { notifyOnNetworkStatusChange: true });
+  const [find, findResult] = useLazyQuery(FIND_CHILDREN);
+  const chosen = PURPOSES.find((p) => p.value === purpose);
+
+  /** The purpose (and break-glass reason) every request needs; lists what is missing. */
+  function purposeProblems(): string[] {
+    const found: string[] = [];
+    if (!purpose) found.push('Choose why you are looking');
+    if (breakGlass && reason.trim().length < BREAK_GLASS_MIN) found.push(`Give the reason for breaking glass in at least ${BREAK_GLASS_MIN} characters`);
+    return found;
+  }
+
+  function showChild(number: string) {
+    const found = purposeProblems();
+    const digits = number.replace(/[\s-]/g, '');
+    if (!/^\d{10}$/.test(digits)) found.push('Enter an NHS number of 10 digits');
+    setProblems(found);
+    if (found.length > 0) return;
+    setMatching(null);
+    void view({ variables: { nhsNumber: digits, purpose, ...(breakGlass ? { breakGlassReason: reason.trim() } : {}) } });
+  }
+
+  function submitNhsNumber(event: FormEvent) {
+    event.preventDefault();
+    showChild(nhsNumber);
+  }
+
+  function submitSearch(event: FormEvent) {
+    event.preventDefault();
+    const found = purposeProblems();
+    const dateOfBirth = isEmptyDate(dob) ? null : isoFromParts(dob);
+    if (!isEmptyDate(dob) && !dateOfBirth) found.push('Date of birth must be a real date, for example 27 3 2015');
+    const given = [search.givenName, search.familyName, search.postcode].filter((v) => v.trim()).length + (dateOfBirth ? 1 : 0);
+    if (given < 2) found.push('Give at least two of given name, family name, date of birth and postcode');
+    setProblems(found);
+    if (found.length > 0) return;
+    setMatching(null);
+    const input = { ...Object.fromEntries(Object.entries(search).filter(([, v]) => v.trim()).map(([k, v]) => [k, v.trim()])), ...(dateOfBirth ? { dateOfBirth } : {}) };
+    void find({ variables: { input, purpose } });
+  }
+
+  const viewProblems = problemsOf(viewResult.error);
+  const viewRefusal = refusal(viewResult.error);
+  const findRefusal = refusal(findResult.error);
+  const hits = (findResult.data?.findChildren ?? []) as SearchHit[];
+
+  return (
+    <>
+      <h1>Find a child</h1>
+      {problems.length > 0 ? <ErrorSummary problems={problems} /> : null}
+      <div className="field">
+        <label htmlFor="purpose">Why are you looking?</label>
+        <select id="purpose" name="purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)} aria-describedby="purpose-basis">
+          <option value="">Choose a purpose</option>
+          {PURPOSES.map((p) => (
+            <option key={p.value} value={p.value}>
+              {p.label}
+            </option>
+          ))}
+        </select>
+        <p id="purpose-basis" className="hint">
+          {chosen ? `Statutory basis: ${chosen.basis}` : 'You only see what this purpose allows. Every search and view is recorded with it.'}
+        </p>
+      </div>
+      <div className="field">
+        <input id="break-glass" type="checkbox" checked={breakGlass} onChange={(e) => setBreakGlass(e.target.checked)} />{' '}
+        <label htmlFor="break-glass" className="inline">
+          Break glass: I need the full record of a child I am not allocated to
+        </label>
+        {breakGlass ? (
+          <div className="warning">
+            <p>
+              <strong>Breaking glass is recorded and reviewed by your information governance officer.</strong>
+            </p>
+            <label htmlFor="reason">Reason</label>
+            <textarea id="reason" name="reason" rows={3} value={reason} onChange={(e) => setReason(e.target.value)} />
+          </div>
+        ) : null}
+      </div>
+
+      <div className="columns">
+        <form onSubmit={submitNhsNumber} noValidate className="panel" aria-labelledby="by-nhs-number">
+          <h2 id="by-nhs-number">By NHS number</h2>
+          <TextField id="nhs-number" label="NHS number" className="input-10" numeric value={nhsNumber} onChange={setNhsNumber} />
+          <button type="submit" className="button">
+            Show the single view
+          </button>
+        </form>
+
+        <form onSubmit={submitSearch} noValidate className="panel" aria-labelledby="by-details">
+          <h2 id="by-details">By name, date of birth and postcode</h2>
+          <p className="hint">Give at least two. Misspellings and familiar forms of names are found too.</p>
+          <TextField id="given-name" label="Given name" value={search.givenName} onChange={(givenName) => setSearch({ ...search, givenName })} />
+          <TextField id="family-name" label="Family name" value={search.familyName} onChange={(familyName) => setSearch({ ...search, familyName })} />
+          <DateInput id="dob" legend="Date of birth" hint="For example, 27 3 2015" value={dob} onChange={setDob} />
+          <TextField id="postcode" label="Postcode" className="input-10" value={search.postcode} onChange={(postcode) => setSearch({ ...search, postcode })} />
+          <button type="submit" className="button">
+            Search
+          </button>
+        </form>
+      </div>
+
+      {findResult.loading ? <p role="status">Searching this LA’s records…</p> : null}
+      {findRefusal ? <ErrorSummary problems={[findRefusal]} /> : null}
+      {findResult.called && !findResult.loading && findResult.data ? (
+        <SearchResults hits={hits} onView={showChild} onMatch={(hit) => setMatching(hit)} />
+      ) : null}
+      {matching ? <MatchPanel key={matching.personId} hit={matching} purpose={purpose} onView={showChild} /> : null}
+
+      {viewResult.loading ? <p role="status">Asking every source…</p> : null}
+      {viewRefusal ? <ErrorSummary problems={[viewRefusal]} /> : null}
+      {viewResult.called && !viewResult.loading && viewResult.data?.child === null && !viewRefusal ? <p role="status">No source of this LA knows a child with that NHS number.</p> : null}
+      {viewResult.data?.child ? <SingleView child={viewResult.data.child} problems={viewProblems} retry={() => void viewResult.refetch()} /> : null}
+    </>
+  );
+}
+
+function SearchResults({ hits, onView, onMatch }: { hits: SearchHit[]; onView(nhsNumber: string): void; onMatch(hit: SearchHit): void }) {
+  if (hits.length === 0) return <p role="status">No record of this LA fits. Check the spelling, or search by fewer details.</p>;
+  return (
+    <section aria-labelledby="results-heading">
+      <h2 id="results-heading">
+        {hits.length} {hits.length === 1 ? 'record' : 'records'} found
+      </h2>
+      <table className="results">
+        <caption className="visually-hidden">Records of this LA that fit the search, closest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Date of birth</th>
+            <th scope="col">Postcode</th>
+            <th scope="col">NHS number</th>
+            <th scope="col">
+              <span className="visually-hidden">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {hits.map((hit) => {
+            const name = `${hit.givenName ?? ''} ${hit.familyName ?? ''}`.trim() || 'Name not recorded';
+            return (
+              <tr key={hit.personId}>
+                <td>{name}</td>
+                <td>{hit.dateOfBirth ?? 'Not recorded'}</td>
+                <td>{hit.postcode ?? 'Not recorded'}</td>
+                <td>{hit.matched ? hit.nhsNumber : <strong className="tag">Not matched</strong>}</td>
+                <td>
+                  {hit.matched ? (
+                    <button type="button" className="button secondary" onClick={() => onView(hit.nhsNumber!)} aria-label={`View ${name}`}>
+                      View
+                    </button>
+                  ) : (
+                    <button type="button" className="button secondary" onClick={() => onMatch(hit)} aria-label={`Match ${name} now`}>
+                      Match now
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+const BANDS: Record<string, string> = {
+  MATCH: 'Match: safe to link',
+  POTENTIAL_MATCH: 'Potential match: check it is this child before linking',
+  LOW_CONFIDENCE: 'Low confidence: not safe to link',
+  MANY_MATCH: 'More than one child fits: add or correct details in the record',
+  NO_MATCH: 'No match: PDS knows no child with these details',
+  ERROR: 'MATCH could not ask PDS: try again later',
+};
+
+const partsFromIso = (iso: string | null): DateParts => {
+  const [year = '', month = '', day = ''] = (iso ?? '').split('-');
+  return iso ? { day: String(Number(day)), month: String(Number(month)), year } : emptyDate;
+};
+
+/**
+ * MATCH for one unmatched record: the record's details, which the caseworker may correct (a misspelt
+ * name, an old postcode) before asking; then the band, score and candidates, and a link only for a
+ * MATCH or a POTENTIAL_MATCH the caseworker confirms.
+ */
+function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string; onView(nhsNumber: string): void }) {
+  const [details, setDetails] = useState({ givenName: hit.givenName ?? '', familyName: hit.familyName ?? '', postcode: hit.postcode ?? '' });
+  const [dob, setDob] = useState<DateParts>(partsFromIso(hit.dateOfBirth));
+  const [confirmed, setConfirmed] = useState(false);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [match, matchResult] = useLazyQuery(MATCH_CHILD);
+  const [link, linkResult] = useMutation(LINK_NHS_NUMBER, { errorPolicy: 'all' });
+  const name = `${hit.givenName ?? ''} ${hit.familyName ?? ''}`.trim();
+  const result = matchResult.data?.matchChild as { status: string; nhsNumber: string | null; score: number; strategy: string | null; candidates: { nhsNumber: string; score: number; strategy: string; fieldAgreement: { field: string; level: string }[] }[] } | undefined;
+  const linked = linkResult.data?.linkNhsNumber as { nhsNumber: string } | undefined;
+  const matchRefusal = refusal(matchResult.error);
+  const linkRefusal = refusal(linkResult.error);
+
+  function ask(event: FormEvent) {
+    event.preventDefault();
+    const dateOfBirth = isoFromParts(dob);
+    const found: string[] = [];
+    if (!details.givenName.trim()) found.push('Enter the given name');
+    if (!details.familyName.trim()) found.push('Enter the family name');
+    if (!dateOfBirth) found.push('Date of birth must be a real date');
+    setProblems(found);
+    setConfirmed(false);
+    if (found.length > 0) return;
+    void match({ variables: { purpose, input: { givenName: details.givenName.trim(), familyName: details.familyName.trim(), dateOfBirth, ...(details.postcode.trim() ? { postcode: details.postcode.trim() } : {}) } } });
+  }
+
+  function submitLink(event: FormEvent) {
+    event.preventDefault();
+    if (!result?.nhsNumber) return;
+    if (result.status === 'POTENTIAL_MATCH' && !confirmed) return setProblems(['Confirm that this is the same child before linking']);
+    setProblems([]);
+    void link({ variables: { purpose, input: { personId: hit.personId, nhsNumber: result.nhsNumber, band: result.status, score: result.score, strategy: result.strategy, confirmed } } });
+  }
+
+  return (
+    <section aria-labelledby="match-heading" className="panel match">
+      <h2 id="match-heading">Match {name || 'this record'} to an NHS number</h2>
+      <p>
+        MATCH asks NHS England’s Personal Demographics Service with this record’s details. Nothing about the child is kept by MATCH.
+      </p>
+      {problems.length > 0 ? <ErrorSummary problems={problems} /> : null}
+      {linked ? null : (
+        <form onSubmit={ask} noValidate aria-label="Details to match">
+          <p className="hint">These are the record’s details. Correct a misspelling or an old postcode before asking; the record itself is not changed.</p>
+          <div className="columns">
+            <TextField id="match-given-name" label="Given name" value={details.givenName} onChange={(givenName) => setDetails({ ...details, givenName })} />
+            <TextField id="match-family-name" label="Family name" value={details.familyName} onChange={(familyName) => setDetails({ ...details, familyName })} />
+          </div>
+          <DateInput id="match-dob" legend="Date of birth" value={dob} onChange={setDob} />
+          <TextField id="match-postcode" label="Postcode (optional)" className="input-10" value={details.postcode} onChange={(postcode) => setDetails({ ...details, postcode })} />
+          <button type="submit" className={result ? 'button secondary' : 'button'} disabled={matchResult.loading}>
+            {result ? 'Ask MATCH again' : 'Ask MATCH'}
+          </button>
+        </form>
+      )}
+      {matchResult.loading ? <p role="status">Asking MATCH…</p> : null}
+      {matchRefusal ? <ErrorSummary problems={[matchRefusal]} /> : null}
+      {result ? (
+        <>
+          <dl className="summary" aria-label="MATCH result">
+            <dt>Band</dt>
+            <dd>
+              <strong className={`tag band-${result.status.toLowerCase()}`}>{result.status.replace('_', ' ')}</strong> {BANDS[result.status]}
+            </dd>
+            <dt>Score</dt>
+            <dd>{result.score.toFixed(3)}</dd>
+            {result.nhsNumber ? (
+              <>
+                <dt>NHS number</dt>
+                <dd>{result.nhsNumber}</dd>
+              </>
+            ) : null}
+          </dl>
+          {result.candidates.length > 0 ? (
+            <table>
+              <caption>Candidates PDS returned</caption>
+              <thead>
+                <tr>
+                  <th scope="col">NHS number</th>
+                  <th scope="col">Score</th>
+                  <th scope="col">How the details agreed</th>
+                </tr>
+              </thead>
+              <tbody>
+                {result.candidates.map((c) => (
+                  <tr key={c.nhsNumber}>
+                    <td>{c.nhsNumber}</td>
+                    <td>{c.score.toFixed(3)}</td>
+                    <td>{c.fieldAgreement.map((f) => `${f.field}: ${f.level}`).join('; ')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+          {linkRefusal ? <ErrorSummary problems={[linkRefusal]} /> : null}
+          {linked ? (
+            <div role="status" className="confirmation">
+              <p>
+                <strong>Linked.</strong> This record now has NHS number {linked.nhsNumber}.
+              </p>
+              <button type="button" className="button" onClick={() => onView(linked.nhsNumber)}>
+                View the single view
+              </button>
+            </div>
+          ) : result.nhsNumber && (result.status === 'MATCH' || result.status === 'POTENTIAL_MATCH') ? (
+            <form onSubmit={submitLink} noValidate>
+              {result.status === 'POTENTIAL_MATCH' ? (
+                <div className="field">
+                  <input id="confirm-match" type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} />{' '}
+                  <label htmlFor="confirm-match" className="inline">
+                    I have checked the details and this is the same child
+                  </label>
+                </div>
+              ) : null}
+              <button type="submit" className="button" disabled={linkResult.loading}>
+                Link NHS number {result.nhsNumber} to this record
+              </button>
+            </form>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
