@@ -77,7 +77,7 @@ function AuditTrail() {
           ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
           ['Access', (r) => (
             <>
-              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.decision}
+              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'AUDIT_TRAIL' ? '—' : r.decision}
               {r.breakGlassReason ? <span> “{r.breakGlassReason}”</span> : null}
               {(r.withheld ?? []).length > 0 ? <span className="hint"> Withheld: {(r.withheld ?? []).join(', ')}</span> : null}
             </>
