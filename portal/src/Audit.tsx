@@ -23,6 +23,7 @@ interface AuditRecord {
 const when = (at: string) => new Date(at).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const partsOf = (date: Date): DateParts => ({ day: String(date.getDate()), month: String(date.getMonth() + 1), year: String(date.getFullYear()) });
 const ACTIONS: Record<string, string> = { VIEW: 'Viewed', LINK: 'Linked a record', AUDIT_TRAIL: 'Read the audit trail' };
+const DECISIONS: Record<string, string> = { FULL: 'Full view (allocated)', SUMMARY: 'Summary', NONE: 'Nothing' };
 
 export function Audit() {
   return (
@@ -77,7 +78,7 @@ function AuditTrail() {
           ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
           ['Access', (r) => (
             <>
-              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'AUDIT_TRAIL' ? '—' : r.decision}
+              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'AUDIT_TRAIL' ? '—' : (DECISIONS[r.decision ?? ''] ?? r.decision)}
               {r.breakGlassReason ? <span> “{r.breakGlassReason}”</span> : null}
               {(r.withheld ?? []).length > 0 ? <span className="hint"> Withheld: {(r.withheld ?? []).join(', ')}</span> : null}
             </>
