@@ -109,6 +109,27 @@ describe('the portal in a browser', () => {
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
   });
 
+  it('can be used from the keyboard alone: the skip link first, then the purpose, the NHS number and the single view', async () => {
+    const page = await signIn(allocated.username);
+    const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || '');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to main content');
+    await page.keyboard.press('Enter');
+    expect(await focused()).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('purpose');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.locator('#purpose').inputValue()).toBe('CHILD_PROTECTION_ENQUIRY');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('break-glass');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('nhs-number');
+    await page.keyboard.type(moved);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Shared by other local authorities' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Summary' }).count()).toBe(1);
+  });
+
   it('gives an unallocated practitioner the summary only, saying why the rest is withheld', async () => {
     const page = await signIn(unallocated.username);
     await view(page, moved, 'CHILD_PROTECTION_ENQUIRY');
