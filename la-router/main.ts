@@ -33,9 +33,13 @@ function configuration(): RouterConfig {
   return parseRouterConfig({ la: 'dev', port: Number(values.port ?? 4100), host: values.host ?? '127.0.0.1', mode: 'insecure-dev', supergraph: { file: values.supergraph } });
 }
 
-/** The LA store, for decisions and the audit: raw SQL only, so no Prisma client is loaded for PostgreSQL. */
+/**
+ * The LA store, for decisions and the audit: raw SQL only, so no Prisma client is loaded for PostgreSQL.
+ * `DATABASE_URL` in the environment (a secret, in Kubernetes) stands in for a `database` without `url`.
+ */
 async function openLaStore(database: NonNullable<RouterConfig['database']>): Promise<SqlStore> {
-  if (database.url) return openSqlStore({ kind: 'local', url: database.url, poolSize: 8 });
+  const url = database.url ?? (database.dataDir ? undefined : process.env.DATABASE_URL);
+  if (url) return openSqlStore({ kind: 'local', url, poolSize: 8 });
   const { openStore } = await import('../lib/db/store.ts');
   return openStore({ kind: 'local', dataDir: database.dataDir ?? '' });
 }

@@ -84,6 +84,8 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
     try {
       if (url.pathname === '/health') return sendJson(res, 200, { status: 'pass' });
       if (options.routes && (await options.routes(req, res, url))) return;
+      // Ready once serving, unless the service answers /ready itself (with what it depends on).
+      if (url.pathname === '/ready') return sendJson(res, 200, { status: 'pass' });
       if (url.pathname !== path) return sendError(res, 404, 'NOT_FOUND', `Nothing at ${url.pathname}`);
       const text = req.method === 'POST' ? await readBody(req, limit) : '';
       let body: unknown = undefined;
