@@ -16,6 +16,8 @@ export const ROUTER_ISSUER = 'mais-router:northshire';
 export interface TestLaSubgraph {
   url: string;
   store: Store<LocalClient>;
+  /** The LA store's PostgreSQL URL, when the tests run against PostgreSQL (TEST_DATABASE_URL). */
+  databaseUrl: string | undefined;
   populationDir: string;
   token(decision?: AccessDecision, audience?: string): Promise<string>;
   strangerToken(): Promise<string>;
@@ -54,6 +56,7 @@ export async function startLaSubgraph(
   return {
     url,
     store,
+    databaseUrl: database.databaseUrl,
     populationDir: population.dir,
     token: (decision = 'FULL', audience = `northshire/${kind}`) => router.sign.sign(audience, claims(decision)),
     strangerToken: () => stranger.sign.sign(`northshire/${kind}`, claims('FULL')),
