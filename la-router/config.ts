@@ -42,7 +42,7 @@ const schema = z.object({
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
   /** A source failing this many times in a row is not called for `openMs`, then probed once. */
-  circuitBreaker: z.object({ failures: z.number().int().positive().default(5), openMs: z.number().int().positive().default(10_000) }).prefault({}),
+  circuitBreaker: z.object({ failures: z.number().int().positive().default(5), openMs: z.number().int().positive().default(5000) }).prefault({}),
   /** The lowest level of log line written. */
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */

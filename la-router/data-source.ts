@@ -8,6 +8,7 @@ import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { newTraceId, setTraceparent } from '../lib/trace-context.ts';
 import type { RouterContext } from './context.ts';
 import type { SubgraphRequestInit } from './subgraph-http.ts';
+import { unavailableEntities, type FieldShapes } from './unavailable-entities.ts';
 
 export interface SubgraphSpec {
   name: string;
@@ -37,6 +38,8 @@ export interface DataSourceDeps {
   observe?: (subgraph: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
   circuitBreaker?: { failures: number; openMs: number };
+  /** The supergraph's field shapes, so an unavailable source's entities stand in without taking their parent down. */
+  fieldShapes?: () => FieldShapes;
 }
 
 const DEADLINE_HEADER = 'x-mais-deadline';
@@ -78,6 +81,9 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       return response;
     } catch (error) {
       this.deps.observe?.(this.spec.name, 'error', (performance.now() - started) / 1000);
+      const unavailable = error instanceof GraphQLError && error.extensions?.code === 'SOURCE_UNAVAILABLE';
+      const standIn = unavailable && this.deps.fieldShapes ? unavailableEntities(options.request.query ?? '', options.request.variables, this.deps.fieldShapes(), error) : null;
+      if (standIn) return standIn as never;
       throw error;
     }
   }
@@ -130,7 +136,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   override didEncounterError(error: Error, _request?: unknown, response?: { status?: number }, context?: RouterContext): void {
     if (response?.status === 401) this.credential?.forget?.();
-    const breaker = this.deps.circuitBreaker ?? { failures: 5, openMs: 10_000 };
+    const breaker = this.deps.circuitBreaker ?? { failures: 5, openMs: 5000 };
     this.failures++;
     this.probing = false;
     if (this.failures >= breaker.failures) this.openUntil = Date.now() + breaker.openMs;

@@ -17,6 +17,7 @@ import { RateLimiter } from '../lib/rate-limit.ts';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { formatError } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
+import { fieldShapes, type FieldShapes } from './unavailable-entities.ts';
 import { useWithheldInResponse } from './plugins/minimise.ts';
 import { useAuthorize } from './plugins/authorize.ts';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
@@ -60,6 +61,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const metrics = new RouterMetrics();
   const logger = parts.logger ?? pino({ level: 'silent' });
   let categories = new Map<string, string>();
+  let shapes: FieldShapes = new Map();
   const audit = parts.store ? new AuditWriter(parts.store.sql, LA_AUDIT) : null;
   const fetcher = subgraphFetcher();
   const gateway = new ApolloGateway({
@@ -76,11 +78,12 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       const spec = specs.get(name);
       // A subgraph this LA did not configure is called as stock @apollo/gateway calls it.
       if (!spec || !parts.internalToken) return new RemoteGraphQLDataSource({ url });
-      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, fetcher, circuitBreaker: config.circuitBreaker, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
+      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, fetcher, circuitBreaker: config.circuitBreaker, fieldShapes: () => shapes, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
     },
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     categories = fieldCategories(coreSupergraphSdl);
+    shapes = fieldShapes(coreSupergraphSdl);
   });
   const secure = config.mode !== 'insecure-dev';
   // Development: GraphiQL, and introspection for the developers' tools (still with a caseworker's token).

@@ -19,6 +19,8 @@ import { publishSandboxSchemas } from './schemas.ts';
 import type { SandboxState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** How often a service may stop unexpectedly in a minute and be started again. */
+const RESTARTS_PER_MINUTE = 3;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The application DfE's MATCH service uses to call PDS, registered with the PDS sandbox. */
@@ -195,6 +197,7 @@ async function main(): Promise<void> {
   await ensureApplicationKey(paths.secrets, 'dfe-gateway', 'ES256');
 
   const services: ChildService[] = [];
+  const specsByName = new Map<string, ServiceSpec>();
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
@@ -213,7 +216,12 @@ async function main(): Promise<void> {
 
   const startAll = async (specs: ServiceSpec[]): Promise<boolean> => {
     const started = await Promise.allSettled(specs.map((spec) => startService(spec)));
-    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+    for (const [i, result] of started.entries()) {
+      if (result.status === 'fulfilled') {
+        services.push(result.value);
+        specsByName.set(result.value.name, specs[i]!);
+      }
+    }
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) log(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
     return !failed;
@@ -237,19 +245,44 @@ async function main(): Promise<void> {
     return stopAll(1);
   }
   if (!(await startAll(routerSpecs(config, stores)))) return stopAll(1);
-  for (const service of services) {
+  const startedAt = new Date().toISOString();
+  const writeState = () => {
+    const state: SandboxState = { pid: process.pid, startedAt, services: services.map(({ name, url, pid }) => ({ name, url, pid })) };
+    writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+  };
+  // A service that stops unexpectedly is started again after a second, as a cluster would; one that
+  // stops RESTARTS_PER_MINUTE times in a minute, or cannot be started again, stops the sandbox.
+  const restarts = new Map<string, number[]>();
+  const supervise = (service: ChildService) => {
     service.process.once('exit', (code, signal) => {
       if (stopping) return;
-      log(`${service.name} stopped unexpectedly (${signal ?? `code ${code}`}); stopping the sandbox`);
-      void stopAll(1);
+      const recent = (restarts.get(service.name) ?? []).filter((at) => Date.now() - at < 60_000);
+      if (recent.length >= RESTARTS_PER_MINUTE) {
+        log(`${service.name} stopped unexpectedly (${signal ?? `code ${code}`}) ${recent.length + 1} times in a minute; stopping the sandbox`);
+        return void stopAll(1);
+      }
+      restarts.set(service.name, [...recent, Date.now()]);
+      log(`${service.name} stopped unexpectedly (${signal ?? `code ${code}`}); starting it again`);
+      setTimeout(() => {
+        if (stopping) return;
+        startService(specsByName.get(service.name)!).then(
+          (again) => {
+            if (stopping) return void stopService(again);
+            services[services.indexOf(service)] = again;
+            writeState();
+            supervise(again);
+            log(`${service.name} started again`);
+          },
+          (error: unknown) => {
+            log(`${service.name} could not be started again: ${error instanceof Error ? error.message : String(error)}; stopping the sandbox`);
+            void stopAll(1);
+          },
+        );
+      }, 1000);
     });
-  }
-  const state: SandboxState = {
-    pid: process.pid,
-    startedAt: new Date().toISOString(),
-    services: services.map(({ name, url, pid }) => ({ name, url, pid })),
   };
-  writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+  for (const service of services) supervise(service);
+  writeState();
 
   // Each LA's portal, served by its router.
   const lines = [...services.map((service) => [service.name, service.url] as const), ...SANDBOX_LAS.map((la) => [`${la.code} portal`, `http://${config.host}:${config.ports.routers[la.code]}/portal`] as const)];

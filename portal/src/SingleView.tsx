@@ -90,7 +90,7 @@ export function SingleView({ child, problems, retry }: { child: any; problems: r
       )}
 
       <h3>Other organisations that hold records</h3>
-      {withheld('locations') ? <Withheld reason={withheldFor('locations')} /> : (child.locations ?? []).length === 0 ? <p>None known.</p> : (
+      {withheld('locations') ? <Withheld reason={withheldFor('locations')} /> : unavailable.includes('locator') ? <p className="withheld">Not known now: {sourceName('locator')} did not answer.</p> : (child.locations ?? []).length === 0 ? <p>None known.</p> : (
         <ul>
           {(child.locations ?? []).map((l: any, i: number) => (
             <li key={i}>{l.custodian.name}: {l.recordType} (last confirmed {l.lastSeen}{l.stale ? ', out of date' : ''})</li>
@@ -99,7 +99,7 @@ export function SingleView({ child, problems, retry }: { child: any; problems: r
       )}
 
       <h3>Shared by other local authorities</h3>
-      {withheld('sharedRecords') ? <Withheld reason={withheldFor('sharedRecords')} /> : (child.sharedRecords ?? []).length === 0 ? <p>None shared.</p> : (
+      {withheld('sharedRecords') ? <Withheld reason={withheldFor('sharedRecords')} /> : unavailable.includes('relay') ? <p className="withheld">Not known now: {sourceName('relay')} did not answer.</p> : (child.sharedRecords ?? []).length === 0 ? <p>None shared.</p> : (
         <ul className="shared">
           {(child.sharedRecords ?? []).map((r: any) => (
             <li key={r.custodian}>

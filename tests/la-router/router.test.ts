@@ -175,3 +175,44 @@ describe('the router over the LA subgraphs', () => {
     expect(proxy.seen.length).toBe(seen);
   });
 });
+
+describe('a source behind a non-null list field (as FIND’s Child.locations and the relay’s Child.sharedRecords are)', () => {
+  let csc: TestLaSubgraph;
+  let holders: ApolloServer;
+  let router: Router;
+  let url: string;
+
+  beforeAll(async () => {
+    csc = await startLaSubgraph('csc', createCscService, { children: 100, seed: 4 });
+    holders = new ApolloServer({
+      schema: buildSubgraphSchema({
+        typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+          scalar NhsNumber type Child @key(fields: "nhsNumber") { nhsNumber: NhsNumber! holders: [String!]! firstHeld: String }`),
+        resolvers: { Child: { __resolveReference: (c: { nhsNumber: string }) => ({ ...c, holders: ['Southshire'], firstHeld: '2020-01-01' }) } } as never,
+      }),
+    });
+    const { url: holdersUrl } = await startStandaloneServer(holders, { listen: { port: await freePort(), host: '127.0.0.1' } });
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
+      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: holdersUrl, kind: 'la' }],
+    });
+    router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null });
+    url = `${await serveOnLoopback(router.server)}/graphql`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await router?.stop();
+    await csc?.close();
+  });
+
+  it('answers with an empty list and SOURCE_UNAVAILABLE when that source is down, keeping the rest of the child', async () => {
+    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 1 });
+    const QUERY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders firstHeld } }`;
+    const up = await post(url, QUERY, { n: person!.pers_common_child_id });
+    expect(up.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: ['Southshire'], firstHeld: '2020-01-01' });
+    await holders.stop();
+    const down = await post(url, QUERY, { n: person!.pers_common_child_id });
+    expect(down.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: [], firstHeld: null });
+    expect(down.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'holders' }) })]);
+  });
+});
