@@ -134,6 +134,15 @@ describe('npm start', () => {
       [true, []],
     ]);
 
+    // A service that dies is started again by the sandbox, on the same port, and recorded with its new pid.
+    const pidOf = () => (JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as { services: { name: string; pid: number }[] }).services.find((s) => s.name === 'northshire education subgraph')!.pid;
+    const killed = pidOf();
+    process.kill(killed, 'SIGKILL');
+    await expect.poll(pidOf, { timeout: 30_000, interval: 200 }).not.toBe(killed);
+    const health = await fetch(`http://127.0.0.1:${env.MAIS_NORTHSHIRE_EDUCATION_PORT}/health`);
+    expect(health.status).toBe(200);
+    expect(sandbox.stderr()).toMatch(/northshire education subgraph stopped unexpectedly \(SIGKILL\); starting it again/);
+
     expect(await sandbox.interrupt('SIGINT')).toBe(0);
     expect(processesMentioning(dataDir)).toEqual([]);
     expect(existsSync(join(dataDir, 'sandbox.json'))).toBe(false);
