@@ -1,7 +1,8 @@
 // `npm run bench:resilience [-- --duration S --fault-seconds S --connections N --children N --seed N --pds-rate-limit N]`:
 // the sandbox under a steady mix of single-view queries from many caseworkers (autocannon, fixed
 // duration), then the same load through faults, one at a time: a local subgraph hangs, a local subgraph
-// is killed (and started again by the sandbox, as a cluster would), DfE's gateway stops. For each: 5xx answers,
+// is killed (and started again by the sandbox, as a cluster would), DfE's gateway stops, PDS answers 429
+// and 503 storms, DfE suspends the LA. For each: 5xx answers,
 // data-bearing and partial answers (which sources were unavailable), error
 // rate, p50/p99/max latency, the router's RSS, how long the service took to recover after the fault
 // ended, and whether every data-bearing answer has its audit entry (and the chain verifies). Prints a
@@ -57,6 +58,8 @@ const line = (name: string) => new RegExp(`^${name}\\s+(\\S+)$`, 'm').exec(print
 const routerUrl = line('northshire router');
 const idpUrl = line('northshire identity provider');
 const storeUrl = line('northshire store');
+const centralUrl = line('central store');
+const pdsOrigin = new URL(line('PDS sandbox')).origin;
 const state = () => JSON.parse(readFileSync(join(env.MAIS_DATA_DIR!, 'sandbox.json'), 'utf8')) as { services: { name: string; pid: number }[] };
 const pidOf = (name: string) => state().services.find((s) => s.name === name)!.pid;
 
@@ -237,6 +240,19 @@ try {
     }),
   );
   results.push(await phase('DfE gateway stopped', faultSeconds + 15, { sources: ['locator', 'matching', 'relay'], faultSeconds, start: signal('DfE gateway', 'SIGSTOP'), end: signal('DfE gateway', 'SIGCONT') }));
+  const pdsStorm = (status: 429 | 503) => ({
+    sources: ['matching'],
+    faultSeconds,
+    start: async () => void (await fetch(`${pdsOrigin}/_sandbox/fault`, { method: 'PUT', body: JSON.stringify({ status, seconds: faultSeconds + 5 }) })),
+    end: async () => void (await fetch(`${pdsOrigin}/_sandbox/fault`, { method: 'DELETE' })),
+  });
+  results.push(await phase('PDS 429 storm', faultSeconds + 15, pdsStorm(429)));
+  results.push(await phase('PDS 503 storm', faultSeconds + 15, pdsStorm(503)));
+  // DfE suspends the LA itself: its DfE calls are refused until it is reinstated; its own records still show.
+  const central = await openSqlStore({ kind: 'central', url: centralUrl, poolSize: 1, migrate: false });
+  const setStatus = (status: 'ACTIVE' | 'SUSPENDED') => async () => void (await central.sql.withSession((db) => db.query(`UPDATE organisation SET status = $1 WHERE code = 'northshire'`, [status])));
+  results.push(await phase('northshire suspended at DfE', faultSeconds + 15, { sources: ['locator', 'matching'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') }));
+  await central.close();
   const chain = await audit.sql.withSession((db) => verifyAudit(db, LA_AUDIT));
   await audit.close();
 
@@ -245,7 +261,7 @@ try {
     settings: { durationSeconds: Number(values.duration), faultSeconds, connections: Number(values.connections), children: Number(values.children), seed: Number(values.seed), deadlineMs: DEADLINE_MS, recoveryLimitMs: RECOVERY_LIMIT_MS },
     phases: results,
     auditChain: chain,
-    ok: results.every((r) => r.fiveXx === 0 && r.auditLost === 0 && (r.recoveredMs === null || r.recoveredMs <= RECOVERY_LIMIT_MS)) && chain.ok && results.every((r, i) => i > 0 || r.rssEndMiB <= r.rssStartMiB * 1.1),
+    ok: results.every((r) => r.fiveXx === 0 && r.errorRate === 0 && r.auditLost === 0 && (r.recoveredMs === null || r.recoveredMs <= RECOVERY_LIMIT_MS)) && chain.ok && results.every((r, i) => i > 0 || r.rssEndMiB <= r.rssStartMiB * 1.1),
   };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'resilience.json'), `${JSON.stringify(report, null, 2)}\n`);

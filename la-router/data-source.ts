@@ -121,7 +121,16 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       }
       headers.set('authorization', `Bearer ${await cached.token}`);
     } else {
-      if (this.credential) headers.set('authorization', `Bearer ${await this.credential.token()}`);
+      if (this.credential) {
+        let token: string;
+        try {
+          token = await this.credential.token();
+        } catch {
+          // DfE would not issue this LA a token (suspended, or its key replaced): DfE's sources are unavailable.
+          throw this.unavailable(context, `${this.spec.name} is unavailable: DfE did not issue this LA an access token`);
+        }
+        headers.set('authorization', `Bearer ${token}`);
+      }
       if (context?.purpose) headers.set('mais-purpose', context.purpose);
     }
   }

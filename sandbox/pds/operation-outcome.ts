@@ -27,6 +27,7 @@ export const SPINE_ERRORS = {
   },
   INVALID_METHOD: { status: 405, code: 'processing', severity: 'error', display: 'Method not allowed' },
   TOO_MANY_REQUESTS: { status: 429, code: 'throttled', severity: 'error', display: 'You have exceeded your application\'s rate limit' },
+  SERVICE_UNAVAILABLE: { status: 503, code: 'timeout', severity: 'error', display: 'Service unavailable' },
   TOO_MANY_MATCHES: { status: 200, code: 'multiple-matches', severity: 'information', display: 'Too Many Matches' },
 } as const satisfies Record<string, SpineError>;
 

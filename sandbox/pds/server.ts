@@ -9,6 +9,8 @@ import type { IndexedPatient, PatientIndex } from './patient-index.ts';
 import { parseSearch, searchPatients } from './search.ts';
 
 export const FHIR_BASE = '/personal-demographics/FHIR/R4';
+/** The sandbox's own control of simulated storms (not part of PDS's API): PUT {status, seconds}, DELETE, GET. */
+export const SANDBOX_FAULT_PATH = '/_sandbox/fault';
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const LOCATION_FIELDS = ['address', 'telecom', 'contact', 'generalPractitioner'];
 
@@ -168,8 +170,31 @@ export function createPdsHandler(options: PdsServerOptions) {
     send(res, 200, patient.restricted ? withoutLocation(resource) : resource, { ...echo, etag: `W/"${patient.versionId}"` });
   };
 
+  // A storm, for resilience tests and `bench:resilience`: until `until`, every FHIR request is answered
+  // with `status` (429 throttled or 503 service unavailable, as PDS answers them, with Retry-After).
+  let storm: { status: 429 | 503; until: number } | null = null;
+
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://pds.local');
+    if (url.pathname === SANDBOX_FAULT_PATH) {
+      if (req.method === 'DELETE') storm = null;
+      else if (req.method === 'PUT') {
+        let body: { status?: number; seconds?: number };
+        try {
+          body = JSON.parse((await readBody(req)) || '{}') as { status?: number; seconds?: number };
+        } catch {
+          return send(res, 400, operationOutcome('INVALID_VALUE', 'the body is not JSON'));
+        }
+        if ((body.status !== 429 && body.status !== 503) || !(Number(body.seconds) > 0 && Number(body.seconds) <= 600)) {
+          return send(res, 400, operationOutcome('INVALID_VALUE', 'give {"status": 429 or 503, "seconds": 1 to 600}'));
+        }
+        storm = { status: body.status, until: Date.now() + Number(body.seconds) * 1000 };
+      }
+      return send(res, 200, { storm: storm && storm.until > Date.now() ? { status: storm.status, seconds: Math.ceil((storm.until - Date.now()) / 1000) } : null });
+    }
+    if (storm && storm.until > Date.now() && url.pathname.startsWith(`${FHIR_BASE}/`)) {
+      return sendError(res, new PdsError(storm.status === 429 ? 'TOO_MANY_REQUESTS' : 'SERVICE_UNAVAILABLE'), { 'retry-after': '1' });
+    }
     if (url.pathname === '/health') {
       send(res, 200, { status: 'pass', patients: options.index.size });
     } else if (url.pathname === '/oauth2/token') {

@@ -179,6 +179,7 @@ describe('the router over the LA subgraphs', () => {
 describe('a source behind a non-null list field (as FIND’s Child.locations and the relay’s Child.sharedRecords are)', () => {
   let csc: TestLaSubgraph;
   let holders: ApolloServer;
+  let holdersUrl: string;
   let router: Router;
   let url: string;
 
@@ -191,7 +192,7 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
         resolvers: { Child: { __resolveReference: (c: { nhsNumber: string }) => ({ ...c, holders: ['Southshire'], firstHeld: '2020-01-01' }) } } as never,
       }),
     });
-    const { url: holdersUrl } = await startStandaloneServer(holders, { listen: { port: await freePort(), host: '127.0.0.1' } });
+    ({ url: holdersUrl } = await startStandaloneServer(holders, { listen: { port: await freePort(), host: '127.0.0.1' } }));
     const config = parseRouterConfig({
       la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
       subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: holdersUrl, kind: 'la' }],
@@ -203,6 +204,24 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
   afterAll(async () => {
     await router?.stop();
     await csc?.close();
+  });
+
+  it('answers the same when DfE will not issue the LA a token for that source (the LA suspended at DfE)', async () => {
+    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 1 });
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
+      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: holdersUrl, kind: 'dfe' }],
+    });
+    let suspended = false;
+    const refused = await createRouter({ config, internalToken: csc.signer, dfeCredential: () => ({ token: async () => (suspended ? Promise.reject(new Error('organisation suspended')) : 'a-dfe-token') }) });
+    suspended = true;
+    try {
+      const reply = await post(`${await serveOnLoopback(refused.server)}/graphql`, `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders } }`, { n: person!.pers_common_child_id });
+      expect(reply.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: [] });
+      expect(reply.body.errors?.[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'holders' });
+    } finally {
+      await refused.stop();
+    }
   });
 
   it('answers with an empty list and SOURCE_UNAVAILABLE when that source is down, keeping the rest of the child', async () => {

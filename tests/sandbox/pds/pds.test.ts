@@ -251,3 +251,28 @@ describe('rate limit', () => {
     }
   });
 });
+
+describe('storms (the sandbox’s own control, for resilience tests)', () => {
+  const storm = (init: RequestInit) => fetch(`${pds.baseUrl}/_sandbox/fault`, init);
+
+  it.each([
+    [429, 'TOO_MANY_REQUESTS', 'throttled'],
+    [503, 'SERVICE_UNAVAILABLE', 'timeout'],
+  ])('answers every FHIR request %i (%s) with Retry-After while a storm lasts, and normally once it is over', async (status, code, issueCode) => {
+    expect((await storm({ method: 'PUT', body: JSON.stringify({ status, seconds: 30 }) })).status).toBe(200);
+    const during = await get('/Patient/9000000009');
+    expect(during.status).toBe(status);
+    expect(during.headers.get('retry-after')).toBe('1');
+    expect(during.body.issue[0]).toMatchObject({ code: issueCode, details: { coding: [{ code }] } });
+    expect((await fetch(`${pds.baseUrl}/health`)).status).toBe(200);
+    await storm({ method: 'DELETE' });
+    expect((await get('/Patient/9000000009')).status).toBe(200);
+  });
+
+  it('refuses a storm it cannot make', async () => {
+    for (const body of ['{"status": 500, "seconds": 5}', '{"status": 429, "seconds": 0}', 'not json']) {
+      expect((await storm({ method: 'PUT', body })).status).toBe(400);
+    }
+    expect((await get('/Patient/9000000009')).status).toBe(200);
+  });
+});
