@@ -4,7 +4,7 @@
 import { useLazyQuery, type ApolloError } from '@apollo/client';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { AUDIT_TRAIL, BREAK_GLASS_REPORT, purposeLabel } from './operations.ts';
-import { DateInput, ErrorSummary, isoFromParts, refusal, TextField, type DateParts } from './ui.tsx';
+import { DateInput, ErrorSummary, isoFromParts, NHS_NUMBER_PROBLEM, nhsNumberDigits, refusal, TextField, type DateParts } from './ui.tsx';
 
 interface AuditRecord {
   at: string;
@@ -43,10 +43,9 @@ function AuditTrail() {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const digits = nhsNumber.replace(/[\s-]/g, '');
-    const found = /^\d{10}$/.test(digits) ? [] : ['Enter an NHS number of 10 digits'];
-    setProblems(found);
-    if (found.length === 0) void run({ variables: { nhsNumber: digits } });
+    const digits = nhsNumberDigits(nhsNumber);
+    setProblems(digits ? [] : [NHS_NUMBER_PROBLEM]);
+    if (digits) void run({ variables: { nhsNumber: digits } });
   }
 
   const records = called && !loading && data ? (data.auditTrail as AuditRecord[]) : undefined;

@@ -6,7 +6,7 @@ import { useLazyQuery, useMutation } from '@apollo/client';
 import { useState, type FormEvent } from 'react';
 import { FIND_CHILDREN, LINK_NHS_NUMBER, MATCH_CHILD, PURPOSES, SINGLE_VIEW } from './operations.ts';
 import { SingleView } from './SingleView.tsx';
-import { DateInput, emptyDate, ErrorSummary, isEmptyDate, isoFromParts, problemsOf, refusal, TextField, type DateParts } from './ui.tsx';
+import { DateInput, emptyDate, ErrorSummary, isEmptyDate, isoFromParts, NHS_NUMBER_PROBLEM, nhsNumberDigits, problemsOf, refusal, TextField, type DateParts } from './ui.tsx';
 
 const BREAK_GLASS_MIN = 20;
 
@@ -45,10 +45,10 @@ export function Find() {
 
   function showChild(number: string) {
     const found = purposeProblems();
-    const digits = number.replace(/[\s-]/g, '');
-    if (!/^\d{10}$/.test(digits)) found.push('Enter an NHS number of 10 digits');
+    const digits = nhsNumberDigits(number);
+    if (!digits) found.push(NHS_NUMBER_PROBLEM);
     setProblems(found);
-    if (found.length > 0) return;
+    if (found.length > 0 || !digits) return;
     setMatching(null);
     void view({ variables: { nhsNumber: digits, purpose, ...(breakGlass ? { breakGlassReason: reason.trim() } : {}) } });
   }

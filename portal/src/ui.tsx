@@ -9,6 +9,13 @@ export interface GraphQLProblem {
   extensions?: { code?: string; source?: string; field?: string; reason?: string };
 }
 
+/** The ten digits of an NHS number as typed (spaces and hyphens allowed), or null when it is not ten digits. */
+export function nhsNumberDigits(typed: string): string | null {
+  const digits = typed.replace(/[\s-]/g, '');
+  return /^\d{10}$/.test(digits) ? digits : null;
+}
+export const NHS_NUMBER_PROBLEM = 'Enter an NHS number of 10 digits';
+
 export const problemsOf = (error: ApolloError | undefined): readonly GraphQLProblem[] => (error?.graphQLErrors ?? []) as readonly GraphQLProblem[];
 
 /** An error that refuses the whole request (rather than withholding a field or naming a source). */
