@@ -27,6 +27,8 @@ const { values } = parseArgs({
     children: { type: 'string', default: '1500' },
     seed: { type: 'string', default: '11' },
     'pds-rate-limit': { type: 'string', default: '200' },
+    phases: { type: 'string' },
+    'keep-logs': { type: 'boolean', default: false },
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -129,6 +131,8 @@ try {
     partial: number;
     /** SOURCE_UNAVAILABLE answers by source. */
     unavailable: Record<string, number>;
+    /** Answers without the child, by their first error's code (and source). */
+    withoutData: Record<string, number>;
     fiveXx: number;
     errorRate: number;
     p50Ms: number;
@@ -139,16 +143,27 @@ try {
     recoveredMs: number | null;
     auditEntries: number;
     auditLost: number;
+    /** No 5xx, no audit entry lost, no answer without the child except as the phase allows, recovered in time (and, under steady load, RSS grew at most 10%). */
+    held?: boolean;
+  }
+
+  interface Fault {
+    /** The sources a probe must find answering again for the service to count as recovered. */
+    sources: string[];
+    faultSeconds: number;
+    start(): void | Promise<void>;
+    end(): void | Promise<void>;
   }
 
   /** Load for `seconds`, with `fault` started after 2 s and ended `faultSeconds` later; then time to recovery. */
-  async function phase(name: string, seconds: number, fault?: { sources: string[]; faultSeconds: number; start(): void | Promise<void>; end(): void | Promise<void> }): Promise<PhaseResult> {
+  async function phase(name: string, seconds: number, fault?: Fault): Promise<PhaseResult> {
     let next = 0;
     let dataBearing = 0;
     let fiveXx = 0;
     let errored = 0;
     let partial = 0;
     const unavailable: Record<string, number> = {};
+    const withoutData: Record<string, number> = {};
     const auditBefore = await auditedAnswers();
     const rssStart = rss();
     const run = autocannon({
@@ -169,9 +184,15 @@ try {
               for (const e of (parsed.errors ?? []) as { extensions?: { code?: string; source?: string } }[]) {
                 if (e.extensions?.code === 'SOURCE_UNAVAILABLE') unavailable[e.extensions.source ?? '?'] = (unavailable[e.extensions.source ?? '?'] ?? 0) + 1;
               }
-              if (status !== 200 || !parsed.data?.child) errored++;
+              if (status !== 200 || !parsed.data?.child) {
+                errored++;
+                const first = ((parsed.errors ?? []) as { extensions?: { code?: string; source?: string } }[])[0]?.extensions;
+                const why = first ? [first.code, first.source].filter(Boolean).join(' ') : `HTTP ${status}`;
+                withoutData[why] = (withoutData[why] ?? 0) + 1;
+              }
             } catch {
               errored++;
+              withoutData[`HTTP ${status}, not JSON`] = (withoutData[`HTTP ${status}, not JSON`] ?? 0) + 1;
             }
           },
         },
@@ -199,6 +220,7 @@ try {
       dataBearing,
       partial,
       unavailable,
+      withoutData,
       fiveXx,
       errorRate: result.requests.total ? Math.round((errored / result.requests.total) * 10_000) / 10_000 : 0,
       p50Ms: result.latency.p50,
@@ -212,47 +234,73 @@ try {
     };
   }
 
-  log('warming up');
-  await phase('warm-up', 10);
-  const results: PhaseResult[] = [];
-  log(`load held: ${values.duration} s`);
-  results.push(await phase('load held', Number(values.duration)));
   const faultSeconds = Number(values['fault-seconds']);
   const signal = (service: string, sig: NodeJS.Signals) => () => void process.kill(pidOf(service), sig);
-  results.push(await phase('csc subgraph hangs', faultSeconds + 15, { sources: ['csc'], faultSeconds, start: signal('northshire csc subgraph', 'SIGSTOP'), end: signal('northshire csc subgraph', 'SIGCONT') }));
-  let killed = 0;
-  results.push(
-    await phase('csc subgraph killed', 30, {
-      sources: ['csc'],
+  /** Stops `service` with `sig`; the fault ends when the sandbox has started it again (as a cluster would). */
+  const restarted = (service: string, sig: NodeJS.Signals) => {
+    let stopped = 0;
+    return {
       faultSeconds: 0,
       start: () => {
-        killed = pidOf('northshire csc subgraph');
-        process.kill(killed, 'SIGKILL');
+        stopped = pidOf(service);
+        process.kill(stopped, sig);
       },
-      // The fault ends when the sandbox has started it again (as a cluster would) and it answers /health.
       end: async () => {
         for (;;) {
-          const pid = state().services.find((s) => s.name === 'northshire csc subgraph')?.pid;
-          if (pid && pid !== killed) break;
+          const pid = state().services.find((s) => s.name === service)?.pid;
+          if (pid && pid !== stopped) break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       },
-    }),
-  );
-  results.push(await phase('DfE gateway stopped', faultSeconds + 15, { sources: ['locator', 'matching', 'relay'], faultSeconds, start: signal('DfE gateway', 'SIGSTOP'), end: signal('DfE gateway', 'SIGCONT') }));
-  const pdsStorm = (status: 429 | 503) => ({
+    };
+  };
+  const pdsStorm = (status: 429 | 500 | 503) => ({
     sources: ['matching'],
     faultSeconds,
     start: async () => void (await fetch(`${pdsOrigin}/_sandbox/fault`, { method: 'PUT', body: JSON.stringify({ status, seconds: faultSeconds + 5 }) })),
     end: async () => void (await fetch(`${pdsOrigin}/_sandbox/fault`, { method: 'DELETE' })),
   });
-  results.push(await phase('PDS 429 storm', faultSeconds + 15, pdsStorm(429)));
-  results.push(await phase('PDS 503 storm', faultSeconds + 15, pdsStorm(503)));
   // DfE suspends the LA itself: its DfE calls are refused until it is reinstated; its own records still show.
-  const central = await openSqlStore({ kind: 'central', url: centralUrl, poolSize: 1, migrate: false });
-  const setStatus = (status: 'ACTIVE' | 'SUSPENDED') => async () => void (await central.sql.withSession((db) => db.query(`UPDATE organisation SET status = $1 WHERE code = 'northshire'`, [status])));
-  results.push(await phase('northshire suspended at DfE', faultSeconds + 15, { sources: ['locator', 'matching'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') }));
-  await central.close();
+  const setStatus = (status: 'ACTIVE' | 'SUSPENDED') => async () => {
+    const central = await openSqlStore({ kind: 'central', url: centralUrl, poolSize: 1, migrate: false });
+    await central.sql.withSession((db) => db.query(`UPDATE organisation SET status = $1 WHERE code = 'northshire'`, [status]));
+    await central.close();
+  };
+  /** `refusals`: why an answer may carry no child during this phase (first error's code and source); otherwise every answer must. */
+  const PHASES: { key: string; name: string; seconds: number; fault?: Fault; refusals?: string[] }[] = [
+    { key: 'load', name: 'load held', seconds: Number(values.duration) },
+    { key: 'csc-hangs', name: 'csc subgraph hangs', seconds: faultSeconds + 15, fault: { sources: ['csc'], faultSeconds, start: signal('northshire csc subgraph', 'SIGSTOP'), end: signal('northshire csc subgraph', 'SIGCONT') } },
+    { key: 'csc-killed', name: 'csc subgraph killed', seconds: 30, fault: { sources: ['csc'], ...restarted('northshire csc subgraph', 'SIGKILL') } },
+    // A store restarted as an operator restarts PostgreSQL: it stops cleanly and comes back on the same port.
+    // While the LA store is away nothing can be audited, so no child's data may leave: those answers must
+    // name the audit unavailable.
+    { key: 'la-store', name: 'LA store restarted', seconds: 30, refusals: ['SOURCE_UNAVAILABLE audit'], fault: { sources: ['csc', 'education'], ...restarted('northshire store', 'SIGTERM') } },
+    { key: 'central-store', name: 'central store restarted', seconds: 30, fault: { sources: ['locator', 'matching'], ...restarted('central store', 'SIGTERM') } },
+    { key: 'gateway', name: 'DfE gateway stopped', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching', 'relay'], faultSeconds, start: signal('DfE gateway', 'SIGSTOP'), end: signal('DfE gateway', 'SIGCONT') } },
+    { key: 'pds-429', name: 'PDS 429 storm', seconds: faultSeconds + 15, fault: pdsStorm(429) },
+    { key: 'pds-500', name: 'PDS 500 storm', seconds: faultSeconds + 15, fault: pdsStorm(500) },
+    { key: 'pds-503', name: 'PDS 503 storm', seconds: faultSeconds + 15, fault: pdsStorm(503) },
+    { key: 'suspended', name: 'northshire suspended at DfE', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') } },
+  ];
+  const chosen = values.phases ? values.phases.split(',') : PHASES.map((p) => p.key);
+  const unknown = chosen.filter((key) => !PHASES.some((p) => p.key === key));
+  if (unknown.length > 0) throw new Error(`no phase ${unknown.join(', ')}; the phases are ${PHASES.map((p) => p.key).join(', ')}`);
+
+  log('warming up');
+  await phase('warm-up', 10);
+  const results: PhaseResult[] = [];
+  for (const { key, name, seconds, fault, refusals = [] } of PHASES) {
+    if (!chosen.includes(key)) continue;
+    log(`${name}: ${seconds} s`);
+    const result = await phase(name, seconds, fault);
+    result.held =
+      result.fiveXx === 0 &&
+      result.auditLost === 0 &&
+      Object.keys(result.withoutData).every((why) => refusals.includes(why)) &&
+      (result.recoveredMs === null || result.recoveredMs <= RECOVERY_LIMIT_MS) &&
+      (key !== 'load' || result.rssEndMiB <= result.rssStartMiB * 1.1);
+    results.push(result);
+  }
   const chain = await audit.sql.withSession((db) => verifyAudit(db, LA_AUDIT));
   await audit.close();
 
@@ -261,12 +309,13 @@ try {
     settings: { durationSeconds: Number(values.duration), faultSeconds, connections: Number(values.connections), children: Number(values.children), seed: Number(values.seed), deadlineMs: DEADLINE_MS, recoveryLimitMs: RECOVERY_LIMIT_MS },
     phases: results,
     auditChain: chain,
-    ok: results.every((r) => r.fiveXx === 0 && r.errorRate === 0 && r.auditLost === 0 && (r.recoveredMs === null || r.recoveredMs <= RECOVERY_LIMIT_MS)) && chain.ok && results.every((r, i) => i > 0 || r.rssEndMiB <= r.rssStartMiB * 1.1),
+    ok: results.every((r) => r.held) && chain.ok,
   };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'resilience.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const header = ['phase', 'requests', 'with data', 'partial', 'unavailable', '5xx', 'error rate', 'p50 ms', 'p99 ms', 'max ms', 'RSS MiB', 'recovered', 'audited', 'lost'];
-  const rows = results.map((r) => [r.phase, r.requests, r.dataBearing, r.partial, Object.entries(r.unavailable).map(([k, v]) => `${k} ${v}`).join(', ') || '–', r.fiveXx, `${(r.errorRate * 100).toFixed(2)}%`, r.p50Ms, r.p99Ms, r.maxMs, `${r.rssStartMiB}→${r.rssEndMiB}`, r.recoveredMs === null ? '–' : `${(r.recoveredMs / 1000).toFixed(1)} s`, r.auditEntries, r.auditLost].map(String));
+  const counts = (byKey: Record<string, number>) => Object.entries(byKey).map(([k, v]) => `${k} ${v}`).join(', ') || '–';
+  const header = ['phase', 'requests', 'with data', 'partial', 'unavailable', 'without data', '5xx', 'p50 ms', 'p99 ms', 'max ms', 'RSS MiB', 'recovered', 'audited', 'lost', 'held'];
+  const rows = results.map((r) => [r.phase, r.requests, r.dataBearing, r.partial, counts(r.unavailable), counts(r.withoutData), r.fiveXx, r.p50Ms, r.p99Ms, r.maxMs, `${r.rssStartMiB}→${r.rssEndMiB}`, r.recoveredMs === null ? '–' : `${(r.recoveredMs / 1000).toFixed(1)} s`, r.auditEntries, r.auditLost, r.held ? 'yes' : 'NO'].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   process.stdout.write(`${[format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(format)].join('\n')}\n`);
@@ -274,5 +323,6 @@ try {
   if (!report.ok) process.exitCode = 1;
 } finally {
   await shutdown();
-  rmSync(work, { recursive: true, force: true });
+  if (values['keep-logs']) log(`the sandbox's log: ${join(work, 'sandbox.log')}`);
+  else rmSync(work, { recursive: true, force: true });
 }

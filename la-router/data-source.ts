@@ -5,6 +5,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
+import { sourceUnavailable } from '../lib/graphql/errors.ts';
 import { newTraceId, setTraceparent } from '../lib/trace-context.ts';
 import type { RouterContext } from './context.ts';
 import type { SubgraphRequestInit } from './subgraph-http.ts';
@@ -77,6 +78,19 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const started = performance.now();
     try {
       const response = await super.process(options);
+      // A source that answered but failed inside (its own store restarting, say) is unavailable as much
+      // as one that did not answer: entities it could not give stand in, named SOURCE_UNAVAILABLE.
+      const failedInside = response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.code === 'SOURCE_UNAVAILABLE');
+      const given = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
+      if (failedInside && this.deps.fieldShapes && (!Array.isArray(given) || given.includes(null))) {
+        const standIn = unavailableEntities(options.request.query ?? '', options.request.variables, this.deps.fieldShapes(), sourceUnavailable(this.spec.name, `${this.spec.name} could not answer`));
+        if (standIn) {
+          const context = options.kind === 'incoming operation' ? (options.context as RouterContext) : null;
+          context?.unavailable?.add(this.spec.name);
+          this.deps.observe?.(this.spec.name, 'error', (performance.now() - started) / 1000);
+          return { data: { _entities: standIn.data._entities.map((entity, i) => given?.[i] ?? entity) }, errors: standIn.errors } as never;
+        }
+      }
       this.deps.observe?.(this.spec.name, 'ok', (performance.now() - started) / 1000);
       return response;
     } catch (error) {
@@ -90,7 +104,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   private unavailable(context: RouterContext | null, message: string): GraphQLError {
     context?.unavailable?.add(this.spec.name);
-    return new GraphQLError(message, { extensions: { code: 'SOURCE_UNAVAILABLE', source: this.spec.name } });
+    return sourceUnavailable(this.spec.name, message);
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {

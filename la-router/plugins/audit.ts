@@ -1,6 +1,7 @@
 // Every request about a child is audited in the LA's store before its answer leaves the router: who,
 // their roles, the purpose, any break-glass reason, the child, which sources answered, which fields were
-// withheld, the outcome and the trace id. If the entry cannot be written, the child's data is not sent.
+// withheld, the outcome and the trace id. If the entry cannot be written (the LA store restarting, say),
+// the child's data is not sent: the answer names the audit unavailable, so the caller may try again.
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import type { RouterContext } from '../context.ts';
@@ -39,7 +40,7 @@ export function useAudit(options: { audit: AuditWriter; onWrite?: (ok: boolean) 
             options.onFailure?.(error);
             if (body) {
               body.data = null;
-              body.errors = [{ message: 'The request could not be audited, so no data is returned', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+              body.errors = [{ message: 'The request could not be audited, so no data is returned', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } }];
             }
           }
         },

@@ -28,6 +28,9 @@ export const SPINE_ERRORS = {
   INVALID_METHOD: { status: 405, code: 'processing', severity: 'error', display: 'Method not allowed' },
   TOO_MANY_REQUESTS: { status: 429, code: 'throttled', severity: 'error', display: 'You have exceeded your application\'s rate limit' },
   SERVICE_UNAVAILABLE: { status: 503, code: 'timeout', severity: 'error', display: 'Service unavailable' },
+  // PDS's specification promises only "500 to 599 if it failed because of an error on our server"; the
+  // sandbox names that answer with FHIR's own issue type for it.
+  SERVER_ERROR: { status: 500, code: 'exception', severity: 'error', display: 'Internal server error' },
   TOO_MANY_MATCHES: { status: 200, code: 'multiple-matches', severity: 'information', display: 'Too Many Matches' },
 } as const satisfies Record<string, SpineError>;
 

@@ -171,8 +171,9 @@ export function createPdsHandler(options: PdsServerOptions) {
   };
 
   // A storm, for resilience tests and `bench:resilience`: until `until`, every FHIR request is answered
-  // with `status` (429 throttled or 503 service unavailable, as PDS answers them, with Retry-After).
-  let storm: { status: 429 | 503; until: number } | null = null;
+  // with `status` (429 throttled, 500 server error or 503 service unavailable, with Retry-After).
+  const STORMS = { 429: 'TOO_MANY_REQUESTS', 500: 'SERVER_ERROR', 503: 'SERVICE_UNAVAILABLE' } as const;
+  let storm: { status: keyof typeof STORMS; until: number } | null = null;
 
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://pds.local');
@@ -185,15 +186,15 @@ export function createPdsHandler(options: PdsServerOptions) {
         } catch {
           return send(res, 400, operationOutcome('INVALID_VALUE', 'the body is not JSON'));
         }
-        if ((body.status !== 429 && body.status !== 503) || !(Number(body.seconds) > 0 && Number(body.seconds) <= 600)) {
-          return send(res, 400, operationOutcome('INVALID_VALUE', 'give {"status": 429 or 503, "seconds": 1 to 600}'));
+        if (!Object.hasOwn(STORMS, String(body.status)) || !(Number(body.seconds) > 0 && Number(body.seconds) <= 600)) {
+          return send(res, 400, operationOutcome('INVALID_VALUE', 'give {"status": 429, 500 or 503, "seconds": 1 to 600}'));
         }
-        storm = { status: body.status, until: Date.now() + Number(body.seconds) * 1000 };
+        storm = { status: body.status as keyof typeof STORMS, until: Date.now() + Number(body.seconds) * 1000 };
       }
       return send(res, 200, { storm: storm && storm.until > Date.now() ? { status: storm.status, seconds: Math.ceil((storm.until - Date.now()) / 1000) } : null });
     }
     if (storm && storm.until > Date.now() && url.pathname.startsWith(`${FHIR_BASE}/`)) {
-      return sendError(res, new PdsError(storm.status === 429 ? 'TOO_MANY_REQUESTS' : 'SERVICE_UNAVAILABLE'), { 'retry-after': '1' });
+      return sendError(res, new PdsError(STORMS[storm.status]), { 'retry-after': '1' });
     }
     if (url.pathname === '/health') {
       send(res, 200, { status: 'pass', patients: options.index.size });

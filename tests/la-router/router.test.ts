@@ -7,7 +7,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
@@ -221,6 +221,35 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
       expect(reply.body.errors?.[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'holders' });
     } finally {
       await refused.stop();
+    }
+  });
+
+  it.each([
+    ['an unexpected error', () => new Error('connect ECONNREFUSED 127.0.0.1:5432')],
+    ['SOURCE_UNAVAILABLE of its own', () => new GraphQLError('the register is unavailable at 127.0.0.1:5432', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'store' } })],
+  ])('answers the same when that source answers but fails inside with %s (its own store restarting), without passing on its error', async (_what, failure) => {
+    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 1 });
+    const failing = new ApolloServer({
+      schema: buildSubgraphSchema({
+        typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+          scalar NhsNumber type Child @key(fields: "nhsNumber") { nhsNumber: NhsNumber! holders: [String!]! firstHeld: String }`),
+        resolvers: { Child: { __resolveReference: () => Promise.reject(failure()) } } as never,
+      }),
+    });
+    const { url: failingUrl } = await startStandaloneServer(failing, { listen: { port: await freePort(), host: '127.0.0.1' } });
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
+      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: failingUrl, kind: 'la' }],
+    });
+    const withFailing = await createRouter({ config, internalToken: csc.signer, dfeCredential: null });
+    try {
+      const reply = await post(`${await serveOnLoopback(withFailing.server)}/graphql`, `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders firstHeld } }`, { n: person!.pers_common_child_id });
+      expect(reply.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: [], firstHeld: null });
+      expect(reply.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'holders' }) })]);
+      expect(JSON.stringify(reply.body)).not.toMatch(/ECONNREFUSED|5432/);
+    } finally {
+      await withFailing.stop();
+      await failing.stop();
     }
   });
 

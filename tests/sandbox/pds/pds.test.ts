@@ -257,6 +257,7 @@ describe('storms (the sandbox’s own control, for resilience tests)', () => {
 
   it.each([
     [429, 'TOO_MANY_REQUESTS', 'throttled'],
+    [500, 'SERVER_ERROR', 'exception'],
     [503, 'SERVICE_UNAVAILABLE', 'timeout'],
   ])('answers every FHIR request %i (%s) with Retry-After while a storm lasts, and normally once it is over', async (status, code, issueCode) => {
     expect((await storm({ method: 'PUT', body: JSON.stringify({ status, seconds: 30 }) })).status).toBe(200);
@@ -270,7 +271,7 @@ describe('storms (the sandbox’s own control, for resilience tests)', () => {
   });
 
   it('refuses a storm it cannot make', async () => {
-    for (const body of ['{"status": 500, "seconds": 5}', '{"status": 429, "seconds": 0}', 'not json']) {
+    for (const body of ['{"status": 502, "seconds": 5}', '{"status": "toString", "seconds": 5}', '{"status": 429, "seconds": 0}', 'not json']) {
       expect((await storm({ method: 'PUT', body })).status).toBe(400);
     }
     expect((await get('/Patient/9000000009')).status).toBe(200);
