@@ -8,16 +8,27 @@
 // ended, and whether every data-bearing answer has its audit entry (and the chain verifies). Prints a
 // table and writes bench/results/resilience.json.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import type { JWK } from 'jose';
 import { LA_AUDIT, verifyAudit } from '../lib/audit/chain.ts';
 import { openSqlStore } from '../lib/db/sql-store.ts';
 import { freePort } from '../lib/net.ts';
 import { CLI_CLIENT, SANDBOX_USER_GRANT } from '../sandbox/idp/provider.ts';
+import { MATCH_PDS_APPLICATION } from '../sandbox/config.ts';
+import { useDfeTokenClient } from '../lib/dfe-token.ts';
+import { useInternalTokenSigner } from '../lib/internal-token.ts';
+import { openStore, type LocalClient } from '../lib/db/store.ts';
+import { PdsClient } from '../lib/pds/client.ts';
+import { importSsd, SSD_TABLES } from '../lib/ssd/import.ts';
+import { cscSdl } from '../subgraphs/csc/sdl.ts';
+import { educationSdl } from '../subgraphs/education/sdl.ts';
+import { fuzz, fuzzSsdImport, graphqlCases, judgeFhir, judgeGraphql, pdsCases, schemaShape, writeSsdExtract, type FuzzReport } from './fuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +40,7 @@ const { values } = parseArgs({
     'pds-rate-limit': { type: 'string', default: '200' },
     phases: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
+    'fuzz-requests': { type: 'string', default: '1000' },
   },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -62,7 +74,7 @@ const idpUrl = line('northshire identity provider');
 const storeUrl = line('northshire store');
 const centralUrl = line('central store');
 const pdsOrigin = new URL(line('PDS sandbox')).origin;
-const state = () => JSON.parse(readFileSync(join(env.MAIS_DATA_DIR!, 'sandbox.json'), 'utf8')) as { services: { name: string; pid: number }[] };
+const state = () => JSON.parse(readFileSync(join(env.MAIS_DATA_DIR!, 'sandbox.json'), 'utf8')) as { services: { name: string; url: string; pid: number }[] };
 const pidOf = (name: string) => state().services.find((s) => s.name === name)!.pid;
 
 async function shutdown(): Promise<void> {
@@ -282,9 +294,10 @@ try {
     { key: 'pds-503', name: 'PDS 503 storm', seconds: faultSeconds + 15, fault: pdsStorm(503) },
     { key: 'suspended', name: 'northshire suspended at DfE', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') } },
   ];
-  const chosen = values.phases ? values.phases.split(',') : PHASES.map((p) => p.key);
-  const unknown = chosen.filter((key) => !PHASES.some((p) => p.key === key));
-  if (unknown.length > 0) throw new Error(`no phase ${unknown.join(', ')}; the phases are ${PHASES.map((p) => p.key).join(', ')}`);
+  const keys = [...PHASES.map((p) => p.key), 'bad-inputs'];
+  const chosen = values.phases ? values.phases.split(',') : keys;
+  const unknown = chosen.filter((key) => !keys.includes(key));
+  if (unknown.length > 0) throw new Error(`no phase ${unknown.join(', ')}; the phases are ${keys.join(', ')}`);
 
   log('warming up');
   await phase('warm-up', 10);
@@ -301,6 +314,79 @@ try {
       (key !== 'load' || result.rssEndMiB <= result.rssStartMiB * 1.1);
     results.push(result);
   }
+  // ---- bad inputs: generated requests to every GraphQL service, to PDS, and spoilt SSD extracts
+  const badInputs: FuzzReport[] = [];
+  if (chosen.includes('bad-inputs')) {
+    const n = Number(values['fuzz-requests']);
+    const seed = Number(values.seed);
+    const dataDir = env.MAIS_DATA_DIR!;
+    const secrets = join(dataDir, 'secrets');
+    const before = state().services.map((s) => `${s.name}:${s.pid}`).sort();
+    const urlOf = (name: string) => state().services.find((s) => s.name === name)!.url;
+    const nhsNumbers = [...new Set(workers.flatMap((w) => w.allocatedChildren))];
+    const graphqlTarget = async (target: string, url: string, headers: Record<string, string>, sdl: string, subgraph: boolean) => {
+      log(`  bad inputs: ${n} generated requests to ${target}`);
+      badInputs.push(await fuzz(target, url, headers, graphqlCases(schemaShape(sdl, { subgraph }), { seed, count: n, nhsNumbers }), judgeGraphql));
+    };
+    await graphqlTarget('northshire router', routerUrl, { authorization: `Bearer ${probeToken}` }, readFileSync(join(dataDir, 'northshire-supergraph.graphql'), 'utf8'), false);
+    // Each LA subgraph as the router calls it: a token signed with the router's key, the decision made.
+    const signer = useInternalTokenSigner({ issuer: 'mais-router:northshire', privateKey: JSON.parse(readFileSync(join(secrets, 'northshire-router.private.jwk.json'), 'utf8')) as JWK, ttlSeconds: 300 });
+    for (const [name, sdl] of [['csc', cscSdl], ['education', educationSdl]] as const) {
+      const token = await signer.sign(`northshire/${name}`, { sub: prober.username, roles: prober.roles, purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' });
+      await graphqlTarget(`northshire ${name} subgraph`, urlOf(`northshire ${name} subgraph`), { authorization: `Bearer ${token}` }, sdl, true);
+    }
+    // DfE's subgraphs through DfE's gateway, as an LA reaches them.
+    const gatewayUrl = urlOf('DfE gateway');
+    for (const name of ['locator', 'matching', 'relay']) {
+      const token = await useDfeTokenClient({ tokenUrl: `${gatewayUrl}/oauth2/token`, organisation: 'northshire', privateKey: JSON.parse(readFileSync(join(secrets, 'northshire-dfe.private.jwk.json'), 'utf8')) as JWK, resource: `mais:dfe:${name}` }).token();
+      const sdl = readFileSync(join(root, 'subgraphs', name, 'schema.graphql'), 'utf8');
+      await graphqlTarget(`DfE ${name} (through the gateway)`, `${gatewayUrl}/subgraphs/${name}/graphql`, { authorization: `Bearer ${token}`, 'mais-purpose': 'CHILD_PROTECTION_ENQUIRY' }, sdl, true);
+    }
+    // PDS's FHIR API, as MATCH calls it.
+    const pdsKey = JSON.parse(readFileSync(join(secrets, `${MATCH_PDS_APPLICATION}.private.jwk.json`), 'utf8')) as JWK;
+    const pds = new PdsClient({ baseUrl: `${pdsOrigin}/personal-demographics/FHIR/R4`, credentials: { apiKey: MATCH_PDS_APPLICATION, keyId: pdsKey.kid!, privateKey: pdsKey } });
+    log(`  bad inputs: ${n} generated requests to the PDS sandbox`);
+    badInputs.push(await fuzz('PDS sandbox (FHIR)', `${pdsOrigin}/personal-demographics/FHIR/R4`, { authorization: `Bearer ${await pds.bearerToken()}`, 'x-request-id': randomUUID() }, pdsCases({ seed, count: n, nhsNumbers }), judgeFhir));
+    // The SSD importer, into a store of its own, with spoilt copies of a small good extract.
+    const ssdCount = Math.max(20, Math.round(n / 10));
+    log(`  bad inputs: ${ssdCount} spoilt SSD extracts`);
+    const good = join(work, 'ssd-extract');
+    writeSsdExtract(join(dataDir, 'population'), 'northshire', good, 25);
+    const ssdStore = await openStore({ kind: 'local', dataDir: join(work, 'ssd-store') });
+    try {
+      const prisma = ssdStore.prisma as LocalClient;
+      badInputs.push(
+        await fuzzSsdImport(
+          {
+            import: (folder) => importSsd(prisma, folder, { replace: true }),
+            counts: async () => Object.fromEntries(await Promise.all(SSD_TABLES.map(async (t) => [t, await (prisma as unknown as Record<string, { count(): Promise<number> }>)[t]!.count()] as const))),
+          },
+          good,
+          { seed, count: ssdCount, nhsNumbers },
+        ),
+      );
+    } finally {
+      await ssdStore.close();
+    }
+    // No process crashed or was started again, and every service still answers.
+    const after = state().services.map((s) => `${s.name}:${s.pid}`).sort();
+    const crashed = before.filter((s) => !after.includes(s)).map((s) => s.split(':')[0]!);
+    const notHealthy: string[] = [];
+    // Every service that speaks HTTP (the stores speak PostgreSQL's protocol: the audit reads above reach them).
+    for (const s of state().services.filter((x) => x.url.startsWith('http'))) {
+      const probe = s.name.endsWith('identity provider') ? `${s.url}/.well-known/openid-configuration` : new URL('/health', s.url);
+      const ok = await fetch(probe, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+      if (!ok) notHealthy.push(s.name);
+    }
+    for (const report of badInputs) {
+      const problems = [...crashed.map((name) => `${name} stopped and was started again`), ...notHealthy.map((name) => `${name} did not answer /health afterwards`)];
+      if (report === badInputs[0]) {
+        report.problems.push(...problems);
+        report.problemCount += problems.length;
+      }
+    }
+  }
+
   const chain = await audit.sql.withSession((db) => verifyAudit(db, LA_AUDIT));
   await audit.close();
 
@@ -309,7 +395,8 @@ try {
     settings: { durationSeconds: Number(values.duration), faultSeconds, connections: Number(values.connections), children: Number(values.children), seed: Number(values.seed), deadlineMs: DEADLINE_MS, recoveryLimitMs: RECOVERY_LIMIT_MS },
     phases: results,
     auditChain: chain,
-    ok: results.every((r) => r.held) && chain.ok,
+    badInputs,
+    ok: results.every((r) => r.held) && chain.ok && badInputs.every((r) => r.problemCount === 0),
   };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'resilience.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -319,6 +406,14 @@ try {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const format = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   process.stdout.write(`${[format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(format)].join('\n')}\n`);
+  if (badInputs.length > 0) {
+    const top = (byKey: Record<string, number>) => Object.entries(byKey).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+    const bad = [['bad inputs to', 'tried', 'answers (HTTP status, first code)', 'problems'], ...badInputs.map((r) => [r.target, String(r.tried), top(r.outcomes), String(r.problemCount)])];
+    const w = bad[0]!.map((_, i) => Math.max(...bad.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+    process.stdout.write(`\n${[line(bad[0]!), `|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...bad.slice(1).map(line)].join('\n')}\n`);
+    for (const r of badInputs) for (const problem of r.problems) process.stdout.write(`  ${r.target}: ${problem}\n`);
+  }
   process.stdout.write(`audit chain: ${chain.ok ? `valid (${chain.entries} entries)` : `BROKEN at ${chain.seq}: ${chain.problem}`}; ${report.ok ? 'all held' : 'NOT ALL HELD'}\n`);
   if (!report.ok) process.exitCode = 1;
 } finally {

@@ -10,7 +10,7 @@ import type { JWK } from 'jose';
 import pino, { type Logger } from 'pino';
 import { Agent, request as request_ } from 'undici';
 import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
-import { failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
+import { answerClientErrors, failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { RateLimiter } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
@@ -233,6 +233,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     if (directory && !directory.fresh) return sendJson(res, 503, { status: 'fail', reason: 'the relay cannot confirm data sharing agreements are current' });
     sendJson(res, 200, { status: 'pass', ...(relayHub ? { pullConnections: relayHub.status } : {}) });
   });
+  answerClientErrors(server);
   server.on('upgrade', (req, socket, head) => {
     if (relayHub && (req.url ?? '').split('?')[0] === RELAY_CONNECT_PATH) return void relayHub.upgrade(req, socket, head).catch(() => socket.destroy());
     refuseUpgrade(socket, 404, 'Not Found');

@@ -158,6 +158,11 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   override didEncounterError(error: Error, _request?: unknown, response?: { status?: number }, context?: RouterContext): void {
+    // The source refused the caller's input (a date that is not one, say; the supergraph's custom scalars
+    // check nothing at the router): the caller's error, passed on as the source named it. Not the source
+    // failing, so no caseworker's bad input can open the circuit for everyone.
+    const refused = response?.status === 400 ? inputRefusal(error) : null;
+    if (refused) throw refused;
     if (response?.status === 401) this.credential?.forget?.();
     const breaker = this.deps.circuitBreaker ?? { failures: 5, openMs: 5000 };
     this.failures++;
@@ -166,4 +171,15 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const timedOut = error.name === 'AbortError' || error.name === 'TimeoutError' || /aborted|timeout/i.test(error.message);
     throw this.unavailable(context ?? null, timedOut ? `${this.spec.name} did not answer in time` : `${this.spec.name} is unavailable`);
   }
+}
+
+const INPUT_CODES = new Set(['BAD_USER_INPUT', 'INVALID_NHS_NUMBER']);
+
+/** The first input error a source's 400 answer names, as a GraphQL error for the caller; null when it names none. */
+function inputRefusal(error: Error): GraphQLError | null {
+  const body = (error as { extensions?: { response?: { body?: unknown } } }).extensions?.response?.body as { errors?: { message?: unknown; extensions?: { code?: unknown; field?: unknown } }[] } | undefined;
+  const first = Array.isArray(body?.errors) ? body.errors.find((e) => INPUT_CODES.has(String(e.extensions?.code))) : undefined;
+  if (!first) return null;
+  const field = typeof first.extensions?.field === 'string' ? { field: first.extensions.field } : {};
+  return new GraphQLError(typeof first.message === 'string' ? first.message : 'The input was refused', { extensions: { code: String(first.extensions!.code), ...field } });
 }

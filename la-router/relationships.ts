@@ -77,9 +77,9 @@ export class AllocationIndex {
 export async function decide(allocations: Pick<AllocationIndex, 'isAllocated'>, caller: Caller, nhsNumber: string, breakGlassReason: string | null): Promise<AccessDecision> {
   if (breakGlassReason !== null) {
     if (breakGlassReason.trim().length < BREAK_GLASS_MIN_LENGTH) {
-      throw new GraphQLError(`A break-glass reason says why, in at least ${BREAK_GLASS_MIN_LENGTH} characters`, { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassReason' } });
+      throw new GraphQLError(`A break-glass reason says why, in at least ${BREAK_GLASS_MIN_LENGTH} characters`, { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassReason', http: { status: 400 } } });
     }
-    if (!isSocialCareStaff(caller.roles)) throw new GraphQLError('Only social care staff may break glass', { extensions: { code: 'FORBIDDEN', field: 'breakGlassReason' } });
+    if (!isSocialCareStaff(caller.roles)) throw new GraphQLError('Only social care staff may break glass', { extensions: { code: 'FORBIDDEN', field: 'breakGlassReason', http: { status: 403 } } });
     return 'BREAK_GLASS';
   }
   if (caller.roles.includes('csc.practitioner') && (await allocations.isAllocated(caller.username, nhsNumber))) return 'FULL';

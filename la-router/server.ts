@@ -15,7 +15,7 @@ import { operationLimits, rateLimited } from './plugins/hardening.ts';
 import { loadTrustedDocuments, trustedDocumentCache, useTrustedDocuments } from './plugins/trusted-documents.ts';
 import { RateLimiter } from '../lib/rate-limit.ts';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { formatError } from '../lib/graphql/errors.ts';
+import { formatError, useOperationChecks } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
 import { fieldShapes, type FieldShapes } from './unavailable-entities.ts';
 import { useWithheldInResponse } from './plugins/minimise.ts';
@@ -107,7 +107,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
     ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
-      ? [useAuthorize({ allocations: allocations!, exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
+      ? [useOperationChecks() as ApolloServerPlugin<RouterContext>, useAuthorize({ allocations: allocations!, exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),
   ];
   // Which fields this LA's routers serve, for the registry's breaking-change check.
@@ -126,7 +126,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     plugins,
     stopOnTerminationSignals: false,
     ...(secure
-      ? { introspection: !production, csrfPrevention: true, formatError, persistedQueries: { cache: trustedDocumentCache([trusted, portalDocuments].filter((d) => d !== null)) }, includeStacktraceInErrorResponses: false, validationRules: armor!.validationRules, allowBatchedHttpRequests: false }
+      ? { introspection: !production, csrfPrevention: true, formatError, persistedQueries: { cache: trustedDocumentCache([trusted, portalDocuments].filter((d) => d !== null)) }, includeStacktraceInErrorResponses: false, validationRules: armor!.validationRules, parseOptions: armor!.parseOptions, allowBatchedHttpRequests: false }
       : {}),
   });
   const limiter = new RateLimiter(config.rateLimitPerMinute);

@@ -67,6 +67,9 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
   return parsed.data;
 }
 
+/** The application DfE's MATCH service uses to call PDS, registered with the PDS sandbox. */
+export const MATCH_PDS_APPLICATION = 'dfe-match';
+
 export const sandboxPaths = (config: SandboxConfig) => ({
   population: resolve(config.dataDir, 'population'),
   store: (name: string) => resolve(config.dataDir, 'stores', name),

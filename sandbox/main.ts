@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { populationPaths } from '../lib/population/generate.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
-import { dfeUrls, loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
+import { MATCH_PDS_APPLICATION, dfeUrls, loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { routerNodeFlags } from '../la-router/config.ts';
 import { ensureApplicationKey } from './keys.ts';
@@ -23,8 +23,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const RESTARTS_PER_MINUTE = 3;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The application DfE's MATCH service uses to call PDS, registered with the PDS sandbox. */
-export const MATCH_PDS_APPLICATION = 'dfe-match';
 
 async function registerPdsApplications(config: SandboxConfig): Promise<void> {
   const paths = sandboxPaths(config);

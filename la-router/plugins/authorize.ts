@@ -29,7 +29,7 @@ export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAl
           if (operation.operation === 'mutation') {
             // Linking a record to a child's NHS number: social care staff only, one link a request, audited.
             const [link] = operation.selectionSet.selections;
-            if (operation.selectionSet.selections.length !== 1 || link?.kind !== Kind.FIELD) throw new GraphQLError('One request links one record', { extensions: { code: 'BAD_USER_INPUT', field: LINK } });
+            if (operation.selectionSet.selections.length !== 1 || link?.kind !== Kind.FIELD) throw new GraphQLError('One request links one record', { extensions: { code: 'BAD_USER_INPUT', field: LINK, http: { status: 400 } } });
             if (!isSocialCareStaff(contextValue.caller.roles)) throw new GraphQLError('Only social care staff may link a record to an NHS number', { extensions: { code: 'FORBIDDEN', field: LINK, http: { status: 403 } } });
             const input = link.arguments?.find((a) => a.name.value === 'input');
             const value = input ? (valueFromASTUntyped(input.value, request.variables ?? {}) as { nhsNumber?: unknown } | null) : null;
@@ -39,7 +39,7 @@ export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAl
           }
           const children = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && s.name.value === 'child');
           if (children.length === 0) return;
-          if (children.length > 1) throw new GraphQLError('One request asks for one child', { extensions: { code: 'BAD_USER_INPUT', field: 'child' } });
+          if (children.length > 1) throw new GraphQLError('One request asks for one child', { extensions: { code: 'BAD_USER_INPUT', field: 'child', http: { status: 400 } } });
           const field = children[0]!;
           if (field.kind !== Kind.FIELD) return;
           const argument = (name: string) => {

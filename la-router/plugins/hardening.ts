@@ -5,13 +5,16 @@ import { GraphQLError } from 'graphql';
 import type { RouterConfig } from '../config.ts';
 
 export function operationLimits(limits: RouterConfig['limits'], production: boolean) {
-  return new ApolloArmor({
+  const armor = new ApolloArmor({
     maxDepth: { n: limits.depth },
     maxAliases: { n: limits.aliases },
     costLimit: { maxCost: limits.cost },
-    maxTokens: { n: limits.tokens },
+    // graphql-armor's token limit parses in a plugin hook, which turns every syntax error into a 500
+    // (Escape-Technologies/graphql-armor#571); graphql-js's own parser limit gives the 400 GRAPHQL_PARSE_FAILED.
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: production },
   }).protect();
+  return { ...armor, parseOptions: { maxTokens: limits.tokens } };
 }
 
 export function rateLimited(retryAfterSeconds: number): GraphQLError {

@@ -1,4 +1,5 @@
 // GraphQL errors at the edge: each with a stable `extensions.code` (CONTRACT.md), never a stack trace.
+import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isPurpose } from '../purposes.ts';
 
@@ -32,4 +33,48 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Whether any string in a JSON value holds U+0000 (walked without recursion: variables may nest deeply). */
+function holdsNul(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'string') {
+      if (next.includes('\u0000')) return true;
+    } else if (next && typeof next === 'object') {
+      for (const [key, inner] of Object.entries(next)) {
+        if (key.includes('\u0000')) return true;
+        pending.push(inner);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Refuses, before execution, a document with no operation to run (a name that is not in it, or several
+ * operations and no name) and an operation of a kind the schema does not serve (a subscription): graphql-js
+ * would fail them at execution, which reaches callers as INTERNAL_SERVER_ERROR. And text holding U+0000, which
+ * no PostgreSQL text column takes.
+ */
+export function useOperationChecks(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request, schema }) {
+          if (!operation) {
+            const message = request.operationName ? `The document has no operation named ${request.operationName}` : 'The document has several operations: name the one to run';
+            throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+          }
+          // PostgreSQL's text cannot hold U+0000: refused here by name rather than by the store.
+          if ((request.query ?? '').includes('\u0000') || /\\u0000/i.test(request.query ?? '') || holdsNul(request.variables)) {
+            throw new GraphQLError('Text may not contain the NUL character (U+0000)', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+          }
+          const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+          if (!root) throw new GraphQLError(`This service does not serve ${operation.operation}s`, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+        },
+      };
+    },
+  };
 }

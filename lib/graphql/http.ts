@@ -19,11 +19,13 @@ export class BodyTooLarge extends Error {}
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   let size = 0;
   const chunks: Buffer[] = [];
+  // Past the limit the rest is read and dropped, not cut off: a client still sending when the
+  // connection closed would never see the 413 (the server's request timeout bounds how long).
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
+  if (size > limit) throw new BodyTooLarge();
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -62,11 +64,30 @@ export function failed(res: ServerResponse): void {
   else sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
 }
 
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  HPE_URI_TOO_LONG: [414, 'URI Too Long'],
+};
+
+/**
+ * Requests Node's HTTP parser refuses before any handler sees them (headers too large, not HTTP) are
+ * answered as every other refusal is: JSON with a stable code, not an empty body.
+ */
+export function answerClientErrors(server: Server): Server {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    const [status, reason] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request'];
+    const body = JSON.stringify({ errors: [{ message: `The request could not be read: ${reason.toLowerCase()}`, extensions: { code: 'BAD_REQUEST' } }] });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+  return server;
+}
+
 export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpOptions<C>): Server {
   const path = options.path ?? '/graphql';
   const limit = options.maxBodyBytes ?? 256 * 1024;
   const untraced = new Set(['/health', '/ready', '/metrics']);
-  return createServer((req, res) => {
+  return answerClientErrors(createServer((req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://service.local');
@@ -78,7 +99,7 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
       await handle(req, res, url);
       span.setAttribute('http.response.status_code', res.statusCode);
     });
-  });
+  }));
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {

@@ -24,7 +24,8 @@ export const NhsNumber = new GraphQLScalarType<string, string>({
 });
 
 function parseDate(value: unknown): string {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || isoDay(dayOf(value)) !== value) {
+  const day = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? dayOf(value) : Number.NaN;
+  if (!Number.isFinite(day) || isoDay(day) !== value) {
     throw new GraphQLError('A date must be a real calendar date written yyyy-mm-dd', { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return value;

@@ -5,8 +5,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { DocumentNode } from 'graphql';
-import { formatError } from './errors.ts';
+import { GraphQLError, Kind, valueFromASTUntyped, type DocumentNode } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { formatError, useOperationChecks } from './errors.ts';
 import { createGraphQLServer, type GraphQLHttpOptions } from './http.ts';
 
 export interface Subgraph {
@@ -29,7 +30,7 @@ export async function createSubgraph<C extends BaseContext>(options: {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), useOperationChecks(), useRepresentationChecks()],
   });
   await apollo.start();
   const server = createGraphQLServer<C>({ apollo, context: options.context, ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}), ...(options.routes ? { routes: options.routes } : {}) });
@@ -39,6 +40,31 @@ export async function createSubgraph<C extends BaseContext>(options: {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await apollo.stop();
+    },
+  };
+}
+
+/**
+ * Refuses `_entities` representations that are not entities of this schema (objects naming an object
+ * type in `__typename`) as BAD_USER_INPUT before execution: @apollo/subgraph fails them inside, which
+ * reaches callers as INTERNAL_SERVER_ERROR.
+ */
+function useRepresentationChecks(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request, schema }) {
+          for (const selection of operation?.selectionSet.selections ?? []) {
+            if (selection.kind !== Kind.FIELD || selection.name.value !== '_entities') continue;
+            const argument = selection.arguments?.find((a) => a.name.value === 'representations');
+            const representations = argument ? valueFromASTUntyped(argument.value, request.variables ?? {}) : undefined;
+            const valid =
+              Array.isArray(representations) &&
+              representations.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r) && typeof (r as { __typename?: unknown }).__typename === 'string' && schema.getType((r as { __typename: string }).__typename)?.constructor.name === 'GraphQLObjectType');
+            if (!valid) throw new GraphQLError('Each representation is an object naming one of this subgraph’s entity types in __typename', { extensions: { code: 'BAD_USER_INPUT', field: 'representations', http: { status: 400 } } });
+          }
+        },
+      };
     },
   };
 }

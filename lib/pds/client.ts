@@ -191,6 +191,11 @@ export class PdsClient {
     }
   }
 
+  /** The access token this client sends (fetched or cached), for tools that call PDS's API themselves. */
+  async bearerToken(): Promise<string> {
+    return (await this.accessToken(AbortSignal.timeout(10_000))).value;
+  }
+
   private async accessToken(signal: AbortSignal): Promise<CachedToken> {
     if (this.token && this.token.expiresAt - TOKEN_REFRESH_MARGIN_MS > Date.now()) return this.token;
     this.pendingToken ??= this.fetchToken(signal).finally(() => {

@@ -5,14 +5,30 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import type { LocalClient } from '../db/store.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from '../nhs-number.ts';
 import { LA_TABLES } from '../population/la.ts';
 
 /** SSD tables in an order that satisfies their foreign keys. */
 export const SSD_TABLES = LA_TABLES.filter((table) => table.startsWith('ssd_'));
 
+/** Why an extract was refused, stable for scripts that read `mais ssd import --json`. */
+export type ImportProblemCode =
+  | 'NO_FILES'
+  | 'NOT_CSV'
+  | 'UNKNOWN_COLUMN'
+  | 'MISSING_COLUMN'
+  | 'REQUIRED'
+  | 'INVALID_DATE'
+  | 'INVALID_NUMBER'
+  | 'INVALID_NHS_NUMBER'
+  | 'UNKNOWN_PERSON'
+  | 'DUPLICATE_ID'
+  | 'STORE_REFUSED';
+
 export interface ImportProblem {
   file: string;
   line: number;
+  code: ImportProblemCode;
   message: string;
 }
 
@@ -57,15 +73,22 @@ function parseDate(value: string): Date | undefined {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d ? date : undefined;
 }
 
-function convert(column: Column, raw: string): { value: unknown } | { error: string } {
+/** Columns that hold an NHS number (SSD: "Common Child Identifier (NHS Number)"). */
+const NHS_NUMBER_COLUMNS = new Set(['pers_common_child_id']);
+/** A bad value is quoted in a problem up to this many characters. */
+const QUOTED = 60;
+
+function convert(column: Column, raw: string): { value: unknown } | { code: ImportProblemCode; error: string } {
   const value = raw.trim();
-  if (value === '' || value.toUpperCase() === 'NULL') return column.nullable ? { value: null } : { error: `${column.name} is required` };
+  const quoted = value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value;
+  if (value === '' || value.toUpperCase() === 'NULL') return column.nullable ? { value: null } : { code: 'REQUIRED', error: `${column.name} is required` };
   if (column.type === 'date') {
     const date = parseDate(value);
-    return date ? { value: date } : { error: `${column.name}: '${value}' is not a date (yyyy-mm-dd or dd/mm/yyyy)` };
+    return date ? { value: date } : { code: 'INVALID_DATE', error: `${column.name}: '${quoted}' is not a date (yyyy-mm-dd or dd/mm/yyyy)` };
   }
-  if (column.type === 'integer') return /^-?\d+$/.test(value) ? { value: Number(value) } : { error: `${column.name}: '${value}' is not a whole number` };
-  if (column.type === 'float') return Number.isFinite(Number(value)) ? { value: Number(value) } : { error: `${column.name}: '${value}' is not a number` };
+  if (column.type === 'integer') return /^-?\d{1,15}$/.test(value) ? { value: Number(value) } : { code: 'INVALID_NUMBER', error: `${column.name}: '${quoted}' is not a whole number` };
+  if (column.type === 'float') return /^-?\d+(\.\d+)?$/.test(value) && Number.isFinite(Number(value)) ? { value: Number(value) } : { code: 'INVALID_NUMBER', error: `${column.name}: '${quoted}' is not a number` };
+  if (NHS_NUMBER_COLUMNS.has(column.name)) return isValidNhsNumber(value) ? { value: normaliseNhsNumber(value) } : { code: 'INVALID_NHS_NUMBER', error: `${column.name}: '${quoted}' is not a valid NHS number` };
   return { value };
 }
 
@@ -76,7 +99,7 @@ export async function importSsd(prisma: LocalClient, folder: string, options: { 
   const rows = new Map<string, { line: number; data: Record<string, unknown> }[]>();
   const personIds = new Set<string>();
   const files = SSD_TABLES.filter((table) => existsSync(join(folder, `${table}.csv`)));
-  if (files.length === 0) return { loaded: {}, problems: [{ file: folder, line: 0, message: `no SSD files (${SSD_TABLES.map((t) => `${t}.csv`).join(', ')})` }] };
+  if (files.length === 0) return { loaded: {}, problems: [{ file: folder, line: 0, code: 'NO_FILES', message: `no SSD files (${SSD_TABLES.map((t) => `${t}.csv`).join(', ')})` }] };
 
   for (const table of files) {
     const file = `${table}.csv`;
@@ -88,22 +111,22 @@ export async function importSsd(prisma: LocalClient, folder: string, options: { 
       for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
         if (!headerChecked) {
           headerChecked = true;
-          for (const name of Object.keys(record)) if (!columns.has(name)) problems.push({ file, line: 1, message: `unknown column ${name} for ${table}` });
-          for (const column of columns.values()) if (!column.nullable && !(column.name in record)) problems.push({ file, line: 1, message: `missing required column ${column.name}` });
+          for (const name of Object.keys(record)) if (!columns.has(name)) problems.push({ file, line: 1, code: 'UNKNOWN_COLUMN', message: `unknown column ${name} for ${table}` });
+          for (const column of columns.values()) if (!column.nullable && !(column.name in record)) problems.push({ file, line: 1, code: 'MISSING_COLUMN', message: `missing required column ${column.name}` });
         }
         const row: Record<string, unknown> = {};
         for (const [name, raw] of Object.entries(record)) {
           const column = columns.get(name);
           if (!column) continue;
           const converted = convert(column, raw);
-          if ('error' in converted) problems.push({ file, line: info.lines, message: converted.error });
+          if ('error' in converted) problems.push({ file, line: info.lines, code: converted.code, message: converted.error });
           else row[name] = converted.value;
         }
         loaded.push({ line: info.lines, data: row });
         if (table === 'ssd_person' && typeof row.pers_person_id === 'string') personIds.add(row.pers_person_id);
       }
     } catch (error) {
-      problems.push({ file, line: 0, message: `not readable as CSV: ${error instanceof Error ? error.message : String(error)}` });
+      problems.push({ file, line: 0, code: 'NOT_CSV', message: `not readable as CSV: ${error instanceof Error ? error.message : String(error)}` });
     }
     rows.set(table, loaded);
   }
@@ -115,7 +138,7 @@ export async function importSsd(prisma: LocalClient, folder: string, options: { 
     for (const { line, data } of loaded) {
       for (const [name, value] of Object.entries(data)) {
         if (PERSON_REFERENCE.test(name) && typeof value === 'string' && !known.has(value)) {
-          problems.push({ file: `${table}.csv`, line, message: `${name} '${value}' is not a person in this extract or the store` });
+          problems.push({ file: `${table}.csv`, line, code: 'UNKNOWN_PERSON', message: `${name} '${value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value}' is not a person in this extract or the store` });
         }
       }
     }
@@ -148,7 +171,7 @@ export async function importSsd(prisma: LocalClient, folder: string, options: { 
       code === 'P2002'
         ? 'a row has the same id as one already in the store: nothing was loaded (use --replace to load the extract in place of what is there)'
         : `the store refused the load, and nothing was loaded: ${error instanceof Error ? error.message.split('\n').filter(Boolean).at(-1) : String(error)}`;
-    return { loaded: {}, problems: [{ file: `${current}.csv`, line: 0, message }] };
+    return { loaded: {}, problems: [{ file: `${current}.csv`, line: 0, code: code === 'P2002' ? 'DUPLICATE_ID' : 'STORE_REFUSED', message }] };
   }
   return { loaded: counts, problems: [] };
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../lib/db/store.ts';
+import { openStore, type LocalClient } from '../../lib/db/store.ts';
 import { populationPaths } from '../../lib/population/generate.ts';
 import { SSD_TABLES } from '../../lib/ssd/import.ts';
 import { testPopulation } from '../helpers/population.ts';
@@ -12,6 +12,7 @@ import { run } from '../helpers/processes.ts';
 
 let dataDir: string;
 let good: string;
+let populationDir: string;
 const expected: Record<string, number> = {};
 
 /** The population's SSD tables for Northshire as CSV files with SSD column names, dates as dd/mm/yyyy. */
@@ -37,6 +38,7 @@ async function counts(): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   const population = await testPopulation(600, 23);
+  populationDir = population.dir;
   dataDir = mkdtempSync(join(tmpdir(), 'mais-test-ssd-'));
   good = join(dataDir, 'extract');
   writeExtract(population.dir, good);
@@ -86,4 +88,46 @@ describe('mais ssd import', () => {
     expect(replaced.status).toBe(0);
     expect((await counts()).ssd_person).toBe(expected.ssd_person);
   });
+
+  it('names each problem with a stable code in --json, an NHS number that fails its check digit among them', async () => {
+    const bad = join(dataDir, 'bad-nhs');
+    mkdirSync(bad);
+    const persons = readFileSync(join(good, 'ssd_person.csv'), 'utf8').split('\n');
+    const header = persons[0]!.split(',');
+    const at = header.indexOf('pers_common_child_id');
+    const row = persons.findIndex((line, i) => i > 0 && /^\d{10}$/.test(line.split(',')[at] ?? ''));
+    const cells = persons[row]!.split(',');
+    cells[at] = `${cells[at]!.slice(0, 9)}${(Number(cells[at]![9]) + 1) % 10}`;
+    persons[row] = cells.join(',');
+    writeFileSync(join(bad, 'ssd_person.csv'), persons.join('\n'));
+    const before = await counts();
+    const result = run(['ssd', 'import', bad, '--la', 'northshire', '--json'], { MAIS_DATA_DIR: dataDir });
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout).problems).toEqual([{ file: 'ssd_person.csv', line: row + 1, code: 'INVALID_NHS_NUMBER', message: expect.stringMatching(/pers_common_child_id: '\d{10}' is not a valid NHS number/) }]);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses spoilt extracts (bad values, headers, quoting, bytes, references, repeats) by code, all or nothing, without throwing', async () => {
+    const { fuzzSsdImport, writeSsdExtract } = await import('../../bench/fuzz.ts');
+    const { importSsd } = await import('../../lib/ssd/import.ts');
+    const small = join(dataDir, 'small');
+    writeSsdExtract(populationDir, 'northshire', small, 15);
+    const store = await openStore({ kind: 'local', dataDir: join(dataDir, 'fuzz-store') });
+    try {
+      const prisma = store.prisma as LocalClient;
+      const report = await fuzzSsdImport(
+        {
+          import: (folder) => importSsd(prisma, folder, { replace: true }),
+          counts: async () => Object.fromEntries(await Promise.all(SSD_TABLES.map(async (t) => [t, await (prisma as unknown as Record<string, { count(): Promise<number> }>)[t]!.count()] as const))),
+        },
+        small,
+        { seed: 3, count: 30 },
+      );
+      expect(report.problems).toEqual([]);
+      expect(report.tried).toBe(30);
+      expect(Object.keys(report.codes).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });

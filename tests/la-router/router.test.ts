@@ -168,6 +168,21 @@ describe('the router over the LA subgraphs', () => {
     expect(proxy.seen.length).toBe(seen + 1);
   });
 
+  it('passes on a source’s refusal of the caller’s input as that input error, without counting it against the source', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const refusal = { status: 400, headers: { 'content-type': 'application/json' }, body: { errors: [{ message: 'A date must be a real calendar date written yyyy-mm-dd', extensions: { code: 'BAD_USER_INPUT' } }] } };
+    proxy.next(refusal, refusal, refusal, refusal);
+    for (let i = 0; i < 4; i++) {
+      const reply = await post(url, SINGLE_VIEW, { n: nhsNumber });
+      expect(reply.body.errors).toEqual([expect.objectContaining({ message: 'A date must be a real calendar date written yyyy-mm-dd', extensions: { code: 'BAD_USER_INPUT' } })]);
+      expect(reply.body.data.child.socialCare.personId).toBeTruthy();
+    }
+    // Four refusals, more than the circuit breaker's three failures: the source is still asked.
+    const seen = proxy.seen.length;
+    expect((await post(url, SINGLE_VIEW, { n: nhsNumber })).body.errors).toBeUndefined();
+    expect(proxy.seen.length).toBe(seen + 1);
+  });
+
   it('refuses an invalid NHS number before any source is asked', async () => {
     const seen = proxy.seen.length;
     const reply = await post(url, SINGLE_VIEW, { n: '9434765918' });

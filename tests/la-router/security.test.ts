@@ -385,6 +385,34 @@ describe('production hardening', () => {
     expect(proxy.seen.length).toBe(seen);
   });
 
+  it('answers a syntax error, and an operation over the token limit, 400 GRAPHQL_PARSE_FAILED (not a 500)', async () => {
+    const token = await tokenFor('olivia.bailey');
+    for (const query of ['query { child(', `{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: __typename`).join(' ')} }`]) {
+      const reply = await ask(token, query);
+      expect(reply.status).toBe(400);
+      expect(reply.body.errors?.[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    }
+  });
+
+  it('answers generated bad requests with stable codes only: no 5xx but a bare INTERNAL_SERVER_ERROR, no stack trace, nothing of the store', async () => {
+    const { fuzz, graphqlCases, judgeGraphql, schemaShape } = await import('../../bench/fuzz.ts');
+    const { cscSdl } = await import('../../subgraphs/csc/sdl.ts');
+    const { routerSdl } = await import('../../la-router/local-subgraph.ts');
+    const nhsNumbers = (await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 5 })).map((p) => p.pers_common_child_id!);
+    const router = await fuzz('router', url, { authorization: `Bearer ${await tokenFor('olivia.bailey')}` }, graphqlCases(schemaShape(`${routerSdl}\n${cscSdl}`), { seed: 7, count: 250, nhsNumbers }), judgeGraphql);
+    const subgraph = await fuzz('csc subgraph', csc.url, { authorization: `Bearer ${await csc.token('FULL')}` }, graphqlCases(schemaShape(cscSdl, { subgraph: true }), { seed: 8, count: 250, nhsNumbers }), judgeGraphql);
+    for (const report of [router, subgraph]) {
+      expect(report.problems, report.target).toEqual([]);
+      expect(report.tried).toBe(250);
+      // Every bad input here is refused by name: none reaches a resolver that fails with INTERNAL_SERVER_ERROR.
+      expect(report.internalErrors, report.target).toEqual([]);
+      // The cases reach past parsing: some are refused by validation, some by the scalars, some answered.
+      expect(Object.keys(report.codes)).toEqual(expect.arrayContaining(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']));
+    }
+    expect(Object.keys(router.codes)).toEqual(expect.arrayContaining(['UNAUTHENTICATED', 'INVALID_NHS_NUMBER']));
+    expect((await fetch(url.replace(/\/graphql$/, '/health'))).status).toBe(200);
+  }, 120_000);
+
   describe('a router locked to its portal’s operations, with tight limits', () => {
     let locked: Router;
     let lockedUrl: string;

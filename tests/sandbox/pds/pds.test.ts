@@ -252,6 +252,17 @@ describe('rate limit', () => {
   });
 });
 
+describe('generated bad requests', () => {
+  it('answers each search and read a FHIR resource (errors as OperationOutcome with a Spine code), never a 5xx or a stack trace', async () => {
+    const { fuzz, judgeFhir, pdsCases } = await import('../../../bench/fuzz.ts');
+    const report = await fuzz('PDS sandbox', pds.fhirUrl, { 'x-request-id': crypto.randomUUID() }, pdsCases({ seed: 5, count: 300, nhsNumbers: fixtures.map((f) => (f as { id: string }).id) }), judgeFhir);
+    expect(report.problems).toEqual([]);
+    expect(report.tried).toBe(300);
+    // Reads that found someone, and refusals of several kinds.
+    expect(Object.keys(report.codes)).toEqual(expect.arrayContaining(['Patient', 'INVALID_VALUE', 'INVALID_RESOURCE_ID', 'UNSUPPORTED_SERVICE']));
+  }, 60_000);
+});
+
 describe('storms (the sandbox’s own control, for resilience tests)', () => {
   const storm = (init: RequestInit) => fetch(`${pds.baseUrl}/_sandbox/fault`, init);
 
