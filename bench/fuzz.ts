@@ -478,9 +478,13 @@ export function writeSsdExtract(populationDir: string, la: string, folder: strin
     return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
   };
   const kept = new Set(rowsOf('ssd_person').slice(0, persons).map((p) => p.pers_person_id));
+  // Rows left out (their first column is their id), so that rows referring to them are left out too.
+  const dropped = new Set<unknown>();
   const counts: Record<string, number> = {};
   for (const table of SSD_TABLES) {
-    const rows = rowsOf(table).filter((row) => Object.entries(row).every(([k, v]) => !/_person_id$/.test(k) || v === null || kept.has(v)));
+    const all = rowsOf(table);
+    const rows = all.filter((row) => Object.entries(row).every(([k, v]) => v === null || !/_id$/.test(k) || (/_person_id$/.test(k) ? kept.has(v) : !dropped.has(v))));
+    for (const row of all) if (!rows.includes(row)) dropped.add(Object.values(row)[0]);
     if (rows.length === 0) continue;
     writeFileSync(join(folder, `${table}.csv`), stringify(rows, { header: true, columns: Object.keys(rows[0]!) }));
     counts[table] = rows.length;

@@ -28,6 +28,7 @@ import { PdsClient } from '../lib/pds/client.ts';
 import { importSsd, SSD_TABLES } from '../lib/ssd/import.ts';
 import { cscSdl } from '../subgraphs/csc/sdl.ts';
 import { educationSdl } from '../subgraphs/education/sdl.ts';
+import { findIdentifiers, populationIdentifiers, scanDatabase } from './leak-scan.ts';
 import { fuzz, fuzzSsdImport, graphqlCases, judgeFhir, judgeGraphql, pdsCases, schemaShape, writeSsdExtract, type FuzzReport } from './fuzz.ts';
 
 const { values } = parseArgs({
@@ -110,7 +111,8 @@ try {
   if (!prober || loaders.length === 0) throw new Error('the population has too few allocated caseworkers');
   const QUERY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) {
     nhsNumber demographics { familyName } socialCare { status { openCase childProtectionPlan lookedAfter } referrals { referralDate } }
-    education { attendance { persistentAbsence } } locations { custodian { code } recordType } } }`;
+    education { attendance { persistentAbsence } } locations { custodian { code } recordType }
+    sharedRecords { custodian socialCare { openCase childProtectionPlan allocatedTeam asOf } } } }`;
   const requests: { headers: Record<string, string>; body: string }[] = [];
   for (const worker of loaders) {
     const token = await tokenFor(worker.username);
@@ -135,6 +137,9 @@ try {
   const loaderNames = loaders.map((w) => w.username);
   const auditedAnswers = async () =>
     Number((await audit.sql.withSession((db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM la_audit_entry WHERE actor = ANY($1) AND outcome IN ('OK', 'PARTIAL')`, [loaderNames])))[0]!.n);
+
+  /** What the relay carried from southshire to northshire during the run: none of it may be left at DfE. */
+  const carried = new Set<string>();
 
   interface PhaseResult {
     phase: string;
@@ -192,6 +197,10 @@ try {
             try {
               const parsed = JSON.parse(body) as { data?: { child?: unknown } | null; errors?: unknown[] };
               if (parsed.data?.child) dataBearing++;
+              for (const record of (parsed.data?.child as { sharedRecords?: { socialCare?: { allocatedTeam?: string | null; asOf?: string } | null }[] } | undefined)?.sharedRecords ?? []) {
+                if (record.socialCare?.asOf) carried.add(record.socialCare.asOf);
+                if (record.socialCare?.allocatedTeam) carried.add(record.socialCare.allocatedTeam);
+              }
               if (parsed.data?.child && (parsed.errors ?? []).length > 0) partial++;
               for (const e of (parsed.errors ?? []) as { extensions?: { code?: string; source?: string } }[]) {
                 if (e.extensions?.code === 'SOURCE_UNAVAILABLE') unavailable[e.extensions.source ?? '?'] = (unavailable[e.extensions.source ?? '?'] ?? 0) + 1;
@@ -287,12 +296,12 @@ try {
     // While the LA store is away nothing can be audited, so no child's data may leave: those answers must
     // name the audit unavailable.
     { key: 'la-store', name: 'LA store restarted', seconds: 30, refusals: ['SOURCE_UNAVAILABLE audit'], fault: { sources: ['csc', 'education'], ...restarted('northshire store', 'SIGTERM') } },
-    { key: 'central-store', name: 'central store restarted', seconds: 30, fault: { sources: ['locator', 'matching'], ...restarted('central store', 'SIGTERM') } },
+    { key: 'central-store', name: 'central store restarted', seconds: 30, fault: { sources: ['locator', 'matching', 'relay'], ...restarted('central store', 'SIGTERM') } },
     { key: 'gateway', name: 'DfE gateway stopped', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching', 'relay'], faultSeconds, start: signal('DfE gateway', 'SIGSTOP'), end: signal('DfE gateway', 'SIGCONT') } },
     { key: 'pds-429', name: 'PDS 429 storm', seconds: faultSeconds + 15, fault: pdsStorm(429) },
     { key: 'pds-500', name: 'PDS 500 storm', seconds: faultSeconds + 15, fault: pdsStorm(500) },
     { key: 'pds-503', name: 'PDS 503 storm', seconds: faultSeconds + 15, fault: pdsStorm(503) },
-    { key: 'suspended', name: 'northshire suspended at DfE', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') } },
+    { key: 'suspended', name: 'northshire suspended at DfE', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching', 'relay'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') } },
   ];
   const keys = [...PHASES.map((p) => p.key), 'bad-inputs'];
   const chosen = values.phases ? values.phases.split(',') : keys;
@@ -387,6 +396,31 @@ try {
     }
   }
 
+  // ---- nothing leaks: after everything above, DfE's store, every service's log and metrics
+  const ids = populationIdentifiers(join(env.MAIS_DATA_DIR!, 'population'));
+  for (const text of carried) ids.carried.add(text);
+  log(`nothing leaks: scanning DfE's store, the logs and every service's metrics for ${ids.nhsNumbers.size} NHS numbers, ${ids.names.size} names, ${ids.births.size} dates of birth and ${carried.size} things the relay carried`);
+  // Agreements name the dates they run from and to, which may fall on a child's birthday.
+  const dfeStore = await scanDatabase(centralUrl, ids, { birthsAllowedIn: ['dsa_document'] });
+  const logText = readFileSync(join(work, 'sandbox.log'), 'utf8');
+  const metricsText: string[] = [];
+  const withMetrics: string[] = [];
+  for (const s of state().services.filter((x) => x.url.startsWith('http'))) {
+    const response = await fetch(new URL('/metrics', s.url)).catch(() => null);
+    if (response?.ok && /^# (HELP|TYPE) /m.test(await response.clone().text())) {
+      metricsText.push(await response.text());
+      withMetrics.push(s.name);
+    }
+  }
+  const leaks = {
+    dfeStore: { valuesScanned: dfeStore.scanned, found: dfeStore.found },
+    logs: { bytesScanned: Buffer.byteLength(logText), found: findIdentifiers(logText, ids, { births: false }) },
+    metrics: { services: withMetrics, found: findIdentifiers(metricsText.join('\n'), ids) },
+    relayCarried: carried.size,
+  };
+  // The same scan of northshire's own store, which holds them by design, finds them: the scan can fail.
+  const control = (await scanDatabase(storeUrl, { ...ids, names: new Set(), births: new Set(), carried: new Set() })).found.some((f) => f.endsWith('an NHS number'));
+
   const chain = await audit.sql.withSession((db) => verifyAudit(db, LA_AUDIT));
   await audit.close();
 
@@ -396,7 +430,8 @@ try {
     phases: results,
     auditChain: chain,
     badInputs,
-    ok: results.every((r) => r.held) && chain.ok && badInputs.every((r) => r.problemCount === 0),
+    leaks: { ...leaks, controlScanFoundLaStoreIdentifiers: control },
+    ok: results.every((r) => r.held) && chain.ok && badInputs.every((r) => r.problemCount === 0) && control && leaks.dfeStore.found.length + leaks.logs.found.length + leaks.metrics.found.length === 0,
   };
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(join(root, 'bench', 'results', 'resilience.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -414,6 +449,9 @@ try {
     process.stdout.write(`\n${[line(bad[0]!), `|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...bad.slice(1).map(line)].join('\n')}\n`);
     for (const r of badInputs) for (const problem of r.problems) process.stdout.write(`  ${r.target}: ${problem}\n`);
   }
+  process.stdout.write(
+    `\nnothing leaks: DfE's store ${leaks.dfeStore.found.length ? `FOUND ${leaks.dfeStore.found.join(', ')}` : `clean (${leaks.dfeStore.valuesScanned} values)`}; logs ${leaks.logs.found.length ? `FOUND ${leaks.logs.found.join(', ')}` : `clean (${Math.round(leaks.logs.bytesScanned / 1024)} KiB)`}; metrics ${leaks.metrics.found.length ? `FOUND ${leaks.metrics.found.join(', ')}` : `clean (${leaks.metrics.services.join(', ')})`}; ${leaks.relayCarried} things the relay carried looked for${control ? '' : '; CONTROL SCAN OF THE LA STORE FOUND NOTHING'}\n`,
+  );
   process.stdout.write(`audit chain: ${chain.ok ? `valid (${chain.entries} entries)` : `BROKEN at ${chain.seq}: ${chain.problem}`}; ${report.ok ? 'all held' : 'NOT ALL HELD'}\n`);
   if (!report.ok) process.exitCode = 1;
 } finally {
