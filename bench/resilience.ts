@@ -75,7 +75,15 @@ const idpUrl = line('northshire identity provider');
 const storeUrl = line('northshire store');
 const centralUrl = line('central store');
 const pdsOrigin = new URL(line('PDS sandbox')).origin;
-const state = () => JSON.parse(readFileSync(join(env.MAIS_DATA_DIR!, 'sandbox.json'), 'utf8')) as { services: { name: string; url: string; pid: number }[] };
+let failed = false;
+const state = () => {
+  try {
+    return JSON.parse(readFileSync(join(env.MAIS_DATA_DIR!, 'sandbox.json'), 'utf8')) as { services: { name: string; url: string; pid: number }[] };
+  } catch {
+    failed = true;
+    throw new Error(`the sandbox stopped; its log is kept: ${join(work, 'sandbox.log')}`);
+  }
+};
 const pidOf = (name: string) => state().services.find((s) => s.name === name)!.pid;
 
 async function shutdown(): Promise<void> {
@@ -456,6 +464,6 @@ try {
   if (!report.ok) process.exitCode = 1;
 } finally {
   await shutdown();
-  if (values['keep-logs']) log(`the sandbox's log: ${join(work, 'sandbox.log')}`);
+  if (values['keep-logs'] || failed) log(`the sandbox's log: ${join(work, 'sandbox.log')}`);
   else rmSync(work, { recursive: true, force: true });
 }

@@ -20,7 +20,7 @@ import type { SandboxState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** How often a service may stop unexpectedly in a minute and be started again. */
-const RESTARTS_PER_MINUTE = 3;
+const RESTARTS_PER_MINUTE = 5;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 
@@ -248,35 +248,35 @@ async function main(): Promise<void> {
     const state: SandboxState = { pid: process.pid, startedAt, services: services.map(({ name, url, pid }) => ({ name, url, pid })) };
     writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
   };
-  // A service that stops unexpectedly is started again after a second, as a cluster would; one that
-  // stops RESTARTS_PER_MINUTE times in a minute, or cannot be started again, stops the sandbox.
+  // A service that stops unexpectedly is started again, as a cluster would: after a second, then after
+  // twice as long each time it stops or cannot start again (a store it needs restarting too, say). One
+  // that stops RESTARTS_PER_MINUTE times in a minute stops the sandbox.
   const restarts = new Map<string, number[]>();
+  const startAgain = (name: string, replacing: ChildService, why: string) => {
+    const recent = (restarts.get(name) ?? []).filter((at) => Date.now() - at < 60_000);
+    if (recent.length >= RESTARTS_PER_MINUTE) {
+      log(`${name} ${why} ${recent.length + 1} times in a minute; stopping the sandbox`);
+      return void stopAll(1);
+    }
+    restarts.set(name, [...recent, Date.now()]);
+    log(`${name} ${why}; starting it again`);
+    setTimeout(() => {
+      if (stopping) return;
+      startService(specsByName.get(name)!).then(
+        (again) => {
+          if (stopping) return void stopService(again);
+          services[services.indexOf(replacing)] = again;
+          writeState();
+          supervise(again);
+          log(`${name} started again`);
+        },
+        (error: unknown) => startAgain(name, replacing, `could not be started again (${error instanceof Error ? error.message : String(error)})`),
+      );
+    }, 1000 * 2 ** recent.length);
+  };
   const supervise = (service: ChildService) => {
     service.process.once('exit', (code, signal) => {
-      if (stopping) return;
-      const recent = (restarts.get(service.name) ?? []).filter((at) => Date.now() - at < 60_000);
-      if (recent.length >= RESTARTS_PER_MINUTE) {
-        log(`${service.name} stopped unexpectedly (${signal ?? `code ${code}`}) ${recent.length + 1} times in a minute; stopping the sandbox`);
-        return void stopAll(1);
-      }
-      restarts.set(service.name, [...recent, Date.now()]);
-      log(`${service.name} stopped unexpectedly (${signal ?? `code ${code}`}); starting it again`);
-      setTimeout(() => {
-        if (stopping) return;
-        startService(specsByName.get(service.name)!).then(
-          (again) => {
-            if (stopping) return void stopService(again);
-            services[services.indexOf(service)] = again;
-            writeState();
-            supervise(again);
-            log(`${service.name} started again`);
-          },
-          (error: unknown) => {
-            log(`${service.name} could not be started again: ${error instanceof Error ? error.message : String(error)}; stopping the sandbox`);
-            void stopAll(1);
-          },
-        );
-      }, 1000);
+      if (!stopping) startAgain(service.name, service, `stopped unexpectedly (${signal ?? `code ${code}`})`);
     });
   };
   for (const service of services) supervise(service);

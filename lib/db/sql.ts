@@ -66,10 +66,17 @@ export function pgConnection(pool: pg.Pool): SqlConnection {
   return {
     async withSession(fn) {
       const client = await pool.connect();
+      // A connection that dies while checked out (the server restarting) emits 'error' on the client as
+      // well as failing its query: without a listener that would end the process. The query's own
+      // failure reaches the caller; the broken client is destroyed rather than returned to the pool.
+      let broken: Error | undefined;
+      const onError = (error: Error) => void (broken = error);
+      client.on('error', onError);
       try {
         return await fn(pgSession(client));
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(broken);
       }
     },
     close: () => pool.end(),

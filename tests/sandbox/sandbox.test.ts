@@ -143,6 +143,15 @@ describe('npm start', () => {
     expect(health.status).toBe(200);
     expect(sandbox.stderr()).toMatch(/northshire education subgraph stopped unexpectedly \(SIGKILL\); starting it again/);
 
+    // DfE's gateway dies while the central store it needs restarts: the gateway is tried again until the
+    // store is back, and both serve again.
+    const pids = () => Object.fromEntries((JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as { services: { name: string; pid: number }[] }).services.map((s) => [s.name, s.pid]));
+    const before = pids();
+    process.kill(before['central store']!, 'SIGTERM');
+    process.kill(before['DfE gateway']!, 'SIGKILL');
+    await expect.poll(() => { const now = pids(); return now['central store'] !== before['central store'] && now['DfE gateway'] !== before['DfE gateway']; }, { timeout: 60_000, interval: 250 }).toBe(true);
+    await expect.poll(async () => (await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/ready`).catch(() => null))?.status, { timeout: 30_000, interval: 250 }).toBe(200);
+
     expect(await sandbox.interrupt('SIGINT')).toBe(0);
     expect(processesMentioning(dataDir)).toEqual([]);
     expect(existsSync(join(dataDir, 'sandbox.json'))).toBe(false);

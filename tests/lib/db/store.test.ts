@@ -79,3 +79,39 @@ describe.each(STORES)('the committed %s migrations', (kind) => {
     expect(sql.trim()).toMatch(/^(-- This is an empty migration\.)?$/);
   });
 });
+
+describe('a PostgreSQL server that goes away while a session holds a connection', () => {
+  it('fails that session’s query without ending the process, and serves new sessions once it is back', async () => {
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+    const { openSqlStore } = await import('../../../lib/db/sql-store.ts');
+    const db = await PGlite.create();
+    cleanups.push(() => db.close());
+    const port = await freePort();
+    const serve = async () => {
+      const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 8 });
+      await server.start();
+      return server;
+    };
+    let server = await serve();
+    const store = await openSqlStore({ kind: 'local', url: `postgresql://postgres@127.0.0.1:${port}/postgres`, poolSize: 2, migrate: false });
+    cleanups.push(() => store.close());
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const held = store.sql.withSession(async (session) => {
+        await session.query('SELECT 1');
+        await server.stop();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return session.query('SELECT 2');
+      });
+      await expect(held).rejects.toThrow();
+      server = await serve();
+      expect(await store.sql.withSession((session) => session.query<{ n: number }>('SELECT 3 AS n'))).toEqual([{ n: 3 }]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', record);
+      await server.stop();
+    }
+  });
+});
