@@ -39,6 +39,8 @@ const { values } = parseArgs({
     children: { type: 'string', default: '1500' },
     seed: { type: 'string', default: '11' },
     'pds-rate-limit': { type: 'string', default: '200' },
+    'gateway-rate-limit': { type: 'string', default: '60000' },
+    'router-rate-limit': { type: 'string', default: '60000' },
     phases: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
     'fuzz-requests': { type: 'string', default: '1000' },
@@ -53,8 +55,10 @@ const work = mkdtempSync(join(tmpdir(), 'mais-bench-resilience-'));
 // ---- the sandbox, on free ports in a folder of its own
 // PDS's rate limit is per application and agreed with NHS England; the sandbox's default (5/s, PDS's
 // starting limit) would make every view past the fifth in a second wait for demographics, so the bench
-// sets it to what its load asks (`--pds-rate-limit`).
-const env: NodeJS.ProcessEnv = { ...process.env, MAIS_DATA_DIR: join(work, 'data'), MAIS_CHILDREN: values.children, MAIS_SEED: values.seed, MAIS_PDS_RATE_LIMIT: values['pds-rate-limit'] };
+// sets it to what its load asks (`--pds-rate-limit`). Likewise DfE's per-organisation limit (6,000 calls a
+// minute: each view is three calls, to FIND, MATCH and the relay) and the router's per-caseworker limit
+// (600 a minute): the bench's ten caseworkers each ask many times faster than a person does.
+const env: NodeJS.ProcessEnv = { ...process.env, MAIS_DATA_DIR: join(work, 'data'), MAIS_CHILDREN: values.children, MAIS_SEED: values.seed, MAIS_PDS_RATE_LIMIT: values['pds-rate-limit'], MAIS_GATEWAY_RATE_LIMIT: values['gateway-rate-limit'], MAIS_ROUTER_RATE_LIMIT: values['router-rate-limit'] };
 for (const name of ['PDS', 'MATCHING', 'LOCATOR', 'CENTRAL_STORE', 'GATEWAY', ...['STORE', 'ROUTER', 'CSC', 'EDUCATION', 'IDP'].flatMap((k) => [`NORTHSHIRE_${k}`, `SOUTHSHIRE_${k}`])]) {
   env[`MAIS_${name}_PORT`] = String(await freePort());
 }

@@ -13,6 +13,10 @@ const schema = z.object({
   children: z.coerce.number().int().min(1).max(MAX_CHILDREN),
   /** Requests a second each application may make of the PDS sandbox (NHS England's default is 5). */
   pdsRateLimit: z.coerce.number().positive(),
+  /** DfE's gateway: calls a minute per organisation. */
+  gatewayRateLimit: z.coerce.number().int().positive(),
+  /** Each LA router: requests a minute per caseworker. */
+  routerRateLimit: z.coerce.number().int().positive(),
   ports: z.object({
     gateway: port,
     pds: port,
@@ -35,7 +39,7 @@ export class ConfigError extends Error {
 
 /**
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
- * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
+ * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_RATE_LIMIT, MAIS_ROUTER_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
  * MAIS_LOCATOR_PORT, MAIS_CENTRAL_STORE_PORT, and per LA (in capitals) MAIS_<LA>_ROUTER_PORT, MAIS_<LA>_STORE_PORT,
  * MAIS_<LA>_CSC_PORT, MAIS_<LA>_EDUCATION_PORT and MAIS_<LA>_IDP_PORT.
  */
@@ -47,6 +51,8 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
     seed: env.MAIS_SEED ?? 42,
     children: env.MAIS_CHILDREN ?? DEFAULT_CHILDREN,
     pdsRateLimit: env.MAIS_PDS_RATE_LIMIT ?? 5,
+    gatewayRateLimit: env.MAIS_GATEWAY_RATE_LIMIT ?? 6000,
+    routerRateLimit: env.MAIS_ROUTER_RATE_LIMIT ?? 600,
     ports: {
       gateway: env.MAIS_GATEWAY_PORT ?? 4000,
       pds: env.MAIS_PDS_PORT ?? 4010,

@@ -63,6 +63,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--service', `locator=http://${config.host}:${config.ports.locator}/graphql`, '--service', `matching=http://${config.host}:${config.ports.matching}/graphql`,
       // The relay runs in the gateway and needs DfE's pseudonym keys for its audit and FIND's pointers.
       '--pseudonym-keys', paths.pseudonymKeys,
+      '--rate-limit', String(config.gatewayRateLimit),
     ],
   };
   const locator: ServiceSpec = {
@@ -108,6 +109,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       host: config.host,
       port: config.ports.routers[la.code],
       mode: 'development',
+      rateLimitPerMinute: config.routerRateLimit,
       subgraphs: [
         { name: 'csc', url: at(config.ports.csc[la.code]), kind: 'la' },
         { name: 'education', url: at(config.ports.education[la.code]), kind: 'la' },
