@@ -26,7 +26,9 @@ export function useAudit(options: { audit: AuditWriter; onWrite?: (ok: boolean) 
                 actor: contextValue.caller.username,
                 roles: contextValue.caller.roles,
                 purpose: contextValue.purpose,
-                break_glass_reason: child.breakGlassReason,
+                // A reason is the caller's text: U+0000, which no PostgreSQL text takes, is kept as U+FFFD so the
+                // attempt is still audited (the request itself is refused as BAD_USER_INPUT).
+                break_glass_reason: child.breakGlassReason?.replaceAll('\u0000', '\uFFFD') ?? null,
                 nhs_number: child.nhsNumber,
                 sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK' } : {}) },
                 withheld,

@@ -1,6 +1,6 @@
 // GraphQL errors at the edge: each with a stable `extensions.code` (CONTRACT.md), never a stack trace.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, visit, type GraphQLFormattedError } from 'graphql';
 import { isPurpose } from '../purposes.ts';
 
 export const badUserInput = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
@@ -62,13 +62,15 @@ export function useOperationChecks(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, request, schema }) {
+        async didResolveOperation({ operation, request, schema, document }) {
           if (!operation) {
             const message = request.operationName ? `The document has no operation named ${request.operationName}` : 'The document has several operations: name the one to run';
             throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
           }
           // PostgreSQL's text cannot hold U+0000: refused here by name rather than by the store.
-          if ((request.query ?? '').includes('\u0000') || /\\u0000/i.test(request.query ?? '') || holdsNul(request.variables)) {
+          let inDocument = false;
+          visit(document, { StringValue: (node) => void (inDocument ||= node.value.includes('\u0000')) });
+          if (inDocument || holdsNul(request.variables)) {
             throw new GraphQLError('Text may not contain the NUL character (U+0000)', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
           }
           const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();

@@ -394,6 +394,16 @@ describe('production hardening', () => {
     }
   });
 
+  it('refuses text holding U+0000 (which no PostgreSQL text takes) as BAD_USER_INPUT, in the document or in variables', async () => {
+    const token = await tokenFor('olivia.bailey');
+    const inDocument = await ask(token, 'query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: EARLY_HELP, breakGlassReason: "a reason long enough \\u0000 to be read") { nhsNumber } }');
+    const inVariables = await ask(token, 'query ($n: NhsNumber!, $why: String) { child(nhsNumber: $n, purpose: EARLY_HELP, breakGlassReason: $why) { nhsNumber } }', { n: '9434765919', why: 'a reason long enough \u0000 to be read' });
+    for (const reply of [inDocument, inVariables]) {
+      expect(reply.status).toBe(400);
+      expect(reply.body.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
   it('answers generated bad requests with stable codes only: no 5xx but a bare INTERNAL_SERVER_ERROR, no stack trace, nothing of the store', async () => {
     const { fuzz, graphqlCases, judgeGraphql, schemaShape } = await import('../../bench/fuzz.ts');
     const { cscSdl } = await import('../../subgraphs/csc/sdl.ts');
