@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { Kind, parse, print, type TypeNode } from 'graphql';
 import { isValidNhsNumber } from '../lib/nhs-number.ts';
 import { populationPaths } from '../lib/population/generate.ts';
-import { SSD_TABLES, type ImportResult } from '../lib/ssd/import.ts';
+import type { LocalClient } from '../lib/db/store.ts';
+import { importSsd, IMPORT_PROBLEM_CODES, SSD_TABLES } from '../lib/ssd/import.ts';
 
 type Gen = fc.GeneratorValue;
 
@@ -568,29 +569,27 @@ function spoil(g: Gen, folder: string, valid: readonly string[]): string {
   }
 }
 
-export interface SsdFuzzStore {
-  import(folder: string): Promise<ImportResult>;
-  counts(): Promise<Record<string, number>>;
-}
-
 /**
- * `count` spoilt copies of the extract in `good`, each imported in place of what the store holds: every
- * refusal carries codes and leaves the store as it was; every load leaves exactly what the extract held.
+ * `count` spoilt copies of the extract in `good`, each imported into `prisma`'s store in place of what it
+ * holds: every refusal carries codes and leaves the store as it was; every load leaves exactly what the
+ * extract held.
  */
-export async function fuzzSsdImport(store: SsdFuzzStore, good: string, options: { seed: number; count: number; nhsNumbers?: readonly string[] }): Promise<FuzzReport> {
+export async function fuzzSsdImport(prisma: LocalClient, good: string, options: { seed: number; count: number; nhsNumbers?: readonly string[] }): Promise<FuzzReport> {
   const report: FuzzReport = { target: 'SSD importer', tried: 0, kinds: {}, outcomes: {}, codes: {}, problems: [], problemCount: 0, internalErrors: [] };
-  const codes = new Set<string>(['NO_FILES', 'NOT_CSV', 'UNKNOWN_COLUMN', 'MISSING_COLUMN', 'REQUIRED', 'INVALID_DATE', 'INVALID_NUMBER', 'INVALID_NHS_NUMBER', 'UNKNOWN_PERSON', 'DUPLICATE_ID', 'STORE_REFUSED']);
+  const codes = new Set<string>(IMPORT_PROBLEM_CODES);
+  const models = prisma as unknown as Record<string, { count(): Promise<number> }>;
+  const counts = async () => Object.fromEntries(await Promise.all(SSD_TABLES.map(async (t) => [t, await models[t]!.count()] as const)));
   const generators = fc.sample(fc.gen(), { seed: options.seed, numRuns: options.count, unbiased: true });
   for (const [i, g] of generators.entries()) {
     const folder = `${good}-case-${i}`;
     cpSync(good, folder, { recursive: true });
     const kind = spoil(g, folder, options.nhsNumbers ?? []);
     const problems: string[] = [];
-    const before = await store.counts();
+    const before = await counts();
     let outcome: string;
     try {
-      const result = await store.import(folder);
-      const after = await store.counts();
+      const result = await importSsd(prisma, folder, { replace: true });
+      const after = await counts();
       if (result.problems.length > 0) {
         outcome = `refused ${result.problems[0]!.code}`;
         for (const p of result.problems) {

@@ -82,8 +82,8 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       // as one that did not answer: entities it could not give stand in, named SOURCE_UNAVAILABLE.
       const failedInside = response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.code === 'SOURCE_UNAVAILABLE');
       const given = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
-      if (failedInside && this.deps.fieldShapes && (!Array.isArray(given) || given.includes(null))) {
-        const standIn = unavailableEntities(options.request.query ?? '', options.request.variables, this.deps.fieldShapes(), sourceUnavailable(this.spec.name, `${this.spec.name} could not answer`));
+      if (failedInside && (!Array.isArray(given) || given.includes(null))) {
+        const standIn = this.standIn(options, sourceUnavailable(this.spec.name, `${this.spec.name} could not answer`));
         if (standIn) {
           const context = options.kind === 'incoming operation' ? (options.context as RouterContext) : null;
           context?.unavailable?.add(this.spec.name);
@@ -95,11 +95,15 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       return response;
     } catch (error) {
       this.deps.observe?.(this.spec.name, 'error', (performance.now() - started) / 1000);
-      const unavailable = error instanceof GraphQLError && error.extensions?.code === 'SOURCE_UNAVAILABLE';
-      const standIn = unavailable && this.deps.fieldShapes ? unavailableEntities(options.request.query ?? '', options.request.variables, this.deps.fieldShapes(), error) : null;
+      const standIn = error instanceof GraphQLError && error.extensions?.code === 'SOURCE_UNAVAILABLE' ? this.standIn(options, error) : null;
       if (standIn) return standIn as never;
       throw error;
     }
+  }
+
+  /** Each requested entity's stand-in beside `error`, for an entity fetch this source could not answer; null otherwise. */
+  private standIn(options: GraphQLDataSourceProcessOptions<RouterContext>, error: GraphQLError) {
+    return this.deps.fieldShapes ? unavailableEntities(options.request.query ?? '', options.request.variables, this.deps.fieldShapes(), error) : null;
   }
 
   private unavailable(context: RouterContext | null, message: string): GraphQLError {

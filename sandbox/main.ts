@@ -23,7 +23,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const RESTARTS_PER_MINUTE = 5;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-
 async function registerPdsApplications(config: SandboxConfig): Promise<void> {
   const paths = sandboxPaths(config);
   const key = await ensureApplicationKey(paths.secrets, MATCH_PDS_APPLICATION);

@@ -2,6 +2,7 @@
 // codes, no stack traces, CSRF prevention, no per-field timings for routers, and stopped in order by
 // its own main rather than by Apollo's signal handlers.
 import type { IncomingMessage, Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -9,6 +10,9 @@ import { GraphQLError, Kind, valueFromASTUntyped, type DocumentNode } from 'grap
 import type { ApolloServerPlugin } from '@apollo/server';
 import { formatError, useOperationChecks } from './errors.ts';
 import { createGraphQLServer, type GraphQLHttpOptions } from './http.ts';
+
+// @apollo/subgraph builds its schema with the CommonJS graphql: its types are checked with that module's predicates.
+const { isObjectType } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 export interface Subgraph {
   server: Server;
@@ -60,7 +64,7 @@ function useRepresentationChecks(): ApolloServerPlugin {
             const representations = argument ? valueFromASTUntyped(argument.value, request.variables ?? {}) : undefined;
             const valid =
               Array.isArray(representations) &&
-              representations.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r) && typeof (r as { __typename?: unknown }).__typename === 'string' && schema.getType((r as { __typename: string }).__typename)?.constructor.name === 'GraphQLObjectType');
+              representations.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r) && typeof (r as { __typename?: unknown }).__typename === 'string' && isObjectType(schema.getType((r as { __typename: string }).__typename)));
             if (!valid) throw new GraphQLError('Each representation is an object naming one of this subgraph’s entity types in __typename', { extensions: { code: 'BAD_USER_INPUT', field: 'representations', http: { status: 400 } } });
           }
         },

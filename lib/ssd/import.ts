@@ -12,18 +12,20 @@ import { LA_TABLES } from '../population/la.ts';
 export const SSD_TABLES = LA_TABLES.filter((table) => table.startsWith('ssd_'));
 
 /** Why an extract was refused, stable for scripts that read `mais ssd import --json`. */
-export type ImportProblemCode =
-  | 'NO_FILES'
-  | 'NOT_CSV'
-  | 'UNKNOWN_COLUMN'
-  | 'MISSING_COLUMN'
-  | 'REQUIRED'
-  | 'INVALID_DATE'
-  | 'INVALID_NUMBER'
-  | 'INVALID_NHS_NUMBER'
-  | 'UNKNOWN_PERSON'
-  | 'DUPLICATE_ID'
-  | 'STORE_REFUSED';
+export const IMPORT_PROBLEM_CODES = [
+  'NO_FILES',
+  'NOT_CSV',
+  'UNKNOWN_COLUMN',
+  'MISSING_COLUMN',
+  'REQUIRED',
+  'INVALID_DATE',
+  'INVALID_NUMBER',
+  'INVALID_NHS_NUMBER',
+  'UNKNOWN_PERSON',
+  'DUPLICATE_ID',
+  'STORE_REFUSED',
+] as const;
+export type ImportProblemCode = (typeof IMPORT_PROBLEM_CODES)[number];
 
 export interface ImportProblem {
   file: string;
@@ -75,12 +77,12 @@ function parseDate(value: string): Date | undefined {
 
 /** Columns that hold an NHS number (SSD: "Common Child Identifier (NHS Number)"). */
 const NHS_NUMBER_COLUMNS = new Set(['pers_common_child_id']);
-/** A bad value is quoted in a problem up to this many characters. */
-const QUOTED = 60;
+/** A bad value as a problem quotes it: up to 60 characters. */
+const quote = (value: string) => (value.length > 60 ? `${value.slice(0, 60)}…` : value);
 
 function convert(column: Column, raw: string): { value: unknown } | { code: ImportProblemCode; error: string } {
   const value = raw.trim();
-  const quoted = value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value;
+  const quoted = quote(value);
   if (value === '' || value.toUpperCase() === 'NULL') return column.nullable ? { value: null } : { code: 'REQUIRED', error: `${column.name} is required` };
   if (column.type === 'date') {
     const date = parseDate(value);
@@ -138,7 +140,7 @@ export async function importSsd(prisma: LocalClient, folder: string, options: { 
     for (const { line, data } of loaded) {
       for (const [name, value] of Object.entries(data)) {
         if (PERSON_REFERENCE.test(name) && typeof value === 'string' && !known.has(value)) {
-          problems.push({ file: `${table}.csv`, line, code: 'UNKNOWN_PERSON', message: `${name} '${value.length > QUOTED ? `${value.slice(0, QUOTED)}…` : value}' is not a person in this extract or the store` });
+          problems.push({ file: `${table}.csv`, line, code: 'UNKNOWN_PERSON', message: `${name} '${quote(value)}' is not a person in this extract or the store` });
         }
       }
     }
@@ -167,11 +169,11 @@ export async function importSsd(prisma: LocalClient, folder: string, options: { 
     );
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const message =
-      code === 'P2002'
-        ? 'a row has the same id as one already in the store: nothing was loaded (use --replace to load the extract in place of what is there)'
-        : `the store refused the load, and nothing was loaded: ${error instanceof Error ? error.message.split('\n').filter(Boolean).at(-1) : String(error)}`;
-    return { loaded: {}, problems: [{ file: `${current}.csv`, line: 0, code: code === 'P2002' ? 'DUPLICATE_ID' : 'STORE_REFUSED', message }] };
+    const duplicate = code === 'P2002';
+    const message = duplicate
+      ? 'a row has the same id as one already in the store: nothing was loaded (use --replace to load the extract in place of what is there)'
+      : `the store refused the load, and nothing was loaded: ${error instanceof Error ? error.message.split('\n').filter(Boolean).at(-1) : String(error)}`;
+    return { loaded: {}, problems: [{ file: `${current}.csv`, line: 0, code: duplicate ? 'DUPLICATE_ID' : 'STORE_REFUSED', message }] };
   }
   return { loaded: counts, problems: [] };
 }

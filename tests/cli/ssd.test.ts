@@ -109,20 +109,11 @@ describe('mais ssd import', () => {
 
   it('refuses spoilt extracts (bad values, headers, quoting, bytes, references, repeats) by code, all or nothing, without throwing', async () => {
     const { fuzzSsdImport, writeSsdExtract } = await import('../../bench/fuzz.ts');
-    const { importSsd } = await import('../../lib/ssd/import.ts');
     const small = join(dataDir, 'small');
     writeSsdExtract(populationDir, 'northshire', small, 15);
     const store = await openStore({ kind: 'local', dataDir: join(dataDir, 'fuzz-store') });
     try {
-      const prisma = store.prisma as LocalClient;
-      const report = await fuzzSsdImport(
-        {
-          import: (folder) => importSsd(prisma, folder, { replace: true }),
-          counts: async () => Object.fromEntries(await Promise.all(SSD_TABLES.map(async (t) => [t, await (prisma as unknown as Record<string, { count(): Promise<number> }>)[t]!.count()] as const))),
-        },
-        small,
-        { seed: 3, count: 30 },
-      );
+      const report = await fuzzSsdImport(store.prisma as LocalClient, small, { seed: 3, count: 30 });
       expect(report.problems).toEqual([]);
       expect(report.tried).toBe(30);
       expect(Object.keys(report.codes).length).toBeGreaterThanOrEqual(4);

@@ -192,28 +192,41 @@ describe('the router over the LA subgraphs', () => {
 });
 
 describe('a source behind a non-null list field (as FIND’s Child.locations and the relay’s Child.sharedRecords are)', () => {
+  const QUERY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders firstHeld } }`;
   let csc: TestLaSubgraph;
+  let person: { pers_person_id: string; pers_common_child_id: string | null };
   let holders: ApolloServer;
   let holdersUrl: string;
   let router: Router;
   let url: string;
 
-  beforeAll(async () => {
-    csc = await startLaSubgraph('csc', createCscService, { children: 100, seed: 4 });
-    holders = new ApolloServer({
+  /** A subgraph adding `Child.holders` (a non-null list) and `Child.firstHeld`, each child resolved by `resolve`. */
+  async function startHolders(resolve: (c: { nhsNumber: string }) => unknown): Promise<{ server: ApolloServer; url: string }> {
+    const server = new ApolloServer({
       schema: buildSubgraphSchema({
         typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
           scalar NhsNumber type Child @key(fields: "nhsNumber") { nhsNumber: NhsNumber! holders: [String!]! firstHeld: String }`),
-        resolvers: { Child: { __resolveReference: (c: { nhsNumber: string }) => ({ ...c, holders: ['Southshire'], firstHeld: '2020-01-01' }) } } as never,
+        resolvers: { Child: { __resolveReference: resolve } } as never,
       }),
     });
-    ({ url: holdersUrl } = await startStandaloneServer(holders, { listen: { port: await freePort(), host: '127.0.0.1' } }));
+    return { server, url: (await startStandaloneServer(server, { listen: { port: await freePort(), host: '127.0.0.1' } })).url };
+  }
+
+  /** A router over csc and a holders subgraph at `at`, called as an LA's subgraph or as DfE's. */
+  async function routerOver(at: string, kind: 'la' | 'dfe' = 'la', dfeCredential: Parameters<typeof createRouter>[0]['dfeCredential'] = null): Promise<{ router: Router; url: string }> {
     const config = parseRouterConfig({
       la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
-      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: holdersUrl, kind: 'la' }],
+      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: at, kind }],
     });
-    router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null });
-    url = `${await serveOnLoopback(router.server)}/graphql`;
+    const started = await createRouter({ config, internalToken: csc.signer, dfeCredential });
+    return { router: started, url: `${await serveOnLoopback(started.server)}/graphql` };
+  }
+
+  beforeAll(async () => {
+    csc = await startLaSubgraph('csc', createCscService, { children: 100, seed: 4 });
+    person = (await csc.store.prisma.ssd_person.findFirst({ where: { pers_common_child_id: { not: null } } }))!;
+    ({ server: holders, url: holdersUrl } = await startHolders((c) => ({ ...c, holders: ['Southshire'], firstHeld: '2020-01-01' })));
+    ({ router, url } = await routerOver(holdersUrl));
   }, 120_000);
 
   afterAll(async () => {
@@ -222,20 +235,15 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
   });
 
   it('answers the same when DfE will not issue the LA a token for that source (the LA suspended at DfE)', async () => {
-    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 1 });
-    const config = parseRouterConfig({
-      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
-      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: holdersUrl, kind: 'dfe' }],
-    });
     let suspended = false;
-    const refused = await createRouter({ config, internalToken: csc.signer, dfeCredential: () => ({ token: async () => (suspended ? Promise.reject(new Error('organisation suspended')) : 'a-dfe-token') }) });
+    const refused = await routerOver(holdersUrl, 'dfe', () => ({ token: async () => (suspended ? Promise.reject(new Error('organisation suspended')) : 'a-dfe-token') }));
     suspended = true;
     try {
-      const reply = await post(`${await serveOnLoopback(refused.server)}/graphql`, `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders } }`, { n: person!.pers_common_child_id });
-      expect(reply.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: [] });
+      const reply = await post(refused.url, QUERY, { n: person.pers_common_child_id });
+      expect(reply.body.data.child).toEqual({ socialCare: { personId: person.pers_person_id }, holders: [], firstHeld: null });
       expect(reply.body.errors?.[0].extensions).toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'holders' });
     } finally {
-      await refused.stop();
+      await refused.router.stop();
     }
   });
 
@@ -243,39 +251,25 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
     ['an unexpected error', () => new Error('connect ECONNREFUSED 127.0.0.1:5432')],
     ['SOURCE_UNAVAILABLE of its own', () => new GraphQLError('the register is unavailable at 127.0.0.1:5432', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'store' } })],
   ])('answers the same when that source answers but fails inside with %s (its own store restarting), without passing on its error', async (_what, failure) => {
-    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 1 });
-    const failing = new ApolloServer({
-      schema: buildSubgraphSchema({
-        typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
-          scalar NhsNumber type Child @key(fields: "nhsNumber") { nhsNumber: NhsNumber! holders: [String!]! firstHeld: String }`),
-        resolvers: { Child: { __resolveReference: () => Promise.reject(failure()) } } as never,
-      }),
-    });
-    const { url: failingUrl } = await startStandaloneServer(failing, { listen: { port: await freePort(), host: '127.0.0.1' } });
-    const config = parseRouterConfig({
-      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500,
-      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: failingUrl, kind: 'la' }],
-    });
-    const withFailing = await createRouter({ config, internalToken: csc.signer, dfeCredential: null });
+    const failing = await startHolders(() => Promise.reject(failure()));
+    const withFailing = await routerOver(failing.url);
     try {
-      const reply = await post(`${await serveOnLoopback(withFailing.server)}/graphql`, `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders firstHeld } }`, { n: person!.pers_common_child_id });
-      expect(reply.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: [], firstHeld: null });
+      const reply = await post(withFailing.url, QUERY, { n: person.pers_common_child_id });
+      expect(reply.body.data.child).toEqual({ socialCare: { personId: person.pers_person_id }, holders: [], firstHeld: null });
       expect(reply.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'holders' }) })]);
       expect(JSON.stringify(reply.body)).not.toMatch(/ECONNREFUSED|5432/);
     } finally {
-      await withFailing.stop();
-      await failing.stop();
+      await withFailing.router.stop();
+      await failing.server.stop();
     }
   });
 
   it('answers with an empty list and SOURCE_UNAVAILABLE when that source is down, keeping the rest of the child', async () => {
-    const [person] = await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 1 });
-    const QUERY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { socialCare { personId } holders firstHeld } }`;
-    const up = await post(url, QUERY, { n: person!.pers_common_child_id });
-    expect(up.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: ['Southshire'], firstHeld: '2020-01-01' });
+    const up = await post(url, QUERY, { n: person.pers_common_child_id });
+    expect(up.body.data.child).toEqual({ socialCare: { personId: person.pers_person_id }, holders: ['Southshire'], firstHeld: '2020-01-01' });
     await holders.stop();
-    const down = await post(url, QUERY, { n: person!.pers_common_child_id });
-    expect(down.body.data.child).toEqual({ socialCare: { personId: person!.pers_person_id }, holders: [], firstHeld: null });
+    const down = await post(url, QUERY, { n: person.pers_common_child_id });
+    expect(down.body.data.child).toEqual({ socialCare: { personId: person.pers_person_id }, holders: [], firstHeld: null });
     expect(down.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SOURCE_UNAVAILABLE', source: 'holders' }) })]);
   });
 });
