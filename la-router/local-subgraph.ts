@@ -52,7 +52,7 @@ interface AuditRow {
   purpose: string | null;
   break_glass_reason: string | null;
   nhs_number: string | null;
-  sources: { answered?: string[]; decision?: string; action?: string } | null;
+  sources: { answered?: string[]; decision?: string; action?: string; criteria?: string[] } | null;
   withheld: string[] | null;
   outcome: string;
 }
@@ -65,6 +65,7 @@ const record = (row: AuditRow) => ({
   breakGlassReason: row.break_glass_reason,
   nhsNumber: row.nhs_number,
   action: row.sources?.action ?? (row.sources?.decision === 'AUDIT_TRAIL' ? 'AUDIT_TRAIL' : 'VIEW'),
+  searchedOn: row.sources?.criteria ?? [],
   decision: row.sources?.decision ?? null,
   sources: row.sources?.answered ?? [],
   withheld: row.withheld ?? [],

@@ -7,6 +7,7 @@ import { isSocialCareStaff } from '../../lib/graphql/access.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide, type AllocationIndex } from '../relationships.ts';
+import { auditLookups } from './audit.ts';
 import { minimiseOperation, type MinimiseOptions } from './minimise.ts';
 
 const LINK = 'linkNhsNumber';
@@ -38,7 +39,7 @@ export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAl
             return;
           }
           const children = operation.selectionSet.selections.filter((s) => s.kind === Kind.FIELD && s.name.value === 'child');
-          if (children.length === 0) return;
+          if (children.length === 0) return auditLookups(requestContext);
           if (children.length > 1) throw new GraphQLError('One request asks for one child', { extensions: { code: 'BAD_USER_INPUT', field: 'child', http: { status: 400 } } });
           const field = children[0]!;
           if (field.kind !== Kind.FIELD) return;
@@ -55,6 +56,7 @@ export function useAuthorize(options: { allocations: Pick<AllocationIndex, 'isAl
             throw new GraphQLError('This role may not see children’s records', { extensions: { code: 'FORBIDDEN', field: 'child', http: { status: 403 } } });
           }
           minimiseOperation(requestContext, options.minimise);
+          auditLookups(requestContext);
         },
       };
     },

@@ -12,6 +12,7 @@ interface AuditRecord {
   roles?: string[];
   purpose: string | null;
   action?: string;
+  searchedOn?: string[];
   decision: string | null;
   breakGlassReason: string | null;
   nhsNumber?: string | null;
@@ -22,7 +23,8 @@ interface AuditRecord {
 
 const when = (at: string) => new Date(at).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const partsOf = (date: Date): DateParts => ({ day: String(date.getDate()), month: String(date.getMonth() + 1), year: String(date.getFullYear()) });
-const ACTIONS: Record<string, string> = { VIEW: 'Viewed', LINK: 'Linked a record', AUDIT_TRAIL: 'Read the audit trail' };
+const ACTIONS: Record<string, string> = { VIEW: 'Viewed', LINK: 'Linked a record', AUDIT_TRAIL: 'Read the audit trail', SEARCH: 'Found in a search', MATCH: 'Among MATCH’s candidates' };
+const DETAILS: Record<string, string> = { givenName: 'given name', familyName: 'family name', dateOfBirth: 'date of birth', postcode: 'postcode', gender: 'gender' };
 const DECISIONS: Record<string, string> = { FULL: 'Full view (allocated)', SUMMARY: 'Summary', NONE: 'Nothing' };
 
 export function Audit() {
@@ -77,7 +79,7 @@ function AuditTrail() {
           ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
           ['Access', (r) => (
             <>
-              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'AUDIT_TRAIL' ? '—' : (DECISIONS[r.decision ?? ''] ?? r.decision)}
+              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'SEARCH' || r.action === 'MATCH' ? `Searched on ${(r.searchedOn ?? []).map((d) => DETAILS[d] ?? d).join(', ') || 'nothing'}` : r.action === 'AUDIT_TRAIL' ? '—' : (DECISIONS[r.decision ?? ''] ?? r.decision)}
               {r.breakGlassReason ? <span> “{r.breakGlassReason}”</span> : null}
               {(r.withheld ?? []).length > 0 ? <span className="hint"> Withheld: {(r.withheld ?? []).join(', ')}</span> : null}
             </>

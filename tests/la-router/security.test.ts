@@ -273,6 +273,38 @@ describe('authorization and audit', () => {
     expect(trail.body.data.auditTrail).toEqual([{ caseworker: other, action: 'LINK' }]);
   });
 
+  it('audits a search once for each child it returned, under their NHS number, whatever the caller selected, and adds nothing to the answer', async () => {
+    const SEARCH = `query ($i: ChildSearchInput!) { found: findChildren(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { givenName familyName } }`;
+    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: allocated.nhs } });
+    const input = { familyName: person.pers_surname, dateOfBirth: person.pers_dob!.toISOString().slice(0, 10) };
+    const before = (await entries()).length;
+    const reply = await ask(await tokenFor(other), SEARCH, { i: input });
+    expect(reply.body.errors).toBeUndefined();
+    const found = reply.body.data.found as Record<string, unknown>[];
+    expect(found.length).toBeGreaterThan(0);
+    for (const item of found) expect(Object.keys(item).sort()).toEqual(['familyName', 'givenName']);
+    const written = (await entries()).slice(before);
+    expect(written).toHaveLength(found.length);
+    expect(written.map((e) => e.nhs_number)).toContain(allocated.nhs);
+    for (const entry of written) {
+      expect(entry).toMatchObject({ actor: other, purpose: 'CHILD_IN_NEED_ASSESSMENT', outcome: 'OK', sources: { action: 'SEARCH', criteria: ['dateOfBirth', 'familyName'], results: found.length } });
+      // An entry without an NHS number names the local record instead.
+      if (!entry.nhs_number) expect((entry.sources as { personId?: string }).personId).toMatch(/\S/);
+    }
+    const trail = await ask(await tokenFor('ivy.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action searchedOn } }`, { n: allocated.nhs });
+    expect(trail.body.data.auditTrail).toContainEqual({ caseworker: other, action: 'SEARCH', searchedOn: ['dateOfBirth', 'familyName'] });
+
+    // A search that finds nobody is audited once, with no child.
+    const nobody = await ask(await tokenFor(other), SEARCH, { i: { familyName: 'Nobody-Of-That-Name', dateOfBirth: '2001-01-01' } });
+    expect(nobody.body.data.found).toEqual([]);
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, nhs_number: null, outcome: 'OK', sources: { action: 'SEARCH', results: 0 } });
+
+    // The audit's aliases are the router's own.
+    const sly = await ask(await tokenFor(other), `query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: EARLY_HELP) { maisAuditNhsNumber: givenName } }`, { i: input });
+    expect(sly.status).toBe(400);
+    expect(sly.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'findChildren' });
+  });
+
   it('writes one chained entry for each of many concurrent requests, and the chain verifies', async () => {
     const before = (await entries()).length;
     const token = await tokenFor(allocated.username);
@@ -290,6 +322,9 @@ describe('authorization and audit', () => {
       const reply = await ask(token, VIEW, { n: allocated.nhs });
       expect(reply.body.data).toBeNull();
       expect(reply.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } })]);
+      const search = await ask(token, `query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: EARLY_HELP) { personId } }`, { i: { givenName: 'A', familyName: 'B' } });
+      expect(search.body.data).toBeNull();
+      expect(search.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } })]);
     } finally {
       await csc.store.sql.withSession((db) => db.exec('ALTER TABLE la_audit_entry_away RENAME TO la_audit_entry'));
     }

@@ -194,6 +194,11 @@ describe('the portal in a browser', () => {
     await page.getByRole('button', { name: `View ${name}` }).click();
     await page.getByRole('heading', { name: 'Shared by other local authorities' }).waitFor();
     expect(await page.locator('section.single-view dl.summary').textContent()).toContain(nhsNumber);
+
+    // The match and the search that found the linked child are in the child's audit trail, with the details each was asked on.
+    const trail = (await routerQuery(cliToken('ig.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action searchedOn } }`, { n: nhsNumber })).body.data?.auditTrail;
+    expect(trail).toContainEqual({ caseworker: allocated.username, action: 'MATCH', searchedOn: ['dateOfBirth', 'familyName', 'givenName', ...(withPostcode ? ['postcode'] : [])] });
+    expect(trail).toContainEqual({ caseworker: allocated.username, action: 'SEARCH', searchedOn: ['dateOfBirth', 'familyName'] });
   });
 
   it('lets a practitioner break glass with a reason, and the IG officer finds it in the audit trail and the break-glass report', async () => {
