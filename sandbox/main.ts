@@ -73,6 +73,23 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--dfe-issuer', dfe.issuer, '--dfe-jwks', dfe.jwks,
     ],
   };
+  // MATCH writes DfE's central audit under the child's pseudonym.
+  const matching: ServiceSpec = {
+    name: 'matching subgraph',
+    main: join(here, '..', 'subgraphs', 'matching', 'main.ts'),
+    args: [
+      '--host', config.host,
+      '--port', String(config.ports.matching),
+      '--pds', `http://${config.host}:${config.ports.pds}/personal-demographics/FHIR/R4`,
+      '--pds-token-url', `http://${config.host}:${config.ports.pds}/oauth2/token`,
+      '--pds-api-key', MATCH_PDS_APPLICATION,
+      '--pds-private-key', join(paths.secrets, `${MATCH_PDS_APPLICATION}.private.jwk.json`),
+      '--pds-rate-limit', String(config.pdsRateLimit),
+      '--dfe-issuer', dfe.issuer,
+      '--dfe-jwks', dfe.jwks,
+      '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys,
+    ],
+  };
   const idps: ServiceSpec[] = SANDBOX_LAS.map((la) => ({
     name: `${la.code} identity provider`,
     main: join(here, 'idp', 'main.ts'),
@@ -82,7 +99,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--portal-redirect', `http://${config.host}:${config.ports.routers[la.code]}/portal/callback`,
     ],
   }));
-  return [gateway, locator, ...idps, ...SANDBOX_LAS.flatMap((la) =>
+  return [gateway, locator, matching, ...idps, ...SANDBOX_LAS.flatMap((la) =>
     (['csc', 'education'] as const).map((kind) => ({
       name: `${la.code} ${kind} subgraph`,
       main: join(here, '..', 'subgraphs', kind, 'main.ts'),
@@ -154,21 +171,6 @@ function serviceSpecs(config: SandboxConfig, populationDir: string): ServiceSpec
         '--port', String(config.ports.pds),
         '--rate-limit', String(config.pdsRateLimit),
         '--applications', paths.pdsApplications,
-      ],
-    },
-    {
-      name: 'matching subgraph',
-      main: join(here, '..', 'subgraphs', 'matching', 'main.ts'),
-      args: [
-        '--host', config.host,
-        '--port', String(config.ports.matching),
-        '--pds', `http://${config.host}:${config.ports.pds}/personal-demographics/FHIR/R4`,
-        '--pds-token-url', `http://${config.host}:${config.ports.pds}/oauth2/token`,
-        '--pds-api-key', MATCH_PDS_APPLICATION,
-        '--pds-private-key', join(paths.secrets, `${MATCH_PDS_APPLICATION}.private.jwk.json`),
-        '--pds-rate-limit', String(config.pdsRateLimit),
-        '--dfe-issuer', dfeUrls(config).issuer,
-        '--dfe-jwks', dfeUrls(config).jwks,
       ],
     },
     store('central', 'central', config.ports.centralStore),

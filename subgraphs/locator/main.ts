@@ -1,13 +1,11 @@
 // The locator subgraph service (FIND): `--database-url` (or `--data-dir`) for DfE's central store and
 // `--pseudonym-keys <file>` for DfE's pseudonym keys, `--dfe-issuer` and `--dfe-jwks` for the DfE access
 // tokens its callers present.
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { openStore } from '../../lib/db/store.ts';
 import { readJwks } from '../../lib/dfe-token.ts';
 import { readPseudonymKeys } from '../../lib/pseudonym.ts';
+import { serveOverCentralStore } from '../../lib/service/central.ts';
 import { runService } from '../../lib/service/child.ts';
-import { CentralDirectory } from '../../lib/register/directory.ts';
 import { createLocatorService } from './service.ts';
 
 const { values } = parseArgs({
@@ -33,25 +31,8 @@ await runService('locator subgraph', async () => {
   const refreshMs = Number(values['refresh-ms']);
   if (!(staleAfterDays > 0)) throw new Error('--stale-after-days must be a positive number');
   if (!(refreshMs >= 100 && refreshMs < 5000)) throw new Error('--refresh-ms must be from 100 to 4999 (revocations must reach every replica within 5 s)');
-  const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 8, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
-  const directory = new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'], refreshMs });
-  try {
-    await directory.start();
-    const { server, stop } = await createLocatorService({ sql: store.sql, directory, staleAfterDays, dfe: { issuer: values['dfe-issuer'], jwks: readJwks(values['dfe-jwks']) } });
-    const port = Number(values.port);
-    server.listen(port, values.host);
-    await once(server, 'listening');
-    return {
-      url: `http://${values.host}:${port}/graphql`,
-      async stop() {
-        directory.stop();
-        await stop();
-        await store.close();
-      },
-    };
-  } catch (error) {
-    directory.stop();
-    await store.close();
-    throw error;
-  }
+  return serveOverCentralStore(
+    { databaseUrl: values['database-url'], dataDir: values['data-dir'], poolSize: 8, pseudonymKeys: values['pseudonym-keys'], refreshMs, host: values.host, port: Number(values.port) },
+    ({ sql, directory }) => createLocatorService({ sql, directory, staleAfterDays, dfe: { issuer: values['dfe-issuer']!, jwks: readJwks(values['dfe-jwks']!) } }),
+  );
 });

@@ -1,10 +1,26 @@
+import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { PdsClient } from '../../lib/pds/client.ts';
 import type { Matcher } from './matcher.ts';
+
+/** One entry of DfE's central audit about a child MATCH answered on. */
+export interface MatchAuditEntry {
+  action: 'match.search' | 'match.demographics';
+  /** The child's NHS number (pseudonymised before it is written), or null when the search found nobody. */
+  nhsNumber: string | null;
+  decision: string;
+  detail: Record<string, unknown>;
+}
 
 /** What each request's resolvers can use. */
 export interface Context {
   pds: PdsClient;
   matcher: Matcher;
+  /** The calling organisation, from its verified DfE access token. */
+  caller: Organisation;
+  /** The purpose the caller declared in the MAIS-Purpose header, if any. */
+  purpose: string | null;
+  /** Writes to DfE's central audit, under the child's pseudonym; throws SOURCE_UNAVAILABLE when it cannot. */
+  audit(entries: MatchAuditEntry[]): Promise<void>;
   /** Carried to PDS as X-Correlation-ID. */
   correlationId?: string;
 }

@@ -1,10 +1,12 @@
-// The matching subgraph service: `--pds <FHIR base URL>` with the PDS application's credentials, and
-// `--dfe-issuer`, `--dfe-jwks` for the DfE access tokens its callers present.
-import { once } from 'node:events';
+// The matching subgraph service: `--pds <FHIR base URL>` with the PDS application's credentials,
+// `--dfe-issuer`, `--dfe-jwks` for the DfE access tokens its callers present, and `--database-url` (or
+// `--data-dir`) with `--pseudonym-keys <file>` for DfE's central store, where it audits what it answers.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PdsClient } from '../../lib/pds/client.ts';
 import { readJwks } from '../../lib/dfe-token.ts';
+import { readPseudonymKeys } from '../../lib/pseudonym.ts';
+import { serveOverCentralStore } from '../../lib/service/central.ts';
 import { runService } from '../../lib/service/child.ts';
 import { createMatchingService } from './service.ts';
 
@@ -19,12 +21,18 @@ const { values } = parseArgs({
     'pds-rate-limit': { type: 'string', default: '5' },
     'dfe-issuer': { type: 'string' },
     'dfe-jwks': { type: 'string' },
+    'database-url': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'pseudonym-keys': { type: 'string' },
   },
 });
 
 await runService('matching subgraph', async () => {
   if (!values.pds) throw new Error('--pds <PDS FHIR base URL> is required');
   if (!values['dfe-issuer'] || !values['dfe-jwks']) throw new Error('--dfe-issuer <DfE gateway URL> and --dfe-jwks <its JWKS URL or file> are required');
+  if (!values['pseudonym-keys']) throw new Error('--pseudonym-keys <file> is required (the audit names children by pseudonym)');
+  if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the central store (the audit)');
+  readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const port = Number(values.port);
   let credentials;
   if (values['pds-api-key']) {
@@ -39,11 +47,15 @@ await runService('matching subgraph', async () => {
     ...(credentials ? { credentials } : {}),
     rateLimit: Number(values['pds-rate-limit']),
   });
-  const { server, stop } = await createMatchingService({ pds, dfe: { issuer: values['dfe-issuer'], jwks: readJwks(values['dfe-jwks']) } });
-  server.listen(port, values.host);
-  await once(server, 'listening');
-  return {
-    url: `http://${values.host}:${port}/graphql`,
-    stop,
-  };
+  return serveOverCentralStore(
+    { databaseUrl: values['database-url'], dataDir: values['data-dir'], poolSize: 4, pseudonymKeys: values['pseudonym-keys'], host: values.host, port },
+    ({ sql, directory }) =>
+      createMatchingService({
+        pds,
+        dfe: { issuer: values['dfe-issuer']!, jwks: readJwks(values['dfe-jwks']!) },
+        sql,
+        directory,
+        onAuditFailure: (error) => process.stderr.write(`matching subgraph: audit write failed: ${error instanceof Error ? error.message : String(error)}\n`),
+      }),
+  );
 });

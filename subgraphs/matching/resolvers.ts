@@ -27,7 +27,17 @@ export const resolvers: Resolvers = {
         if (error instanceof DemographicsError) throw badUserInput(error.message, `input.${error.field}`);
         throw error;
       }
-      return context.matcher.match(demographics, context.correlationId ? { correlationId: context.correlationId } : {});
+      const outcome = await context.matcher.match(demographics, context.correlationId ? { correlationId: context.correlationId } : {});
+      // Whom PDS returned, in DfE's audit before the answer: the names of the details searched on, never their values.
+      const found = [...new Set([outcome.nhsNumber, ...outcome.candidates.map((c) => c.nhsNumber)].filter((n): n is string => n !== null))];
+      const criteria = Object.entries(input).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k]) => k).sort();
+      const detail = { status: outcome.status, criteria, results: found.length };
+      await context.audit(
+        found.length > 0
+          ? found.map((nhsNumber) => ({ action: 'match.search', nhsNumber, decision: 'ALLOW', detail: { ...detail, best: nhsNumber === outcome.nhsNumber } }))
+          : [{ action: 'match.search', nhsNumber: null, decision: 'ALLOW', detail }],
+      );
+      return outcome;
     },
     validateNhsNumber(_parent, { value }) {
       const digits = normaliseNhsNumber(value);
@@ -42,13 +52,15 @@ export const resolvers: Resolvers = {
   Child: {
     __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
     async demographics(child, _args, context) {
+      let patient;
       try {
-        const patient = await context.pds.getPatient(child.nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});
-        return patient ?? null;
+        patient = await context.pds.getPatient(child.nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});
       } catch (error) {
         if (error instanceof PdsUnavailableError) throw sourceUnavailable('pds', 'PDS is unavailable; demographics could not be read');
         throw error;
       }
+      await context.audit([{ action: 'match.demographics', nhsNumber: child.nhsNumber, decision: patient ? 'ALLOW' : 'NOT_FOUND', detail: { restricted: patient?.restricted ?? false } }]);
+      return patient ?? null;
     },
   },
   Demographics: {

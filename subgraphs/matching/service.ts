@@ -1,8 +1,14 @@
 // The matching subgraph (MATCH), built from its pieces so tests build the same service on a free port.
-// It answers organisations presenting a DfE access token for mais:dfe:matching, and nobody else.
+// It answers organisations presenting a DfE access token for mais:dfe:matching, and nobody else, and
+// writes every search and every read of a child's demographics to DfE's central audit, under the child's
+// pseudonym, before it answers.
 import { GraphQLError } from 'graphql';
 import type { JSONWebKeySet } from 'jose';
+import { AuditWriter, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
+import type { SqlConnection } from '../../lib/db/sql.ts';
 import { DfeTokenError, MATCHING_AUDIENCE, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
+import { sourceUnavailable } from '../../lib/graphql/errors.ts';
+import type { CentralDirectory } from '../../lib/register/directory.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import type { PdsClient } from '../../lib/pds/client.ts';
@@ -14,21 +20,55 @@ export const { typeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.
 
 export { MATCHING_AUDIENCE };
 
-export function createMatchingService(options: { pds: PdsClient; dfe: { issuer: string; jwks: JSONWebKeySet | URL } }): Promise<Subgraph> {
+export interface MatchingServiceOptions {
+  pds: PdsClient;
+  /** Who issues the DfE access tokens callers present, and DfE's public keys (a key set, or the gateway's JWKS URL). */
+  dfe: { issuer: string; jwks: JSONWebKeySet | URL };
+  /** DfE's central store, for the audit. */
+  sql: SqlConnection;
+  /** DfE's organisations (a suspended one is refused) and pseudonym keys (the audit names children by pseudonym). */
+  directory: CentralDirectory;
+  /** Told of each audit write that fails (the request is answered SOURCE_UNAVAILABLE). */
+  onAuditFailure?: (error: unknown) => void;
+}
+
+export function createMatchingService(options: MatchingServiceOptions): Promise<Subgraph> {
   const matcher = new Matcher(options.pds);
-  const verifier = useDfeTokenVerifier({ ...options.dfe, audience: MATCHING_AUDIENCE });
+  const { directory } = options;
+  const verifier = useDfeTokenVerifier({ ...options.dfe, audience: MATCHING_AUDIENCE, organisation: (code) => directory.organisations.get(code) });
+  const writer = new AuditWriter(options.sql, CENTRAL_AUDIT);
   return createSubgraph<Context>({
     typeDefs,
     resolvers,
     context: async (req) => {
+      let caller;
       try {
-        await verifier.verify(req.headers.authorization);
+        caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
         if (!(error instanceof DfeTokenError)) throw error;
         throw new GraphQLError(`MATCH needs a DfE access token for ${MATCHING_AUDIENCE} (from DfE’s token endpoint)`, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
       const correlation = req.headers['x-correlation-id'];
-      return { pds: options.pds, matcher, ...(typeof correlation === 'string' ? { correlationId: correlation } : {}) };
+      const header = req.headers['mais-purpose'];
+      const purpose = typeof header === 'string' && header.length > 0 ? header : null;
+      const audit: Context['audit'] = async (entries) => {
+        try {
+          await writer.append(
+            entries.map((entry) => ({
+              actor_org: caller.code,
+              action: entry.action,
+              pseudonym: entry.nhsNumber ? directory.pseudonymsForLookup(entry.nhsNumber).audit : null,
+              purpose,
+              decision: entry.decision,
+              detail: { ...entry.detail, keyVersion: directory.writeVersion },
+            })),
+          );
+        } catch (error) {
+          options.onAuditFailure?.(error);
+          throw sourceUnavailable('matching', 'MATCH could not write DfE’s audit, so it does not answer; try again shortly');
+        }
+      };
+      return { pds: options.pds, matcher, caller, purpose, audit, ...(typeof correlation === 'string' ? { correlationId: correlation } : {}) };
     },
   });
 }

@@ -1,8 +1,12 @@
-// The matching subgraph over HTTP, in front of the real PDS sandbox.
+// The matching subgraph over HTTP, in front of the real PDS sandbox, auditing into a real central store.
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type CentralClient, type Store } from '../../../lib/db/store.ts';
 import { PdsClient } from '../../../lib/pds/client.ts';
+import { CentralDirectory } from '../../../lib/register/directory.ts';
 import { createMatchingService, MATCHING_AUDIENCE } from '../../../subgraphs/matching/service.ts';
+import { freshDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startDfeTokens, type TestDfe } from '../../helpers/dfe.ts';
 import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
 import { freePort } from '../../helpers/ports.ts';
@@ -13,9 +17,12 @@ let url: string;
 let stop: () => Promise<void>;
 let dfe: TestDfe;
 let token: string;
+let database: TestDatabase;
+let store: Store<CentralClient>;
+let directory: CentralDirectory;
 
 async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks } });
+  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks }, sql: store.sql, directory });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -28,18 +35,26 @@ async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => P
 beforeAll(async () => {
   dfe = await startDfeTokens();
   token = await dfe.token('northshire', MATCHING_AUDIENCE);
+  database = await freshDatabase();
+  store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 4, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
+  for (const code of ['northshire', 'southshire']) await store.prisma.organisation.create({ data: { code, name: code, type: 'LA', scopes: ['match'], jwks: { keys: [] } } });
+  directory = new CentralDirectory({ sql: store.sql, keys: [{ version: 1, secret: randomBytes(32) }], refreshMs: 200 });
+  await directory.start();
   pds = await startPds(ndjsonFile([referenceJson('sandbox/mocks/Patient.json'), referenceJson('sandbox/mocks/Sensitive_Patient.json')]));
   client = new PdsClient({ baseUrl: pds.fhirUrl, rateLimit: 1000 });
   ({ url, stop } = await serve(client));
 });
 afterAll(async () => {
-  await stop();
-  await pds.close();
-  await dfe.close();
+  await stop?.();
+  await pds?.close();
+  await dfe?.close();
+  directory?.stop();
+  await store?.close();
+  await database?.drop();
 });
 
 async function graphql(query: string, variables: Record<string, unknown> = {}, target = url, bearer: string | null = token) {
-  const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', 'mais-purpose': 'CHILD_IN_NEED_ASSESSMENT', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) }, body: JSON.stringify({ query, variables }) });
   return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
 }
 
@@ -117,5 +132,59 @@ describe('the matching subgraph', () => {
     } finally {
       await down.stop();
     }
+  });
+
+  describe('DfE’s audit', () => {
+    const entries = () => store.sql.withSession((db) => db.query<{ actor_org: string; action: string; pseudonym: Uint8Array | null; purpose: string | null; decision: string; detail: Record<string, unknown> }>('SELECT * FROM audit_entry ORDER BY seq'));
+    const pseudonym = (nhsNumber: string) => Buffer.from(directory.pseudonymsForLookup(nhsNumber).audit).toString('hex');
+    const hex = (value: Uint8Array | null) => (value ? Buffer.from(value).toString('hex') : null);
+
+    it('records each search with whom PDS returned, by pseudonym, and the names of the details searched on, before answering', async () => {
+      const before = (await entries()).length;
+      const { body } = await graphql(MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', postcode: 'LS1 6AE' } });
+      expect(body.data.matchChild.nhsNumber).toBe('9000000009');
+      const written = (await entries()).slice(before);
+      const returned = new Set<string>(body.data.matchChild.candidates.map((c: { nhsNumber: string }) => c.nhsNumber));
+      expect(written.map((e) => hex(e.pseudonym)).sort()).toEqual([...returned].map(pseudonym).sort());
+      const best = written.find((e) => hex(e.pseudonym) === pseudonym('9000000009'))!;
+      expect(best).toMatchObject({ actor_org: 'northshire', action: 'match.search', purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'ALLOW', detail: { status: 'MATCH', criteria: ['dateOfBirth', 'familyName', 'givenName', 'postcode'], results: returned.size, best: true, keyVersion: 1 } });
+      // Nothing of what was asked or found in plaintext.
+      expect(JSON.stringify(written)).not.toMatch(/9000000009|Jane|Smith|2010-10-22|LS1/);
+
+      const nobody = await graphql(MATCH, { input: { givenName: 'Nobody', familyName: 'Atall', dateOfBirth: '2012-01-01' } });
+      expect(nobody.body.data.matchChild.status).toBe('NO_MATCH');
+      expect((await entries()).at(-1)).toMatchObject({ action: 'match.search', pseudonym: null, detail: { status: 'NO_MATCH', results: 0 } });
+    });
+
+    it('records each read of a child’s demographics, found or not', async () => {
+      const before = (await entries()).length;
+      const query = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { demographics { familyName } } } }`;
+      const { body } = await graphql(query, { reps: [{ __typename: 'Child', nhsNumber: '9000000009' }, { __typename: 'Child', nhsNumber: '9111231130' }] });
+      expect(body.errors).toBeUndefined();
+      const written = (await entries()).slice(before);
+      expect(written.map((e) => [e.action, hex(e.pseudonym), e.decision]).sort()).toEqual(
+        [['match.demographics', pseudonym('9000000009'), 'ALLOW'], ['match.demographics', pseudonym('9111231130'), 'NOT_FOUND']].sort(),
+      );
+    });
+
+    it('answers nothing of a child when it cannot write the audit', async () => {
+      await store.sql.withSession((db) => db.exec('ALTER TABLE audit_entry RENAME TO audit_entry_away'));
+      try {
+        const match = await graphql(MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22' } });
+        expect(match.body.data).toBeNull();
+        expect(match.body.errors?.[0]?.extensions).toEqual({ code: 'SOURCE_UNAVAILABLE', source: 'matching' });
+        const entity = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { demographics { familyName } } } }`, { reps: [{ __typename: 'Child', nhsNumber: '9000000009' }] });
+        expect(entity.body.data._entities[0].demographics).toBeNull();
+        expect(JSON.stringify(entity.body)).not.toMatch(/Smith/);
+      } finally {
+        await store.sql.withSession((db) => db.exec('ALTER TABLE audit_entry_away RENAME TO audit_entry'));
+      }
+    });
+
+    it('refuses an organisation DfE has suspended', async () => {
+      await store.prisma.organisation.update({ where: { code: 'southshire' }, data: { status: 'SUSPENDED' } });
+      const suspended = await dfe.token('southshire', MATCHING_AUDIENCE);
+      await expect.poll(async () => (await graphql(`{ validateNhsNumber(value: "9434765919") { valid } }`, {}, url, suspended)).status, { timeout: 5000, interval: 100 }).toBe(401);
+    });
   });
 });
