@@ -45,7 +45,7 @@ export function auditLookups(requestContext: GraphQLRequestContext<RouterContext
     const input = selection.arguments?.find((a) => a.name.value === 'input');
     const value = input ? (valueFromASTUntyped(input.value, request.variables ?? {}) as Record<string, unknown> | null) : null;
     const criteria = Object.entries(value ?? {}).filter(([, v]) => (typeof v === 'string' ? v.trim() !== '' : v !== null && v !== undefined)).map(([k]) => k).sort();
-    lookups.push({ key: selection.alias?.value ?? selection.name.value, field: selection.name.value, action: LOOKUPS[selection.name.value]!.action, criteria });
+    lookups.push({ key: selection.alias?.value ?? selection.name.value, action: LOOKUPS[selection.name.value]!.action, criteria });
   }
   if (lookups.length === 0) return;
   contextValue.lookups = lookups;
