@@ -1,7 +1,8 @@
 // DfE's gateway service: `--database-url` (or `--data-dir`) for DfE's central store, `--signing-key` for
 // DfE's private key (a JWK) that signs access tokens, `--issuer` for its public base URL, and
 // `--service name=url` for each DfE service it passes calls on to (at /subgraphs/<name>/graphql),
-// `--rate-limit` calls a minute per organisation; `--pseudonym-keys <file>` (DfE's pseudonym keys) runs the
+// `--rate-limit` calls a minute per organisation (shared by every replica through `--redis-url`, or
+// REDIS_URL, when given); `--pseudonym-keys <file>` (DfE's pseudonym keys) runs the
 // relay, whose custodians each have `--relay-timeout-ms` to answer.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     'signing-key': { type: 'string' },
     service: { type: 'string', multiple: true, default: [] },
     'rate-limit': { type: 'string', default: '6000' },
+    'redis-url': { type: 'string' },
     'pseudonym-keys': { type: 'string' },
     'relay-timeout-ms': { type: 'string', default: '2000' },
   },
@@ -50,7 +52,8 @@ await runService('DfE gateway', async () => {
   const directory = values['pseudonym-keys'] ? new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'] }) : null;
   try {
     await directory?.start();
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
+    const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {

@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import { Agent, request as request_ } from 'undici';
 import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
 import { answerClientErrors, failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
-import { RateLimiter } from '../lib/rate-limit.ts';
+import { createRateLimiter, redisWarning } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
 import type { Organisation } from '../lib/organisation-credential.ts';
@@ -37,6 +37,8 @@ export interface GatewayParts {
   services?: Record<string, string>;
   /** Calls a minute each organisation may make to DfE's services; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute?: number;
+  /** Redis shared by the gateway's replicas, so each organisation's limit holds across them all; none: each replica counts on its own. */
+  redisUrl?: string;
   /**
    * The relay (`mais:dfe:relay`): served by the gateway itself over the directory of organisations,
    * agreements and pseudonym keys; each custodian has `timeoutMs` to answer (default 2000).
@@ -141,7 +143,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   }
 
   const verifiers = new Map(Object.keys(services).map((name) => [name, verifierFor(`mais:dfe:${name}`)]));
-  const limiter = new RateLimiter(parts.rateLimitPerMinute ?? 6000);
+  const limiter = createRateLimiter({ limit: parts.rateLimitPerMinute ?? 6000, redisUrl: parts.redisUrl, prefix: 'mais:gateway:rate', ...(parts.logger ? { onRedisError: redisWarning(parts.logger) } : {}) });
   const registry = new SchemaRegistry(parts.sql);
   const registryVerifier = verifierFor('mais:dfe:registry');
 
@@ -192,7 +194,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       if (!(error instanceof DfeTokenError)) throw error;
       return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
-    const wait = limiter.take(organisation.code);
+    const wait = await limiter.take(organisation.code);
     res.once('finish', () => metrics.calls.inc({ service: name, organisation: organisation.code, status: String(res.statusCode) }));
     if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', `${organisation.code} has made too many calls to DfE; try again shortly`, { 'retry-after': String(wait) });
     const headers: Record<string, string> = {};
@@ -248,6 +250,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       relayHub?.close();
       await relayService?.stop();
       await upstream.close();
+      await limiter.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -47,6 +47,8 @@ const schema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute: z.number().int().positive().default(600),
+  /** Redis shared by the router's replicas, so each caseworker's limit holds across them all (default: REDIS_URL; none: each replica counts on its own). */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   /** A manifest of the only operations this router runs (trusted documents): a JSON object of sha256 → query. */
   trustedDocuments: z.string().optional(),
   /** Limits on each operation (graphql-armor). */

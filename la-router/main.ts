@@ -27,7 +27,9 @@ const readJwk = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as JWK;
 function configuration(): RouterConfig {
   if (values.config) {
     const config = readRouterConfig(values.config);
-    return { ...config, ...(values.port ? { port: Number(values.port) } : {}), ...(values.host ? { host: values.host } : {}), ...(values['insecure-dev'] ? { mode: 'insecure-dev' as const } : {}) };
+    // REDIS_URL in the environment (a secret, in Kubernetes) stands in for a missing `redisUrl`.
+    const redisUrl = config.redisUrl ?? process.env.REDIS_URL;
+    return { ...config, ...(redisUrl ? { redisUrl } : {}), ...(values.port ? { port: Number(values.port) } : {}), ...(values.host ? { host: values.host } : {}), ...(values['insecure-dev'] ? { mode: 'insecure-dev' as const } : {}) };
   }
   if (!values.supergraph || !values['insecure-dev']) throw new RouterConfigError('give --config <file>, or --supergraph <file> --insecure-dev');
   return parseRouterConfig({ la: 'dev', port: Number(values.port ?? 4100), host: values.host ?? '127.0.0.1', mode: 'insecure-dev', supergraph: { file: values.supergraph } });

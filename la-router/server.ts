@@ -13,7 +13,7 @@ import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
 import { operationLimits, rateLimited } from './plugins/hardening.ts';
 import { loadTrustedDocuments, trustedDocumentCache, useTrustedDocuments } from './plugins/trusted-documents.ts';
-import { RateLimiter } from '../lib/rate-limit.ts';
+import { createRateLimiter, redisWarning } from '../lib/rate-limit.ts';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import { formatError, useOperationChecks } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
@@ -129,7 +129,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       ? { introspection: !production, csrfPrevention: true, formatError, persistedQueries: { cache: trustedDocumentCache([trusted, portalDocuments].filter((d) => d !== null)) }, includeStacktraceInErrorResponses: false, validationRules: armor!.validationRules, parseOptions: armor!.parseOptions, allowBatchedHttpRequests: false }
       : {}),
   });
-  const limiter = new RateLimiter(config.rateLimitPerMinute);
+  const limiter = createRateLimiter({ limit: config.rateLimitPerMinute, redisUrl: config.redisUrl, prefix: `mais:router:${config.la}:rate`, onRedisError: redisWarning(logger) });
   await apollo.start();
   await allocations?.start();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
@@ -188,7 +188,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
           if (!(error instanceof AuthenticationError)) throw error;
           throw new GraphQLError('Sign in: a valid access token from the LA’s identity provider is needed', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
-        const wait = limiter.take(caller.username);
+        const wait = await limiter.take(caller.username);
         if (wait > 0) throw rateLimited(wait);
       }
       return newContext(caller);
@@ -226,6 +226,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       allocations?.stop();
       await apollo.stop();
       await fetcher.close();
+      await limiter.close();
     },
   };
 }

@@ -1,6 +1,11 @@
-// A token bucket per key (a caseworker at an LA router, an organisation at DfE's gateway, an
-// application at the PDS sandbox): `limit` requests every `windowSeconds`, refilled continuously, in
-// bursts of at most `limit`.
+// Rate limits per key: a caseworker at an LA router, an organisation at DfE's gateway, an application at
+// the PDS sandbox.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+/** A token bucket per key: `limit` requests every `windowSeconds`, refilled continuously, in bursts of at most `limit`. */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   constructor(
@@ -22,4 +27,71 @@ export class RateLimiter {
     }
     return Math.ceil(((1 - bucket.tokens) * this.windowSeconds) / this.limit);
   }
+}
+
+/** A rate limit that may be shared by a service's replicas. */
+export interface SharedRateLimiter {
+  /** Seconds to wait, or 0 when the request may go ahead now. */
+  take(key: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SharedRateLimitOptions {
+  /** Requests a window, per key. */
+  limit: number;
+  windowSeconds?: number;
+  /** Redis shared by every replica; without it each replica counts on its own. */
+  redisUrl?: string | undefined;
+  /** Names this limit's keys in Redis (one service, one LA). */
+  prefix: string;
+  /** Told when Redis cannot be reached (the replica then counts on its own until it can). */
+  onRedisError?: (error: Error) => void;
+}
+
+/**
+ * `limit` requests a window per key. With Redis, every replica takes from one count per key (a fixed
+ * window kept in Redis, keys hashed so no username is stored there); while Redis cannot be reached, each
+ * replica falls back to its own count, so an outage of Redis never stops the service. Without Redis,
+ * this replica's own token bucket.
+ */
+export function createRateLimiter(options: SharedRateLimitOptions): SharedRateLimiter {
+  const windowSeconds = options.windowSeconds ?? 60;
+  if (!options.redisUrl) {
+    const local = new RateLimiter(options.limit, windowSeconds);
+    return { take: async (key) => local.take(key), close: async () => {} };
+  }
+  const client = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  client.on('error', (error: Error) => options.onRedisError?.(error));
+  const limiter = new RateLimiterRedis({
+    storeClient: client,
+    points: options.limit,
+    duration: windowSeconds,
+    keyPrefix: options.prefix,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ points: options.limit, duration: windowSeconds }),
+  });
+  return {
+    async take(key) {
+      try {
+        await limiter.consume(createHash('sha256').update(key).digest('base64url').slice(0, 22));
+        return 0;
+      } catch (refusal) {
+        if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+        throw refusal;
+      }
+    },
+    async close() {
+      client.disconnect();
+    },
+  };
+}
+
+/** Logs that Redis cannot be reached, at most once a minute (the client tries again and again). */
+export function redisWarning(logger: Logger): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    logger.warn({ err: error.message }, 'Redis for shared rate limits cannot be reached: each replica counts on its own until it can');
+  };
 }

@@ -2,10 +2,11 @@
 // each replica with its own connection pool, under concurrent load. The audits stay single, valid hash
 // chains; a data sharing agreement's revocation is in force on both FIND replicas within 5 seconds;
 // and a new supergraph from the registry reaches both routers. Run by `npm run test:pg` against
-// PostgreSQL (each replica its own pool on the server); under `npm test`, on PGlite, the router replicas
-// share the embedded store's one connection.
+// PostgreSQL (each replica its own pool on the server) and Redis (TEST_REDIS_URL: the routers share each
+// caseworker's rate limit); under `npm test`, on PGlite, the router replicas share the embedded store's
+// one connection, and without Redis each counts on its own.
 import { once } from 'node:events';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,10 @@ import { syntheticNhsNumber } from '../helpers/nhs.ts';
 import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 
 const AUDIENCE = 'mais-router:northshire';
+const RATE_LIMIT = 200;
+/** A caseworker no other test (nor another run against the same Redis) asks as, so the whole limit is theirs. */
+const RATE_TESTER = `rate.tester.${randomUUID().slice(0, 8)}`;
+const redisUrl = process.env.TEST_REDIS_URL;
 let csc: TestLaSubgraph;
 let notices: ApolloServer;
 let noticesUrl: string;
@@ -82,6 +87,7 @@ beforeAll(async () => {
   const registryUrl = `http://127.0.0.1:${(registry.address() as { port: number }).port}/registry/supergraph`;
 
   const users = (await csc.store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
+  users.push({ username: RATE_TESTER, displayName: 'Rate Tester', roles: ['csc.practitioner'] });
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -96,6 +102,8 @@ beforeAll(async () => {
       oidc: { issuer, audience: AUDIENCE },
       exposedRootFields: ['child', 'auditTrail', 'notice'],
       allocationRefreshSeconds: 1,
+      rateLimitPerMinute: RATE_LIMIT,
+      ...(redisUrl ? { redisUrl } : {}),
     });
     // Against PostgreSQL each replica has its own pool, as separate processes would.
     const store = csc.databaseUrl ? await openSqlStore({ kind: 'local', url: csc.databaseUrl, poolSize: 4, migrate: false }) : csc.store;
@@ -139,6 +147,17 @@ describe('two LA router replicas over one LA store', () => {
     expect(replies.every((r) => typeof r.body.data?.child?.socialCare?.status?.openCase === 'boolean')).toBe(true);
     expect(await count()).toBe(before + 60);
     expect(await csc.store.sql.withSession((db) => verifyAudit(db, LA_AUDIT))).toMatchObject({ ok: true, entries: before + 60 });
+  });
+
+  it(redisUrl ? 'share each caseworker’s rate limit through Redis' : 'count each caseworker’s rate limit on their own without Redis', async () => {
+    const token = await tokenFor(RATE_TESTER);
+    const asked = RATE_LIMIT + 10;
+    const statuses: number[] = [];
+    for (let i = 0; i < asked; i += 10) statuses.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => ask(routers[(i + j) % 2]!.url, token, '{ __typename }')))).map((r) => r.status));
+    const allowed = statuses.filter((s) => s === 200).length;
+    expect(allowed + statuses.filter((s) => s === 429).length).toBe(asked);
+    // Shared: the limit holds across both replicas. On their own: each replica allows its half.
+    expect(allowed).toBe(redisUrl ? RATE_LIMIT : asked);
   });
 
   it('both take a new supergraph from the registry', async () => {
