@@ -19,7 +19,7 @@ beforeAll(async () => {
   sandbox = start('npm', ['start'], env);
   await sandbox.waitFor(/MAIS sandbox ready/);
   storeUrl = /^northshire store\s+(\S+)$/m.exec(sandbox.stdout())![1]!;
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await sandbox.interrupt('SIGINT');

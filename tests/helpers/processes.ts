@@ -27,7 +27,8 @@ export function start(command: string, args: string[], env: NodeJS.ProcessEnv): 
     child,
     stdout: () => out,
     stderr: () => err,
-    waitFor(pattern, timeoutMs = 90_000) {
+    // A whole sandbox can take over a minute to start on two busy cores.
+    waitFor(pattern, timeoutMs = 150_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; stderr: ${err}`)), timeoutMs);
         const check = () => {
