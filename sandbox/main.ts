@@ -1,7 +1,7 @@
 // `npm start`: the whole sandbox on this machine. Generates a synthetic population on first start,
 // starts each service as its own process, prints where each one is, and stops them all on Ctrl-C.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -249,7 +249,9 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const writeState = () => {
     const state: SandboxState = { pid: process.pid, startedAt, services: services.map(({ name, url, pid }) => ({ name, url, pid })) };
-    writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+    // Written beside it and renamed into place, so a reader (`mais demo`, a script) never sees half of it.
+    writeFileSync(`${paths.state}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(`${paths.state}.tmp`, paths.state);
   };
   // A service that stops unexpectedly is started again, as a cluster would: after a second, then after
   // twice as long each time it stops or cannot start again (a store it needs restarting too, say). One
