@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError, Kind, parse, print, valueFromASTUntyped, visit, type DefinitionNode, type DocumentNode, type FieldNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { AuditWriter } from '../../lib/audit/chain.ts';
+import { detailsGiven } from '../../lib/audit/details.ts';
 import type { RouterContext } from '../context.ts';
 
 /** Aliases the router adds to a search or a match, so the audit knows whom it returned whatever the caller selected. */
@@ -44,7 +45,7 @@ export function auditLookups(requestContext: GraphQLRequestContext<RouterContext
     }
     const input = selection.arguments?.find((a) => a.name.value === 'input');
     const value = input ? (valueFromASTUntyped(input.value, request.variables ?? {}) as Record<string, unknown> | null) : null;
-    const criteria = Object.entries(value ?? {}).filter(([, v]) => (typeof v === 'string' ? v.trim() !== '' : v !== null && v !== undefined)).map(([k]) => k).sort();
+    const criteria = detailsGiven(value);
     lookups.push({ key: selection.alias?.value ?? selection.name.value, action: LOOKUPS[selection.name.value]!.action, criteria });
   }
   if (lookups.length === 0) return;

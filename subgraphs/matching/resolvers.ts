@@ -1,3 +1,4 @@
+import { detailsGiven } from '../../lib/audit/details.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import { badUserInput, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
@@ -30,8 +31,7 @@ export const resolvers: Resolvers = {
       const outcome = await context.matcher.match(demographics, context.correlationId ? { correlationId: context.correlationId } : {});
       // Whom PDS returned, in DfE's audit before the answer: the names of the details searched on, never their values.
       const found = [...new Set([outcome.nhsNumber, ...outcome.candidates.map((c) => c.nhsNumber)].filter((n): n is string => n !== null))];
-      const criteria = Object.entries(input).filter(([, v]) => v !== null && v !== undefined && v !== '').map(([k]) => k).sort();
-      const detail = { status: outcome.status, criteria, results: found.length };
+      const detail = { status: outcome.status, criteria: detailsGiven(input), results: found.length };
       await context.audit(
         found.length > 0
           ? found.map((nhsNumber) => ({ action: 'match.search', nhsNumber, decision: 'ALLOW', detail: { ...detail, best: nhsNumber === outcome.nhsNumber } }))
