@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../lib/net.ts';
 import { exportJWK, generateKeyPair } from 'jose';
 import { PdsClient } from '../lib/pds/client.ts';
-import { defaultAsOf, generatePopulation, populationPaths } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, generatePopulation, populationPaths } from '../lib/population/generate.ts';
 import { readNdjson } from '../lib/population/ndjson.ts';
 import { startService, stopService } from '../lib/service/supervisor.ts';
 import { FHIR_BASE } from '../sandbox/pds/server.ts';
@@ -35,7 +35,7 @@ const unlimited = !(rateLimit > 0);
 
 const work = mkdtempSync(join(tmpdir(), 'mais-bench-match-'));
 const dir = join(work, 'population');
-await generatePopulation({ seed: Number(values.seed), children, outDir: dir, asOf: defaultAsOf() });
+await generatePopulation({ seed: Number(values.seed), children, outDir: dir, asOf: DEFAULT_AS_OF });
 const paths = populationPaths(dir);
 
 // The PDS sandbox as its own process, as in the sandbox, application-restricted as MATCH's real

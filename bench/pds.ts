@@ -6,7 +6,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isoDay } from '../lib/population/dates.ts';
-import { defaultAsOf, generatePopulation, populationPaths } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, generatePopulation, populationPaths } from '../lib/population/generate.ts';
 import { PatientIndex } from '../sandbox/pds/patient-index.ts';
 import { parseSearch, searchPatients } from '../sandbox/pds/search.ts';
 
@@ -14,7 +14,7 @@ const { values } = parseArgs({ options: { children: { type: 'string', default: '
 const children = Number(values.children);
 const work = mkdtempSync(join(tmpdir(), 'mais-bench-pds-'));
 const dir = join(work, 'population');
-await generatePopulation({ seed: Number(values.seed), children, outDir: dir, asOf: defaultAsOf() });
+await generatePopulation({ seed: Number(values.seed), children, outDir: dir, asOf: DEFAULT_AS_OF });
 
 const loadStarted = process.hrtime.bigint();
 const index = await PatientIndex.load(populationPaths(dir).patients);

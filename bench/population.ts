@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultAsOf, generatePopulation } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, generatePopulation } from '../lib/population/generate.ts';
 
 const { values } = parseArgs({ options: { children: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '42' } } });
 const children = Number(values.children);
@@ -16,7 +16,7 @@ if (!Number.isSafeInteger(children) || children < 1 || !Number.isSafeInteger(see
 
 const dir = mkdtempSync(join(tmpdir(), 'mais-bench-population-'));
 const started = process.hrtime.bigint();
-const manifest = await generatePopulation({ seed, children, outDir: join(dir, 'population'), asOf: defaultAsOf() });
+const manifest = await generatePopulation({ seed, children, outDir: join(dir, 'population'), asOf: DEFAULT_AS_OF });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 rmSync(dir, { recursive: true, force: true });

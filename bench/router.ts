@@ -19,7 +19,7 @@ import { routerNodeFlags } from '../la-router/config.ts';
 import { routerSdl } from '../la-router/local-subgraph.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { freePort } from '../lib/net.ts';
-import { defaultAsOf, generatePopulation } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, generatePopulation } from '../lib/population/generate.ts';
 import { startService, stopService, type ChildService } from '../lib/service/supervisor.ts';
 import { createIdentityProvider, CLI_CLIENT, SANDBOX_USER_GRANT } from '../sandbox/idp/provider.ts';
 import { cscTypeDefs } from '../subgraphs/csc/sdl.ts';
@@ -71,7 +71,7 @@ function peakRss(pid: number): number {
 
 try {
   const populationDir = join(work, 'population');
-  await generatePopulation({ seed: 42, children: Number(values.children), outDir: populationDir, asOf: defaultAsOf() });
+  await generatePopulation({ seed: 42, children: Number(values.children), outDir: populationDir, asOf: DEFAULT_AS_OF });
   // The LA store: a fresh database on the given PostgreSQL server, or the embedded store served as the sandbox serves it.
   let store: { url: string };
   if (values['database-url']) {

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { defaultAsOf, DEFAULT_CHILDREN, generatePopulation, MAX_CHILDREN, validateGenerateOptions } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, DEFAULT_CHILDREN, generatePopulation, MAX_CHILDREN, validateGenerateOptions } from '../lib/population/generate.ts';
 import { loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
 import { log, printResult } from './output.ts';
 
@@ -21,10 +21,10 @@ export function populationCommand(): Command {
     .addOption(new Option('--seed <n>', 'random seed: the same seed gives the same population').default(42).argParser(wholeNumber('--seed', 0, Number.MAX_SAFE_INTEGER)))
     .addOption(new Option('--children <n>', 'how many children').default(DEFAULT_CHILDREN).argParser(wholeNumber('--children', 1, MAX_CHILDREN)))
     .option('--out <dir>', 'output folder (default: the sandbox population folder)')
-    .option('--as-of <date>', 'the date the population is as of, yyyy-mm-dd (default: the 1st of this month)')
+    .option('--as-of <date>', `the day the population is as of, yyyy-mm-dd: ages, open cases and attendance are relative to it (default: ${DEFAULT_AS_OF}, so a seed gives the same population on every day)`)
     .option('--json', 'print the manifest as JSON')
     .action(async (options: { seed: number; children: number; out?: string; asOf?: string; json?: boolean }) => {
-      const asOf = options.asOf ?? defaultAsOf();
+      const asOf = options.asOf ?? DEFAULT_AS_OF;
       const problem = validateGenerateOptions({ seed: options.seed, children: options.children, asOf });
       if (problem) generate.error(`error: ${problem}`, { exitCode: 2 });
       const outDir = options.out ?? sandboxPaths(loadSandboxConfig()).population;

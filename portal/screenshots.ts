@@ -1,12 +1,13 @@
 // `npm run screenshots` (with the sandbox running): the portal's main screens as caseworkers and an
-// information-governance officer meet them, saved under docs/screenshots/ for the README. Debian's
-// Chromium through playwright-core. It views and breaks glass as the sandbox's synthetic caseworkers
+// information-governance officer meet them, saved under docs/screenshots/ for the README. Chromium
+// (portal/browser.ts) through playwright-core. It views and breaks glass as the sandbox's synthetic caseworkers
 // (audited like any other look) but links no record.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'docs', 'screenshots');
@@ -52,7 +53,7 @@ async function showSingleView(page: Page, nhsNumber: string): Promise<void> {
   }
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+const { browser } = await launchChromium();
 try {
   // The allocated practitioner: sign in, choose a purpose, the single view (and at 320 px).
   const page = await signIn(browser, worker.username, 'Find a child', (p) => shot(p, '1-sign-in'));

@@ -1,7 +1,7 @@
 // The sandbox's configuration: one typed object, read once from the environment and flags.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_CHILDREN, MAX_CHILDREN } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, DEFAULT_CHILDREN, MAX_CHILDREN, validateGenerateOptions } from '../lib/population/generate.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -11,6 +11,12 @@ const schema = z.object({
   host: z.string().min(1),
   seed: z.coerce.number().int().min(0),
   children: z.coerce.number().int().min(1).max(MAX_CHILDREN),
+  /**
+   * The day the synthetic population is as of (yyyy-mm-dd), fixed by default so that the same seed gives
+   * the same population on every day. The sandbox's services compute the dates a user sees (attendance
+   * over the last year, ...) from it, not from the clock, so the demo reads the same whenever it runs.
+   */
+  asOf: z.string().refine((asOf) => validateGenerateOptions({ seed: 0, children: 1, asOf }) === undefined, 'must be a date, yyyy-mm-dd'),
   /** Requests a second each application may make of the PDS sandbox (NHS England's default is 5). */
   pdsRateLimit: z.coerce.number().positive(),
   /** DfE's gateway: calls a minute per organisation. */
@@ -39,7 +45,7 @@ export class ConfigError extends Error {
 
 /**
  * Defaults follow CONTRACT.md's ports; every value can be overridden by an environment variable:
- * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_RATE_LIMIT, MAIS_ROUTER_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
+ * MAIS_DATA_DIR, MAIS_HOST, MAIS_SEED, MAIS_CHILDREN, MAIS_AS_OF, MAIS_PDS_RATE_LIMIT, MAIS_GATEWAY_RATE_LIMIT, MAIS_ROUTER_RATE_LIMIT, MAIS_GATEWAY_PORT, MAIS_PDS_PORT, MAIS_MATCHING_PORT,
  * MAIS_LOCATOR_PORT, MAIS_CENTRAL_STORE_PORT, and per LA (in capitals) MAIS_<LA>_ROUTER_PORT, MAIS_<LA>_STORE_PORT,
  * MAIS_<LA>_CSC_PORT, MAIS_<LA>_EDUCATION_PORT and MAIS_<LA>_IDP_PORT.
  */
@@ -50,6 +56,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
     host: env.MAIS_HOST ?? '127.0.0.1',
     seed: env.MAIS_SEED ?? 42,
     children: env.MAIS_CHILDREN ?? DEFAULT_CHILDREN,
+    asOf: env.MAIS_AS_OF ?? DEFAULT_AS_OF,
     pdsRateLimit: env.MAIS_PDS_RATE_LIMIT ?? 5,
     gatewayRateLimit: env.MAIS_GATEWAY_RATE_LIMIT ?? 6000,
     routerRateLimit: env.MAIS_ROUTER_RATE_LIMIT ?? 600,

@@ -110,6 +110,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
         '--database-url', stores.get(`${la.code} store`)!,
         '--router-issuer', routerIssuer(la.code),
         '--router-jwks', paths.routerJwks(la.code),
+        '--as-of', config.asOf,
       ],
     })),
   )];

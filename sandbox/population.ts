@@ -1,7 +1,7 @@
 // The sandbox's population: generated once into the data folder and reused while its seed and size
 // match the configuration.
 import { existsSync, readFileSync } from 'node:fs';
-import { defaultAsOf, generatePopulation, populationPaths, type Manifest, type Scenario } from '../lib/population/generate.ts';
+import { generatePopulation, populationPaths, type Manifest, type Scenario } from '../lib/population/generate.ts';
 import { sandboxPaths, type SandboxConfig } from './config.ts';
 
 export function readManifest(dir: string): Manifest | undefined {
@@ -16,9 +16,9 @@ export function readScenario(dir: string): Scenario {
 export async function ensurePopulation(config: SandboxConfig, log: (line: string) => void): Promise<{ dir: string; generated: boolean }> {
   const dir = sandboxPaths(config).population;
   const manifest = readManifest(dir);
-  if (manifest && manifest.seed === config.seed && manifest.children === config.children) return { dir, generated: false };
-  log(`generating a synthetic population of ${config.children} children (seed ${config.seed})`);
-  await generatePopulation({ seed: config.seed, children: config.children, outDir: dir, asOf: defaultAsOf() });
+  if (manifest && manifest.seed === config.seed && manifest.children === config.children && manifest.asOf === config.asOf) return { dir, generated: false };
+  log(`generating a synthetic population of ${config.children} children (seed ${config.seed}, as of ${config.asOf})`);
+  await generatePopulation({ seed: config.seed, children: config.children, outDir: dir, asOf: config.asOf });
   return { dir, generated: true };
 }
 

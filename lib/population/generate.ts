@@ -31,7 +31,7 @@ export interface Caseworker {
   displayName: string;
   roles: string[];
   team: string | null;
-  /** NHS numbers, as the LA records them, of children allocated to this caseworker (the first ten). */
+  /** NHS numbers, as the LA records them, of children allocated to this caseworker: the first ten, and any example child. */
   allocatedChildren: string[];
   caseload: number;
 }
@@ -80,10 +80,11 @@ export function validateGenerateOptions(options: { seed: number; children: numbe
   return undefined;
 }
 
-/** The first day of the current month: a stable default that keeps the population's ages current. */
-export function defaultAsOf(now = new Date()): string {
-  return `${now.toISOString().slice(0, 7)}-01`;
-}
+/**
+ * The day a population is as of unless told otherwise. Fixed, so that the same seed gives the same
+ * bytes on every day the generator runs (the sandbox, the demo and the tests rely on it).
+ */
+export const DEFAULT_AS_OF = '2026-06-30';
 
 type ExampleRule = { label: string; description: string; test: (child: Child, holdings: Holding[]) => string[] | undefined };
 
@@ -103,8 +104,10 @@ const EXAMPLE_RULES: ExampleRule[] = [
   },
   {
     label: 'held_by_both_las',
-    description: 'A child who moved between the two sandbox LAs and is known to social care in both.',
-    test: (c, hs) => (hs.length === 2 && hs.every((h) => recordedTruly(c, h)) ? hs.map((h) => h.la) : undefined),
+    description: 'A child who moved between the two sandbox LAs and is known to social care in both, with a worker allocated in the first.',
+    // The demo's story needs a caseworker of the first LA (northshire) allocated to the child.
+    test: (c, hs) =>
+      hs.length === 2 && hs.every((h) => recordedTruly(c, h)) && hs.some((h) => h.la === SANDBOX_LAS[0]!.code && h.csc?.allocatedTo) ? hs.map((h) => h.la) : undefined,
   },
   {
     label: 'persistent_absence',
@@ -157,6 +160,8 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
   );
   const examples: ExampleChild[] = [];
   const pendingRules = new Set(EXAMPLE_RULES);
+  /** Worker username → NHS numbers (as their LA records them) of the example children allocated to them. */
+  const exampleAllocations = new Map<string, string[]>();
 
   for (let i = 0; i < options.children; i++) {
     const child = generateChild(context, i);
@@ -180,6 +185,9 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
         const heldBy = rule.test(child, relevant);
         if (!heldBy) continue;
         const allocatedTo = childHoldings.flatMap((h) => (h.csc?.allocatedTo ? [h.csc.allocatedTo] : []));
+        for (const h of childHoldings) {
+          if (h.csc?.allocatedTo && h.csc.nhsNumber) exampleAllocations.set(h.csc.allocatedTo, [...(exampleAllocations.get(h.csc.allocatedTo) ?? []), h.csc.nhsNumber]);
+        }
         examples.push({ nhsNumber: child.nhsNumber, label: rule.label, description: rule.description, heldBy, allocatedTo });
         pendingRules.delete(rule);
         break;
@@ -193,6 +201,11 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
   const staff = new Map<string, Professional[]>();
   for (const [code, la] of holdings) staff.set(code, la.finish());
   groundTruth.close();
+
+  // Every example child is listed among its allocated workers' children, whether or not it was one of their first few.
+  for (const professional of [...staff.values()].flat()) {
+    for (const nhsNumber of exampleAllocations.get(professional.username) ?? []) if (!professional.allocated.includes(nhsNumber)) professional.allocated.push(nhsNumber);
+  }
 
   const scenario: Scenario = {
     seed: options.seed,

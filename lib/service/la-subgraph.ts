@@ -12,6 +12,8 @@ import { runService } from './child.ts';
 export interface LaSubgraphParts {
   prisma: LocalClient;
   verifier: ReturnType<typeof useInternalTokenVerifier>;
+  /** The day that relative dates (attendance over the last year, ...) count from: `--as-of`, else the clock's today. */
+  today?: () => Date;
 }
 
 export async function runLaSubgraph(
@@ -28,16 +30,20 @@ export async function runLaSubgraph(
       'data-dir': { type: 'string' },
       'router-issuer': { type: 'string' },
       'router-jwks': { type: 'string' },
+      /** A fixed day to count from (yyyy-mm-dd): the sandbox passes its synthetic population's reference date. */
+      'as-of': { type: 'string' },
     },
   });
   await runService(`${values.la ?? 'LA'} ${kind} subgraph`, async () => {
     if (!values.la) throw new Error('--la <code> is required');
     if (!values['router-issuer'] || !values['router-jwks']) throw new Error("--router-issuer and --router-jwks <file> (the LA router's public keys) are required");
     if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the LA store');
+    const asOf = values['as-of'];
+    if (asOf !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || new Date(`${asOf}T00:00:00Z`).toISOString().slice(0, 10) !== asOf)) throw new Error('--as-of must be a date, yyyy-mm-dd');
     const jwks = JSON.parse(readFileSync(values['router-jwks'], 'utf8')) as JSONWebKeySet;
     const verifier = useInternalTokenVerifier({ issuer: values['router-issuer'], audience: `${values.la}/${kind}`, jwks });
     const store = await openStore({ kind: 'local', dataDir: values['data-dir'] ?? '', ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
-    const { server, stop } = await create({ prisma: store.prisma, verifier });
+    const { server, stop } = await create({ prisma: store.prisma, verifier, ...(asOf ? { today: () => new Date(`${asOf}T12:00:00Z`) } : {}) });
     const port = Number(values.port);
     server.listen(port, values.host);
     await once(server, 'listening');

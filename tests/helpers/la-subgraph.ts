@@ -9,7 +9,7 @@ import type { LaSubgraphParts } from '../../lib/service/la-subgraph.ts';
 import { seedLocalStore } from '../../sandbox/seed.ts';
 import { freshDatabase } from './database.ts';
 import { freePort } from './ports.ts';
-import { testPopulation } from './population.ts';
+import { TEST_AS_OF, testPopulation } from './population.ts';
 
 export const ROUTER_ISSUER = 'mais-router:northshire';
 
@@ -47,7 +47,8 @@ export async function startLaSubgraph(
   const router = await signer();
   const stranger = await signer();
   const verifier = useInternalTokenVerifier({ issuer: ROUTER_ISSUER, audience: `northshire/${kind}`, jwks: { keys: [router.publicJwk] } });
-  const { server, stop } = await create({ prisma: store.prisma, verifier });
+  // Relative dates count from the test population's reference date, not the clock: the same answers on any day.
+  const { server, stop } = await create({ prisma: store.prisma, verifier, today: () => new Date(`${TEST_AS_OF}T12:00:00Z`) });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');

@@ -9,7 +9,8 @@ import { PatientIndex } from '../../sandbox/pds/patient-index.ts';
 import { createPdsServer, FHIR_BASE } from '../../sandbox/pds/server.ts';
 import { freePort } from './ports.ts';
 
-export const REFERENCE = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'nhs-pds');
+/** What the tests use of NHS England's PDS FHIR API (its sandbox's responses and example stubs; MIT licence, LICENSE beside them). */
+export const REFERENCE = join(import.meta.dirname, '..', 'fixtures', 'nhs-pds');
 export const referenceJson = (path: string) => JSON.parse(readFileSync(join(REFERENCE, path), 'utf8')) as Record<string, unknown>;
 
 /** A minimal unrestricted FHIR Patient in PDS's shape, for fixtures; `extra` adds or replaces fields. */
