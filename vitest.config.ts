@@ -1,9 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import { SandboxFirstSequencer } from './tests/helpers/sequencer.ts';
 
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     pool: 'forks',
+    // Two files at a time, whatever the machine reports: most of a file's time is spent waiting on the
+    // servers it started (their own processes), so two keep both cores of a two-core machine busy.
+    maxWorkers: 2,
+    sequence: { sequencer: SandboxFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Child processes of the sandbox tests print to stderr; keep the report readable.
