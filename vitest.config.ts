@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { SandboxFirstSequencer } from './tests/helpers/sequencer.ts';
 
@@ -9,6 +10,9 @@ export default defineConfig({
     // servers it started (their own processes), so two keep both cores of a two-core machine busy.
     maxWorkers: 2,
     sequence: { sequencer: SandboxFirstSequencer },
+    // Every new embedded store (in tests and the sandboxes they start) copies one empty PGlite cluster
+    // kept here instead of initialising its own (lib/db/pglite-template.ts).
+    env: { MAIS_PGLITE_TEMPLATE_DIR: fileURLToPath(new URL('node_modules/.cache/mais-pglite', import.meta.url)) },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Child processes of the sandbox tests print to stderr; keep the report readable.

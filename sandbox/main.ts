@@ -188,6 +188,8 @@ async function main(): Promise<void> {
     rmSync(config.dataDir, { recursive: true, force: true });
   }
   mkdirSync(config.dataDir, { recursive: true });
+  // The stores' processes copy an empty PGlite cluster kept here rather than each initialise one.
+  process.env.MAIS_PGLITE_TEMPLATE_DIR ??= join(config.dataDir, 'cache');
   const population = await ensurePopulation(config, log);
   await registerPdsApplications(config);
   await ensureRouterKeys(config);

@@ -11,6 +11,7 @@ import { PrismaClient as LocalPrismaClient } from '../../prisma/local/generated/
 import type { StoreKind } from '../../prisma/stores.ts';
 import { isAlive } from '../process.ts';
 import type { MigrationReport } from './migrations.ts';
+import { fillFromTemplate } from './pglite-template.ts';
 import { migrate, openSqlStore, reasonOf, StoreError } from './sql-store.ts';
 import { pgliteConnection, type SqlConnection } from './sql.ts';
 
@@ -101,6 +102,7 @@ async function openEmbedded<K extends StoreKind>(options: StoreOptions<K>): Prom
   try {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
+    await fillFromTemplate(join(dataDir, 'pgdata'));
     db = await PGlite.create(join(dataDir, 'pgdata'));
     const sql = pgliteConnection(db);
     const report = await migrate(options.kind, sql, options.migrate);

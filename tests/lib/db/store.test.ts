@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fillFromTemplate } from '../../../lib/db/pglite-template.ts';
 import { diffMigrationsToSchema } from '../../../lib/db/schema-engine.ts';
 import { openStore, redactUrl, StoreError, type Store } from '../../../lib/db/store.ts';
 import { migrationsPath, schemaPath, STORES } from '../../../prisma/stores.ts';
@@ -61,6 +62,31 @@ describe('opening a store', () => {
     const store = await openStore({ kind: 'central', dataDir });
     cleanups.push(() => store.close());
     expect(readFileSync(join(dataDir, 'lock'), 'utf8')).toBe(String(process.pid));
+  });
+
+  it('copies a new embedded store from one empty cluster made once, and still applies and reports every migration', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'mais-test-template-'));
+    const { readdirSync, statSync, existsSync } = await import('node:fs');
+    const first = join(mkdtempSync(join(tmpdir(), 'mais-test-copy-')), 'pgdata');
+    expect(await fillFromTemplate(first, cache)).toBe(true);
+    const [made] = readdirSync(cache);
+    expect(readdirSync(cache)).toEqual([made]);
+    const madeAt = statSync(join(cache, made!, 'PG_VERSION')).mtimeMs;
+    // A second store reuses the same template; a folder already holding a cluster is left alone; no cache, no copy.
+    const second = mkdtempSync(join(tmpdir(), 'mais-test-copy-'));
+    expect(await fillFromTemplate(join(second, 'pgdata'), cache)).toBe(true);
+    expect(readdirSync(cache)).toEqual([made]);
+    expect(statSync(join(cache, made!, 'PG_VERSION')).mtimeMs).toBe(madeAt);
+    expect(await fillFromTemplate(join(second, 'pgdata'), cache)).toBe(false);
+    const third = join(mkdtempSync(join(tmpdir(), 'mais-test-copy-')), 'pgdata');
+    expect(await fillFromTemplate(third, '')).toBe(false);
+    expect(existsSync(third)).toBe(false);
+
+    const store = await openStore({ kind: 'local', dataDir: second });
+    cleanups.push(() => store.close());
+    expect(store.migrations.applied.length).toBeGreaterThan(0);
+    const [row] = await store.sql.withSession((s) => s.query<{ n: number }>('SELECT count(*)::int AS n FROM "_prisma_migrations"'));
+    expect(row!.n).toBe(store.migrations.applied.length);
   });
 
   it('hides passwords in URLs it reports', () => {
