@@ -1,12 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { SandboxFirstSequencer } from './tests/helpers/sequencer.ts';
+import { SandboxFirstSequencer, SHARED_SANDBOX } from './tests/helpers/sequencer.ts';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     pool: 'forks',
-    // Two files at a time, whatever the machine reports: most of a file's time is spent waiting on the
+    // Two files at a time, whatever the machine reports: much of a file's time is spent waiting on the
     // servers it started (their own processes), so two keep both cores of a two-core machine busy.
     maxWorkers: 2,
     sequence: { sequencer: SandboxFirstSequencer },
@@ -17,5 +16,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Child processes of the sandbox tests print to stderr; keep the report readable.
     silent: 'passed-only',
+    projects: [
+      { extends: true, test: { name: 'own-servers', include: ['tests/**/*.test.ts'], exclude: SHARED_SANDBOX } },
+      // One after another: two files never drive the one sandbox at the same time.
+      { extends: true, test: { name: 'shared-sandbox', include: SHARED_SANDBOX, globalSetup: ['tests/helpers/shared-sandbox.ts'], fileParallelism: false } },
+    ],
   },
 });

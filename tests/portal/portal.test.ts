@@ -10,12 +10,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../portal/browser.ts';
 import { unmatchedRecords, type UnmatchedRecord } from '../../sandbox/population.ts';
-import { run, start, type Started } from '../helpers/processes.ts';
-import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
+import { run } from '../helpers/processes.ts';
+import { sharedSandbox } from '../helpers/shared-sandbox.ts';
 
 let env: NodeJS.ProcessEnv;
 let dataDir: string;
-let sandbox: Started;
 let browser: Browser;
 let portalUrl: string;
 let routerUrl: string;
@@ -28,9 +27,9 @@ let unallocated: Caseworker;
 beforeAll(async () => {
   // Debian's Chromium where it is installed, otherwise the one npm install brought; none is a failure that says what to install.
   ({ browser } = await launchChromium());
-  ({ env, dataDir } = await sandboxEnv(1500, 11));
-  sandbox = start('npm', ['start'], env);
-  await sandbox.waitFor(/MAIS sandbox ready/);
+  // The sandbox shared with other files (tests/helpers/shared-sandbox.ts): nothing here relies on what they did to it.
+  const sandbox = await sharedSandbox();
+  ({ env, dataDir } = sandbox);
   portalUrl = /^northshire portal\s+(\S+)$/m.exec(sandbox.stdout())![1]!;
   routerUrl = /^northshire router\s+(\S+)$/m.exec(sandbox.stdout())![1]!;
   demo = JSON.parse(run(['demo', '--json'], env).stdout);
@@ -42,8 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (sandbox) await sandbox.interrupt('SIGINT');
-  killLeftovers(dataDir);
 });
 
 /** Signs in through the identity provider's page; `forAxe` lets the test inject axe-core past the portal's CSP. */
