@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { CENTRAL_AUDIT, LA_AUDIT, verifyAudit } from '../lib/audit/chain.ts';
-import { openStore } from '../lib/db/store.ts';
 import { CommandError, printResult } from './output.ts';
-import { sandboxTargets } from './stores.ts';
+import { openStore, sandboxTargets } from './stores.ts';
 
 export function auditCommand(): Command {
   const audit = new Command('audit').description('the append-only, hash-chained audit logs');

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { openStore, redactUrl } from '../lib/db/store.ts';
+import { redactUrl } from '../lib/db/sql-store.ts';
 import { resolveRolledBack, type MigrationReport } from '../lib/db/migrations.ts';
 import type { StoreKind } from '../prisma/stores.ts';
 import { CommandError, printResult } from './output.ts';
-import { sandboxTargets, type Target } from './stores.ts';
+import { openStore, sandboxTargets, type Target } from './stores.ts';
 
 export function dbCommand(): Command {
   const db = new Command('db').description('the stores: migrations');

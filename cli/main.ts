@@ -1,6 +1,6 @@
 // `npm run -s mais -- <command>`: the operator CLI.
 import { Command } from 'commander';
-import { StoreError } from '../lib/db/store.ts';
+import { StoreError } from '../lib/db/sql-store.ts';
 import { ConfigError } from '../sandbox/config.ts';
 import { dbCommand } from './db.ts';
 import { demoCommand } from './demo.ts';

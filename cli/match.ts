@@ -5,14 +5,14 @@ import { stringify } from 'csv-stringify';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { JWK } from 'jose';
-import { openStore, type LocalClient } from '../lib/db/store.ts';
+import type { LocalClient } from '../lib/db/store.ts';
 import { isoDate } from '../lib/population/dates.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 import { DfeTokenError, MATCHING_AUDIENCE, useDfeTokenClient } from '../lib/dfe-token.ts';
 import { dfeUrls, loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
 import { CommandError, log, printResult } from './output.ts';
 import { MatchService, RefusedInput, type MatchAnswer, type MatchDemographics } from './match-service.ts';
-import { sandboxTargets } from './stores.ts';
+import { openStore, sandboxTargets } from './stores.ts';
 
 const PURPOSES = ['CHILD_PROTECTION_ENQUIRY', 'CHILD_IN_NEED_ASSESSMENT', 'LOOKED_AFTER_CHILD_REVIEW', 'EARLY_HELP'];
 type Status = MatchAnswer['status'] | 'REFUSED';

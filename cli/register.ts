@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { JWK } from 'jose';
-import { openStore } from '../lib/db/store.ts';
 import { DsaError } from '../lib/dsa/policy.ts';
 import { publishDsa } from '../lib/dsa/registry.ts';
 import { addPseudonymKey, PseudonymError, Pseudonymiser, readPseudonymKeys } from '../lib/pseudonym.ts';
@@ -13,7 +12,7 @@ import { SyncError, syncRegister } from '../lib/register/sync.ts';
 import { dfeUrls, loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
 import { runningSandbox } from '../sandbox/state.ts';
 import { CommandError, log, printResult } from './output.ts';
-import { sandboxTargets } from './stores.ts';
+import { openStore, sandboxTargets } from './stores.ts';
 
 function readJwk(path: string): JWK {
   try {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import { openStore } from '../lib/db/store.ts';
 import { importSsd, SSD_TABLES } from '../lib/ssd/import.ts';
 import { CommandError, printResult } from './output.ts';
-import { sandboxTargets } from './stores.ts';
+import { openStore, sandboxTargets } from './stores.ts';
 
 const MAX_PROBLEMS_SHOWN = 200;
 
