@@ -10,6 +10,11 @@ export function isoDay(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Whether `text` is a real calendar day written yyyy-mm-dd (2026-02-30 and 2026-13-01 are not). */
+export function isIsoDay(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && Number.isFinite(dayOf(text)) && isoDay(dayOf(text)) === text;
+}
+
 export function yearsBetween(fromDay: number, toDay: number): number {
   const from = new Date(fromDay * DAY_MS);
   const to = new Date(toDay * DAY_MS);

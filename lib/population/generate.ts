@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { base, en, en_GB, Faker } from '@faker-js/faker';
-import { dayOf, isoDay } from './dates.ts';
+import { dayOf, isIsoDay } from './dates.ts';
 import { patientResource, supersededResource } from './fhir.ts';
 import { HOLDING_RATES, LaHoldings, type Holding, type LaTable, type Professional } from './la.ts';
 import { NdjsonWriter } from './ndjson.ts';
@@ -76,7 +76,7 @@ export function validateGenerateOptions(options: { seed: number; children: numbe
   if (!Number.isSafeInteger(options.children) || options.children < 1 || options.children > MAX_CHILDREN) {
     return `--children must be a whole number from 1 to ${MAX_CHILDREN}`;
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(options.asOf) || isoDay(dayOf(options.asOf)) !== options.asOf) return '--as-of must be a date, yyyy-mm-dd';
+  if (!isIsoDay(options.asOf)) return '--as-of must be a date, yyyy-mm-dd';
   return undefined;
 }
 

@@ -7,6 +7,7 @@ import type { JSONWebKeySet } from 'jose';
 import { openStore, type LocalClient } from '../db/store.ts';
 import type { Subgraph } from '../graphql/subgraph.ts';
 import { useInternalTokenVerifier } from '../internal-token.ts';
+import { isIsoDay } from '../population/dates.ts';
 import { runService } from './child.ts';
 
 export interface LaSubgraphParts {
@@ -39,7 +40,7 @@ export async function runLaSubgraph(
     if (!values['router-issuer'] || !values['router-jwks']) throw new Error("--router-issuer and --router-jwks <file> (the LA router's public keys) are required");
     if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the LA store');
     const asOf = values['as-of'];
-    if (asOf !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || new Date(`${asOf}T00:00:00Z`).toISOString().slice(0, 10) !== asOf)) throw new Error('--as-of must be a date, yyyy-mm-dd');
+    if (asOf !== undefined && !isIsoDay(asOf)) throw new Error('--as-of must be a date, yyyy-mm-dd');
     const jwks = JSON.parse(readFileSync(values['router-jwks'], 'utf8')) as JSONWebKeySet;
     const verifier = useInternalTokenVerifier({ issuer: values['router-issuer'], audience: `${values.la}/${kind}`, jwks });
     const store = await openStore({ kind: 'local', dataDir: values['data-dir'] ?? '', ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
