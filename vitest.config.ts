@@ -14,6 +14,8 @@ export default defineConfig({
     env: { MAIS_PGLITE_TEMPLATE_DIR: fileURLToPath(new URL('node_modules/.cache/mais-pglite', import.meta.url)) },
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // The shared sandbox's teardown waits up to 20 s for it to stop on Ctrl-C (tests/helpers/shared-sandbox.ts).
+    teardownTimeout: 30_000,
     // Child processes of the sandbox tests print to stderr; keep the report readable.
     silent: 'passed-only',
     projects: [

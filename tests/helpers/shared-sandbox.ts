@@ -1,11 +1,11 @@
 // One sandbox (`npm start`, as a user runs it) shared by the test files that only use one, rather than
-// one each: started by Vitest's global setup of the `shared-sandbox` project (vitest.config.ts) without
-// waiting for it, so the other tests run meanwhile, and stopped with Ctrl-C when every file is done.
-// Those files run one after another (never two at once against the same sandbox), always in the order
-// SHARED_SANDBOX (tests/helpers/sequencer.ts) lists them. A file waits for "MAIS sandbox ready" with
-// `sharedSandbox()`.
+// one each. Vitest's global setup of the `shared-sandbox` project (vitest.config.ts) chooses its data
+// folder and ports; the first of those files to call `sharedSandbox()` starts it, in a process group of
+// its own that outlives that file, and the global teardown stops it with Ctrl-C when every file is done.
+// Starting it only when needed, rather than with the run, keeps it from competing for the CPU with the
+// files that start sandboxes of their own. The files run one after another (never two at once against
+// the same sandbox), always in the order SHARED_SANDBOX (tests/helpers/sequencer.ts) lists them.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,8 @@ import { killLeftovers, sandboxEnv } from './sandbox.ts';
 export interface SharedSandbox {
   env: NodeJS.ProcessEnv;
   dataDir: string;
-  /** Files the sandbox's stdout and stderr go to, and the one its exit code is written to. */
-  logs: { stdout: string; stderr: string; exit: string };
+  /** Files the sandbox's stdout and stderr go to, and the one its process group's id is written to. */
+  logs: { stdout: string; stderr: string; pid: string };
 }
 
 declare module 'vitest' {
@@ -27,32 +27,53 @@ declare module 'vitest' {
   }
 }
 
-/** Vitest global setup: starts the sandbox and returns its teardown. */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Vitest global setup: the sandbox's settings, and the teardown that stops it if a file started it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // 1,500 children (seed 11): a northshire record MATCH calls a potential match, and enough unmatched ones.
   const { env, dataDir } = await sandboxEnv(1500, 11);
   // MATCH over all of an LA's unmatched records within a test's time: above PDS's default of 5 a second.
   env.MAIS_PDS_RATE_LIMIT = '200';
   const logDir = mkdtempSync(join(tmpdir(), 'mais-test-shared-sandbox-'));
-  const logs = { stdout: join(logDir, 'stdout'), stderr: join(logDir, 'stderr'), exit: join(logDir, 'exit') };
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', openSync(logs.stdout, 'a'), openSync(logs.stderr, 'a')] });
-  const exited = once(child, 'exit').then(([code]) => writeFileSync(logs.exit, String(code)));
+  const logs = { stdout: join(logDir, 'stdout'), stderr: join(logDir, 'stderr'), pid: join(logDir, 'pid') };
   project.provide('sharedSandbox', { env, dataDir, logs });
   return async () => {
-    if (child.exitCode === null) process.kill(-child.pid!, 'SIGINT');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    if (!existsSync(logs.pid)) return;
+    const pid = Number(readFileSync(logs.pid, 'utf8'));
+    if (alive(pid)) process.kill(-pid, 'SIGINT');
+    for (const deadline = Date.now() + 20_000; alive(pid) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 250));
     killLeftovers(dataDir);
   };
 }
 
-/** In a test file: the shared sandbox once it is ready, with what it has printed so far. */
+/** In a test file: the shared sandbox (started here if no file has yet) once it is ready, with what it has printed so far. */
 export async function sharedSandbox(timeoutMs = 150_000): Promise<SharedSandbox & { stdout(): string; stderr(): string }> {
   const shared = inject('sharedSandbox');
-  const stdout = () => readFileSync(shared.logs.stdout, 'utf8');
-  const stderr = () => readFileSync(shared.logs.stderr, 'utf8');
+  let exited: number | null | undefined;
+  if (!existsSync(shared.logs.pid)) {
+    const child = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: { ...process.env, ...shared.env },
+      detached: true,
+      stdio: ['ignore', openSync(shared.logs.stdout, 'a'), openSync(shared.logs.stderr, 'a')],
+    });
+    writeFileSync(shared.logs.pid, String(child.pid));
+    child.once('exit', (code) => (exited = code));
+    child.unref();
+  }
+  const stdout = () => (existsSync(shared.logs.stdout) ? readFileSync(shared.logs.stdout, 'utf8') : '');
+  const stderr = () => (existsSync(shared.logs.stderr) ? readFileSync(shared.logs.stderr, 'utf8') : '');
   const deadline = Date.now() + timeoutMs;
   while (!/^MAIS sandbox ready/m.test(stdout())) {
-    if (existsSync(shared.logs.exit)) throw new Error(`the shared sandbox exited with ${readFileSync(shared.logs.exit, 'utf8')} before it was ready; stderr: ${stderr()}`);
+    if (exited !== undefined) throw new Error(`the shared sandbox exited with ${exited} before it was ready; stderr: ${stderr()}`);
     if (Date.now() > deadline) throw new Error(`the shared sandbox was not ready within ${timeoutMs / 1000} s; stderr: ${stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -103,6 +103,10 @@ beforeAll(async () => {
       exposedRootFields: ['child', 'auditTrail', 'notice'],
       allocationRefreshSeconds: 1,
       rateLimitPerMinute: RATE_LIMIT,
+      // What is checked here is the audit chain under concurrent writes, not latency: on PGlite the 60
+      // requests share one connection, and on two cores busy with other test files the last of them can
+      // wait past the default 3 s deadline (their social care then withheld as unavailable).
+      deadlineMs: 20_000,
       ...(redisUrl ? { redisUrl } : {}),
     });
     // Against PostgreSQL each replica has its own pool, as separate processes would.
