@@ -1,7 +1,9 @@
-// The order test files start in: those that start a whole sandbox (`npm start`) or use the shared one
-// first, as they take longest, so that the rest fill the other worker around them; then Vitest's own
-// order (failed first, then longest first from its cache of the last run, else largest first). Files
-// sharing the sandbox run in the order SHARED_SANDBOX lists them, the same on every run.
+// The order test files start in. Files that start a whole sandbox of their own take turns
+// (takeSandboxTurn in tests/helpers/sandbox.ts), so they are spread through the queue: the longest
+// first, the others after an even share of the rest, so that the other worker reaches each about when
+// the one before it ends. Within those groups, Vitest's own order (failed first, then longest first
+// from its cache of the last run, else largest first). Files sharing the sandbox run in the order
+// SHARED_SANDBOX lists them, the same on every run (Vitest runs them after the rest, one at a time).
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
@@ -13,13 +15,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 export const SHARED_SANDBOX = ['tests/portal/portal.test.ts', 'tests/cli/match.test.ts'];
 
-const startsSandbox = (file: string): boolean => /start\('npm', \['start'|sharedSandbox\(\)/.test(readFileSync(file, 'utf8'));
+const startsSandbox = (file: string): boolean => /start\('npm', \['start'/.test(readFileSync(file, 'utf8'));
 
 export class SandboxFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const shared = (spec: TestSpecification) => SHARED_SANDBOX.indexOf(relative(this.ctx.config.root, spec.moduleId));
-    const heavy = sorted.filter((spec) => startsSandbox(spec.moduleId)).sort((a, b) => shared(a) - shared(b));
-    return [...heavy, ...sorted.filter((spec) => !heavy.includes(spec))];
+    const name = (spec: TestSpecification) => relative(this.ctx.config.root, spec.moduleId);
+    const shared = sorted.filter((spec) => SHARED_SANDBOX.includes(name(spec))).sort((a, b) => SHARED_SANDBOX.indexOf(name(a)) - SHARED_SANDBOX.indexOf(name(b)));
+    const own = sorted.filter((spec) => !shared.includes(spec) && startsSandbox(spec.moduleId));
+    const rest = sorted.filter((spec) => !shared.includes(spec) && !own.includes(spec));
+    const share = Math.ceil(rest.length / Math.max(1, own.length));
+    return [...own.flatMap((spec, i) => [spec, ...rest.slice(i * share, (i + 1) * share)]), ...shared];
   }
 }

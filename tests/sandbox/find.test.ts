@@ -12,7 +12,7 @@ import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { findIdentifiers, populationIdentifiers, scanDatabase } from '../../bench/leak-scan.ts';
 import { processesMentioning, run, start, type Started } from '../helpers/processes.ts';
-import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
+import { killLeftovers, sandboxEnv, takeSandboxTurn } from '../helpers/sandbox.ts';
 import { sandboxAgreement } from '../../sandbox/organisations.ts';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 
@@ -45,19 +45,23 @@ async function locations(as: string, nhsNumber: string, purpose: string): Promis
   return reply.data._entities[0]!.locations;
 }
 
+let endTurn: () => void = () => {};
+
 beforeAll(async () => {
+  endTurn = await takeSandboxTurn();
   ({ env, dataDir } = await sandboxEnv(1500, 11));
   // Every service sends its spans to this collector.
   collector = await startOtlpReceiver();
   Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '200' });
   sandbox = start('npm', ['start'], env);
   await sandbox.waitFor(/MAIS sandbox ready/);
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   if (sandbox) await sandbox.interrupt('SIGINT');
   killLeftovers(dataDir);
   await collector?.close();
+  endTurn();
 });
 
 describe('FIND in the sandbox', () => {

@@ -8,19 +8,24 @@ import pg from 'pg';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processesMentioning, run, start } from '../helpers/processes.ts';
-import { killLeftovers, sandboxEnv } from '../helpers/sandbox.ts';
+import { killLeftovers, sandboxEnv, takeSandboxTurn } from '../helpers/sandbox.ts';
 
 let env: NodeJS.ProcessEnv;
 let dataDir: string;
+let endTurn: () => void = () => {};
 
 beforeAll(async () => {
+  endTurn = await takeSandboxTurn();
   // 800 children: enough for what is counted here (over 50 social care persons, over 100 pupils), and
   // each of this file's three starts generates or reads no more than that.
   ({ env, dataDir } = await sandboxEnv(800));
-});
+}, 600_000);
 
 afterEach(() => killLeftovers(dataDir));
-afterAll(() => killLeftovers(dataDir));
+afterAll(() => {
+  killLeftovers(dataDir);
+  endTurn();
+});
 
 async function count(url: string, table: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
