@@ -24,7 +24,8 @@ export class SandboxFirstSequencer extends BaseSequencer {
     const shared = sorted.filter((spec) => SHARED_SANDBOX.includes(name(spec))).sort((a, b) => SHARED_SANDBOX.indexOf(name(a)) - SHARED_SANDBOX.indexOf(name(b)));
     const own = sorted.filter((spec) => !shared.includes(spec) && startsSandbox(spec.moduleId));
     const rest = sorted.filter((spec) => !shared.includes(spec) && !own.includes(spec));
-    const share = Math.ceil(rest.length / Math.max(1, own.length));
+    if (own.length === 0) return [...rest, ...shared];
+    const share = Math.ceil(rest.length / own.length);
     return [...own.flatMap((spec, i) => [spec, ...rest.slice(i * share, (i + 1) * share)]), ...shared];
   }
 }
