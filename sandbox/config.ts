@@ -1,7 +1,8 @@
 // The sandbox's configuration: one typed object, read once from the environment and flags.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_AS_OF, DEFAULT_CHILDREN, MAX_CHILDREN, validateGenerateOptions } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, DEFAULT_CHILDREN, MAX_CHILDREN } from '../lib/population/generate.ts';
+import { isIsoDay } from '../lib/population/dates.ts';
 import { SANDBOX_LAS } from '../lib/population/places.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -16,7 +17,7 @@ const schema = z.object({
    * the same population on every day. The sandbox's services compute the dates a user sees (attendance
    * over the last year, ...) from it, not from the clock, so the demo reads the same whenever it runs.
    */
-  asOf: z.string().refine((asOf) => validateGenerateOptions({ seed: 0, children: 1, asOf }) === undefined, 'must be a date, yyyy-mm-dd'),
+  asOf: z.string().refine(isIsoDay, 'must be a date, yyyy-mm-dd'),
   /** Requests a second each application may make of the PDS sandbox (NHS England's default is 5). */
   pdsRateLimit: z.coerce.number().positive(),
   /** DfE's gateway: calls a minute per organisation. */
@@ -85,6 +86,8 @@ export const MATCH_PDS_APPLICATION = 'dfe-match';
 
 export const sandboxPaths = (config: SandboxConfig) => ({
   population: resolve(config.dataDir, 'population'),
+  /** Every store's data folder: seeded from the population, so replaced with it. */
+  stores: resolve(config.dataDir, 'stores'),
   store: (name: string) => resolve(config.dataDir, 'stores', name),
   /** Private keys of the sandbox's own applications. */
   secrets: resolve(config.dataDir, 'secrets'),

@@ -1,7 +1,6 @@
 // The sandbox's population: generated once into the data folder and reused while its seed and size
 // match the configuration.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { generatePopulation, populationPaths, type Manifest, type Scenario } from '../lib/population/generate.ts';
 import { sandboxPaths, type SandboxConfig } from './config.ts';
 
@@ -21,7 +20,7 @@ export async function ensurePopulation(config: SandboxConfig, log: (line: string
   if (manifest) {
     // The stores were seeded from the population being replaced: they go too, and are seeded afresh.
     log(`the population was seed ${manifest.seed}, ${manifest.children} children, as of ${manifest.asOf}: replacing it and the stores seeded from it`);
-    rmSync(dirname(sandboxPaths(config).store('central')), { recursive: true, force: true });
+    rmSync(sandboxPaths(config).stores, { recursive: true, force: true });
   }
   log(`generating a synthetic population of ${config.children} children (seed ${config.seed}, as of ${config.asOf})`);
   await generatePopulation({ seed: config.seed, children: config.children, outDir: dir, asOf: config.asOf });
