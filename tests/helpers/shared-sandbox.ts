@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { isAlive } from '../../lib/process.ts';
 import { ROOT } from './processes.ts';
 import { killLeftovers, sandboxEnv } from './sandbox.ts';
 
@@ -27,15 +28,6 @@ declare module 'vitest' {
   }
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** Vitest global setup: the sandbox's settings, and the teardown that stops it if a file started it. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // 1,500 children (seed 11): a northshire record MATCH calls a potential match, and enough unmatched ones.
@@ -48,8 +40,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     if (!existsSync(logs.pid)) return;
     const pid = Number(readFileSync(logs.pid, 'utf8'));
-    if (alive(pid)) process.kill(-pid, 'SIGINT');
-    for (const deadline = Date.now() + 20_000; alive(pid) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 250));
+    if (isAlive(pid)) process.kill(-pid, 'SIGINT');
+    for (const deadline = Date.now() + 20_000; isAlive(pid) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 250));
     killLeftovers(dataDir);
   };
 }
