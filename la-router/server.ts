@@ -104,8 +104,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     ApolloServerPluginSchemaReportingDisabled(),
     ...trustedPlugins,
     useTelemetry({ metrics, logger }),
-    // Stock behaviour for an arbitrary supergraph in insecure-dev; every MAIS router reads the purpose.
-    ...(secure || config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
+    // insecure-dev reads the purpose here (for an arbitrary supergraph, nothing); the other modes as they decide.
+    ...(!secure && config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
       ? [useOperationChecks() as ApolloServerPlugin<RouterContext>, useAuthorize({ allocations: allocations!, exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
       : []),

@@ -52,7 +52,9 @@ export function withholdFields(schema: GraphQLSchema, document: DocumentNode, al
       },
     }),
   );
-  return { document: rewritten, withheld };
+  // A response key selected twice (fields merged, as execution merges them) is withheld once.
+  const unique = [...new Map(withheld.map((w) => [w.path.join('.'), w])).values()];
+  return { document: rewritten, withheld: unique };
 }
 
 /** Sets `path` to null in the response data, through lists, where the parent exists. */

@@ -10,6 +10,8 @@ export interface FaultProxy {
   url: string;
   /** Requests seen, by path. */
   seen: string[];
+  /** The bodies of the requests passed on to the service, in order. */
+  bodies: string[];
   /** Faults to apply to the next requests, in order; then requests pass through. */
   next(...faults: Fault[]): void;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const queue: Fault[] = [];
   const seen: string[] = [];
+  const bodies: string[] = [];
   const hanging = new Set<ServerResponse>();
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     seen.push(req.url ?? '');
@@ -39,6 +42,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    bodies.push(Buffer.concat(chunks).toString('utf8'));
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
     const upstream = await fetch(`${target}${req.url}`, { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
     const body = Buffer.from(await upstream.arrayBuffer());
@@ -51,6 +55,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
+    bodies,
     next: (...faults) => queue.push(...faults),
     async close() {
       for (const res of hanging) res.destroy();
