@@ -8,7 +8,6 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { AuditWriter, LA_AUDIT } from '../lib/audit/chain.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
-import { useAudit } from './plugins/audit.ts';
 import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
 import { operationLimits, rateLimited } from './plugins/hardening.ts';
@@ -18,8 +17,7 @@ import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportin
 import { formatError, useOperationChecks } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
 import { fieldShapes, type FieldShapes } from './unavailable-entities.ts';
-import { useWithheldInResponse } from './plugins/minimise.ts';
-import { useAuthorize } from './plugins/authorize.ts';
+import { usePolicy } from './plugins/policy.ts';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import type { RouterConfig } from './config.ts';
 import { AuthenticationError, useCaseworkerAuthentication } from './authenticate.ts';
@@ -107,7 +105,19 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     // insecure-dev reads the purpose here (for an arbitrary supergraph, nothing); the other modes as they decide.
     ...(!secure && config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure
-      ? [useOperationChecks() as ApolloServerPlugin<RouterContext>, useAuthorize({ allocations: allocations!, exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields, minimise: { purposes: config.purposes, categories: () => categories } }), useWithheldInResponse(), useAudit({ audit: audit!, onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }), onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed') })]
+      ? [
+          useOperationChecks() as ApolloServerPlugin<RouterContext>,
+          // Collect, decide, withhold, audit (plugins/policy.ts).
+          usePolicy({
+            allocations: allocations!,
+            exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields,
+            purposes: config.purposes,
+            categories: () => categories,
+            audit: audit!,
+            onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }),
+            onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed'),
+          }),
+        ]
       : []),
   ];
   // Which fields this LA's routers serve, for the registry's breaking-change check.

@@ -5,12 +5,11 @@
 // A search (`findChildren`) or a match (`matchChild`) is a read of children's data too: it is audited once
 // for each child it returned, under that child's NHS number (or the local record's id when there is none),
 // with what was searched on (the names of the details given, never their values).
-import { createHash } from 'node:crypto';
-import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import { GraphQLError, Kind, parse, print, valueFromASTUntyped, visit, type DefinitionNode, type DocumentNode, type FieldNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
+import { GraphQLError, Kind, parse, visit, type DocumentNode, type FieldNode, type GraphQLFormattedError, type SelectionNode } from 'graphql';
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import { detailsGiven } from '../../lib/audit/details.ts';
 import type { RouterContext } from '../context.ts';
+import type { Executed } from './executed.ts';
 
 /** Aliases the router adds to a search or a match, so the audit knows whom it returned whatever the caller selected. */
 const AUDIT_ALIAS = 'maisAudit';
@@ -24,58 +23,37 @@ function selectionsOf(source: string): readonly SelectionNode[] {
   return operation?.kind === Kind.OPERATION_DEFINITION ? operation.selectionSet.selections : [];
 }
 
-const rewrites = new Map<string, { document: DocumentNode; hash: string }>();
-
-/**
- * Notes each search and match in the operation, with the names of the details it was asked on, and adds
- * to its selection whom it returns (under aliases the audit reads and takes out of the answer). Called by
- * the authorization plugin once it has rewritten the operation, if it did (plugins' hooks of one stage run
- * concurrently).
- */
-export function auditLookups(requestContext: GraphQLRequestContext<RouterContext>): void {
-  const { contextValue, request, document, operation } = requestContext;
-  if (!document || !operation || operation.operation !== 'query') return;
-  const lookups: NonNullable<RouterContext['lookups']> = [];
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD || !LOOKUPS[selection.name.value]) continue;
-    let reserved = false;
-    visit(selection, { Field: (node) => void (reserved ||= node.alias?.value.startsWith(AUDIT_ALIAS) === true) });
-    if (reserved) {
-      throw new GraphQLError(`Aliases beginning ${AUDIT_ALIAS} are kept for the audit`, { extensions: { code: 'BAD_USER_INPUT', field: selection.name.value, http: { status: 400 } } });
-    }
-    const input = selection.arguments?.find((a) => a.name.value === 'input');
-    const value = input ? (valueFromASTUntyped(input.value, request.variables ?? {}) as Record<string, unknown> | null) : null;
-    const criteria = detailsGiven(value);
-    lookups.push({ key: selection.alias?.value ?? selection.name.value, action: LOOKUPS[selection.name.value]!.action, criteria });
-  }
-  if (lookups.length === 0) return;
-  contextValue.lookups = lookups;
-  const key = `${requestContext.queryHash}|${requestContext.operationName ?? ''}`;
-  let rewritten = rewrites.get(key);
-  if (!rewritten) {
-    const withIds = (node: FieldNode): FieldNode => (LOOKUPS[node.name.value] && node.selectionSet ? { ...node, selectionSet: { ...node.selectionSet, selections: [...node.selectionSet.selections, ...LOOKUPS[node.name.value]!.selections] } } : node);
-    // The operation as the document now has it (the authorization plugin may have rewritten it).
-    const isOperation = (d: DefinitionNode): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === operation.name?.value;
-    const definitions = document.definitions.map((d) => (isOperation(d) ? { ...d, selectionSet: { ...d.selectionSet, selections: d.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? withIds(s) : s)) } } : d));
-    const next: DocumentNode = { ...document, definitions };
-    rewritten = { document: next, hash: createHash('sha256').update(print(next)).digest('hex') };
-    if (rewrites.size >= 1000) rewrites.clear();
-    rewrites.set(key, rewritten);
-  }
-  // The gateway plans by the query's hash: the rewritten operation is a different query.
-  const mutable = requestContext as unknown as { document: DocumentNode; queryHash: string };
-  mutable.document = rewritten.document;
-  mutable.queryHash = rewritten.hash;
+/** Each search and match the executed operation makes, by response key, with the names of the details it was asked on. */
+export function lookupsOf(executed: Executed): NonNullable<RouterContext['lookups']> {
+  return executed.fields.filter((f) => LOOKUPS[f.name]).map((f) => ({ key: f.key, action: LOOKUPS[f.name]!.action, criteria: detailsGiven((f.args.input as Record<string, unknown> | null | undefined) ?? null) }));
 }
 
-interface Found {
+/**
+ * The operation (its root fields written out, as the policy hands it on) with whom each search and match
+ * returns added to its selection, under aliases the audit reads and takes out of the answer. Refuses an
+ * operation that uses those aliases itself.
+ */
+export function withAuditIdentifiers(document: DocumentNode): DocumentNode {
+  const [operation, ...rest] = document.definitions;
+  if (operation?.kind !== Kind.OPERATION_DEFINITION || rest.length > 0) throw new Error('the policy hands on one operation with its root fields written out');
+  const selections = operation.selectionSet.selections.map((s) => {
+    if (s.kind !== Kind.FIELD || !LOOKUPS[s.name.value] || !s.selectionSet) return s;
+    let reserved = false;
+    visit(s, { Field: (node) => void (reserved ||= node.alias?.value.startsWith(AUDIT_ALIAS) === true) });
+    if (reserved) throw new GraphQLError(`Aliases beginning ${AUDIT_ALIAS} are kept for the audit`, { extensions: { code: 'BAD_USER_INPUT', field: s.name.value, http: { status: 400 } } });
+    return { ...s, selectionSet: { ...s.selectionSet, selections: [...s.selectionSet.selections, ...LOOKUPS[s.name.value]!.selections] } } satisfies FieldNode;
+  });
+  return { ...document, definitions: [{ ...operation, selectionSet: { ...operation.selectionSet, selections } }] };
+}
+
+export interface Found {
   nhsNumber: string | null;
   personId?: string;
   status?: string;
 }
 
 /** Whom each search or match returned, taken out of the answer (the aliases were the router's, not the caller's). */
-function takeFound(data: Record<string, unknown> | null | undefined, lookups: NonNullable<RouterContext['lookups']>): Map<string, Found[] | null> {
+export function takeFound(data: Record<string, unknown> | null | undefined, lookups: NonNullable<RouterContext['lookups']>): Map<string, Found[] | null> {
   const found = new Map<string, Found[] | null>();
   const take = (item: Record<string, unknown>, name: string): unknown => {
     const value = item[`${AUDIT_ALIAS}${name}`];
@@ -99,60 +77,61 @@ function takeFound(data: Record<string, unknown> | null | undefined, lookups: No
   return found;
 }
 
-export function useAudit(options: { audit: AuditWriter; onWrite?: (ok: boolean) => void; onFailure?: (error: unknown) => void }): ApolloServerPlugin<RouterContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response, contextValue, errors }) {
-          const { child, lookups } = contextValue;
-          const body = response.body.kind === 'single' ? response.body.singleResult : null;
-          // Before anything else (hooks of one stage run side by side): the audit's aliases never leave the router.
-          const found = lookups ? takeFound(body?.data, lookups) : null;
-          if ((!child && !found) || !contextValue.caller) return;
-          const resultErrors = [...(body?.errors ?? []), ...(errors ?? [])];
-          const code = (e: { extensions?: Record<string, unknown> }) => e.extensions?.code;
-          const refused = resultErrors.filter((e) => code(e) === 'FORBIDDEN').map((e) => ('path' in e && e.path ? e.path.join('.') : String(e.extensions?.field ?? '')));
-          const withheld = [...new Set([...(contextValue.withheld ?? []), ...refused])].sort();
-          const unavailable = [...contextValue.unavailable];
-          const outcome = !body?.data ? (contextValue.decision === 'NONE' ? 'DENIED' : 'ERROR') : unavailable.length > 0 || withheld.length > 0 ? 'PARTIAL' : 'OK';
-          const caller = contextValue.caller;
-          const lookupEntries = (lookups ?? []).flatMap((lookup) => {
-            const results = found?.get(lookup.key) ?? null;
-            const denied = resultErrors.some((e) => code(e) === 'FORBIDDEN' && 'path' in e && e.path?.[0] === lookup.key);
-            const base = { actor: caller.username, roles: caller.roles, purpose: contextValue.purpose, break_glass_reason: null, withheld: [], trace_id: contextValue.traceId };
-            const sources = { answered: [...contextValue.sources].sort(), unavailable: [...unavailable].sort(), action: lookup.action, criteria: lookup.criteria, results: results?.length ?? 0 };
-            const answered = unavailable.length > 0 ? 'PARTIAL' : 'OK';
-            if (!results || results.length === 0) return [{ ...base, nhs_number: null, sources, outcome: results ? answered : denied ? 'DENIED' : 'ERROR' }];
-            return results.map((r) => ({ ...base, nhs_number: r.nhsNumber, sources: { ...sources, ...(r.personId ? { personId: r.personId } : {}), ...(r.status ? { status: r.status } : {}) }, outcome: answered }));
-          });
-          try {
-            await options.audit.append([
-              ...lookupEntries,
-              ...(child ? [{
-                actor: caller.username,
-                roles: caller.roles,
-                purpose: contextValue.purpose,
-                // A reason is the caller's text: U+0000, which no PostgreSQL text takes, is kept as U+FFFD so the
-                // attempt is still audited (the request itself is refused as BAD_USER_INPUT).
-                break_glass_reason: child.breakGlassReason?.replaceAll('\u0000', '\uFFFD') ?? null,
-                nhs_number: child.nhsNumber,
-                sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK' } : {}) },
-                withheld,
-                outcome,
-                trace_id: contextValue.traceId,
-              }] : []),
-            ]);
-            options.onWrite?.(true);
-          } catch (error) {
-            options.onWrite?.(false);
-            options.onFailure?.(error);
-            if (body) {
-              body.data = null;
-              body.errors = [{ message: 'The request could not be audited, so no data is returned', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } }];
-            }
-          }
-        },
-      };
-    },
-  };
+/**
+ * Writes the request's audit entries: one for the child it was about, one for each child a search or
+ * match returned. If they cannot be written, the answer carries no data and says the audit is unavailable.
+ */
+export async function writeAudit(
+  audit: AuditWriter,
+  contextValue: RouterContext,
+  body: { data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] } | null,
+  errors: readonly GraphQLError[] | undefined,
+  found: Map<string, Found[] | null> | null,
+): Promise<{ written: boolean; error?: unknown }> {
+  const { child, lookups, caller } = contextValue;
+  if ((!child && !found) || !caller) return { written: false };
+  const resultErrors = [...(body?.errors ?? []), ...(errors ?? [])];
+  const code = (e: { extensions?: Record<string, unknown> }) => e.extensions?.code;
+  const refused = resultErrors.filter((e) => code(e) === 'FORBIDDEN').map((e) => ('path' in e && e.path ? e.path.join('.') : String(e.extensions?.field ?? '')));
+  const withheld = [...new Set([...(contextValue.withheld ?? []), ...refused])].sort();
+  const unavailable = [...contextValue.unavailable];
+  const outcome = !body?.data ? (contextValue.decision === 'NONE' ? 'DENIED' : 'ERROR') : unavailable.length > 0 || withheld.length > 0 ? 'PARTIAL' : 'OK';
+  const lookupEntries = (lookups ?? []).flatMap((lookup) => {
+    const results = found?.get(lookup.key) ?? null;
+    const denied = resultErrors.some((e) => code(e) === 'FORBIDDEN' && 'path' in e && e.path?.[0] === lookup.key);
+    const base = { actor: caller.username, roles: caller.roles, purpose: contextValue.purpose, break_glass_reason: null, withheld: [], trace_id: contextValue.traceId };
+    const sources = { answered: [...contextValue.sources].sort(), unavailable: [...unavailable].sort(), action: lookup.action, criteria: lookup.criteria, results: results?.length ?? 0 };
+    const answered = unavailable.length > 0 ? 'PARTIAL' : 'OK';
+    if (!results || results.length === 0) return [{ ...base, nhs_number: null, sources, outcome: results ? answered : denied ? 'DENIED' : 'ERROR' }];
+    return results.map((r) => ({ ...base, nhs_number: r.nhsNumber, sources: { ...sources, ...(r.personId ? { personId: r.personId } : {}), ...(r.status ? { status: r.status } : {}) }, outcome: answered }));
+  });
+  try {
+    await audit.append([
+      ...lookupEntries,
+      ...(child
+        ? [
+            {
+              actor: caller.username,
+              roles: caller.roles,
+              purpose: contextValue.purpose,
+              // A reason is the caller's text: U+0000, which no PostgreSQL text takes, is kept as U+FFFD so the
+              // attempt is still audited (the request itself is refused as BAD_USER_INPUT).
+              break_glass_reason: child.breakGlassReason?.replaceAll('\u0000', '\uFFFD') ?? null,
+              nhs_number: child.nhsNumber,
+              sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK' } : {}) },
+              withheld,
+              outcome,
+              trace_id: contextValue.traceId,
+            },
+          ]
+        : []),
+    ]);
+    return { written: true };
+  } catch (error) {
+    if (body) {
+      body.data = null;
+      body.errors = [{ message: 'The request could not be audited, so no data is returned', extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } }];
+    }
+    return { written: false, error };
+  }
 }
