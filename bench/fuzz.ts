@@ -438,13 +438,14 @@ export interface FuzzReport {
 const count = (into: Record<string, number>, key: string) => void (into[key] = (into[key] ?? 0) + 1);
 
 /** Sends each case to `url` (a few at a time) and judges each answer. */
-export async function fuzz(target: string, url: string, headers: Record<string, string>, cases: HttpCase[], judge: (status: number, text: string) => Verdict, concurrency = 4): Promise<FuzzReport> {
+/** `headers` may be a function, for credentials used once (the LA subgraphs' internal tokens): called for each case. */
+export async function fuzz(target: string, url: string, headers: Record<string, string> | (() => Promise<Record<string, string>>), cases: HttpCase[], judge: (status: number, text: string) => Verdict, concurrency = 4): Promise<FuzzReport> {
   const report: FuzzReport = { target, tried: 0, kinds: {}, outcomes: {}, codes: {}, problems: [], problemCount: 0, internalErrors: [] };
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
       const c = cases[next++]!;
-      const merged: Record<string, string> = { 'content-type': 'application/json', ...headers };
+      const merged: Record<string, string> = { 'content-type': 'application/json', ...(typeof headers === 'function' ? await headers() : headers) };
       for (const [k, v] of Object.entries(c.headers ?? {})) {
         if (v === null) delete merged[k];
         else merged[k] = v;

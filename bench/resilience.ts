@@ -344,7 +344,7 @@ try {
     const before = state().services.map((s) => `${s.name}:${s.pid}`).sort();
     const urlOf = (name: string) => state().services.find((s) => s.name === name)!.url;
     const nhsNumbers = [...new Set(workers.flatMap((w) => w.allocatedChildren))];
-    const graphqlTarget = async (target: string, url: string, headers: Record<string, string>, sdl: string, subgraph: boolean) => {
+    const graphqlTarget = async (target: string, url: string, headers: Parameters<typeof fuzz>[2], sdl: string, subgraph: boolean) => {
       log(`  bad inputs: ${n} generated requests to ${target}`);
       badInputs.push(await fuzz(target, url, headers, graphqlCases(schemaShape(sdl, { subgraph }), { seed, count: n, nhsNumbers }), judgeGraphql));
     };
@@ -352,8 +352,9 @@ try {
     // Each LA subgraph as the router calls it: a token signed with the router's key, the decision made.
     const signer = useInternalTokenSigner({ issuer: 'mais-router:northshire', privateKey: JSON.parse(readFileSync(join(secrets, 'northshire-router.private.jwk.json'), 'utf8')) as JWK, ttlSeconds: 300 });
     for (const [name, sdl] of [['csc', cscSdl], ['education', educationSdl]] as const) {
-      const token = await signer.sign(`northshire/${name}`, { sub: prober.username, roles: prober.roles, purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' });
-      await graphqlTarget(`northshire ${name} subgraph`, urlOf(`northshire ${name} subgraph`), { authorization: `Bearer ${token}` }, sdl, true);
+      // A token for each case, as the router sends them: each used once, bound to a child.
+      const token = async () => ({ authorization: `Bearer ${await signer.sign(`northshire/${name}`, { sub: prober.username, roles: prober.roles, purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL', child: nhsNumbers[0] })}` });
+      await graphqlTarget(`northshire ${name} subgraph`, urlOf(`northshire ${name} subgraph`), token, sdl, true);
     }
     // DfE's subgraphs through DfE's gateway, as an LA reaches them.
     const gatewayUrl = urlOf('DfE gateway');

@@ -17,7 +17,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
 import { routerNodeFlags } from '../la-router/config.ts';
 import { routerSdl } from '../la-router/local-subgraph.ts';
-import { useInternalTokenSigner } from '../lib/internal-token.ts';
+import { CHILD_HEADER } from './router/internal-token.ts';
 import { freePort } from '../lib/net.ts';
 import { DEFAULT_AS_OF, generatePopulation } from '../lib/population/generate.ts';
 import { startService, stopService, type ChildService } from '../lib/service/supervisor.ts';
@@ -162,20 +162,19 @@ try {
     });
     caseworkerTokens.set(username, ((await tokenResponse.json()) as { access_token: string }).access_token);
   }
-  // Stock gateways cannot decide, so each subgraph is given one token that carries the full-view decision.
-  const signer = useInternalTokenSigner({ issuer: `mais-router:${LA}`, privateKey: routerKey, ttlSeconds: 300 });
-  const claims = { sub: allocations[0]!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' as const };
-  const tokens = { csc: await signer.sign(`${LA}/csc`, claims), education: await signer.sign(`${LA}/education`, claims) };
-  const stock = await spawnScript(here('./router/stock-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
-  const hive = await spawnScript(here('./router/hive-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_TOKENS: JSON.stringify(tokens) });
+  // Stock gateways cannot decide: each signs every subgraph call a token with the full-view decision,
+  // bound to the child its request names in a header (bench/router/internal-token.ts).
+  const signing = JSON.stringify({ key: routerKey, issuer: `mais-router:${LA}`, la: LA, claims: { sub: allocations[0]!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' } });
+  const stock = await spawnScript(here('./router/stock-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_SIGNING: signing });
+  const hive = await spawnScript(here('./router/hive-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_SIGNING: signing });
 
   const query = `query View($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { nhsNumber socialCare { status { openCase childProtectionPlan lookedAfter } referrals { referralDate primaryNeedCode } } education { enrolments { schoolName startDate } attendance { percentage persistentAbsence } } } }`;
   const bodies = allocations.map((a) => JSON.stringify({ query, operationName: 'View', variables: { n: a.nhs } }));
   const json = { 'content-type': 'application/json' };
   const contenders: { name: string; url: string; pid: number; headers: (i: number) => Record<string, string> }[] = [
     { name: 'LA router (all on)', url: router.url, pid: router.pid, headers: (i) => ({ ...json, authorization: `Bearer ${caseworkerTokens.get(allocations[i]!.username)}` }) },
-    { name: 'stock @apollo/gateway', url: `${stock.url.replace(/\/$/, '')}/`, pid: stock.child.pid!, headers: () => json },
-    { name: '@graphql-hive/gateway', url: hive.url, pid: hive.child.pid!, headers: () => json },
+    { name: 'stock @apollo/gateway', url: `${stock.url.replace(/\/$/, '')}/`, pid: stock.child.pid!, headers: (i) => ({ ...json, [CHILD_HEADER]: allocations[i]!.nhs }) },
+    { name: '@graphql-hive/gateway', url: hive.url, pid: hive.child.pid!, headers: (i) => ({ ...json, [CHILD_HEADER]: allocations[i]!.nhs }) },
   ];
   // The security plugins must not change an authorised answer: every child's answer is compared.
   let same = true;

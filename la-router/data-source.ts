@@ -44,14 +44,9 @@ export interface DataSourceDeps {
 }
 
 const DEADLINE_HEADER = 'x-mais-deadline';
-/** Internal tokens live 60 s; each is reused for 45 s at most, so none reaches a subgraph near expiry. */
-const TOKEN_REUSE_MS = 45_000;
 
 export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
   private readonly credential: DfeCredential | null;
-  // Internal tokens are signed once per caseworker, purpose and decision and reused for most of their
-  // short life (the trace id travels in traceparent, not in the token), so signing is not per request.
-  private readonly tokens = new Map<string, { token: Promise<string>; until: number }>();
   // Circuit breaker: a source that keeps failing is not called until openUntil, then probed once.
   private failures = 0;
   private openUntil = 0;
@@ -122,22 +117,16 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
     headers.set(DEADLINE_HEADER, String(Math.min(own, context?.deadline ?? own)));
     if (this.spec.kind === 'la') {
+      // One token for this call: bound to the request's child, its trace, and its deadline, used once.
       const claims = {
         sub: context?.caller?.username ?? `router:${this.deps.la}`,
         roles: context?.caller?.roles ?? [],
         purpose: context?.purpose ?? 'NONE',
         decision: context?.decision ?? 'NONE',
+        ...(context?.traceId ? { traceId: context.traceId } : {}),
+        ...(context?.child ? { child: context.child.nhsNumber } : {}),
       };
-      const key = JSON.stringify(claims);
-      const now = Date.now();
-      let cached = this.tokens.get(key);
-      if (!cached || cached.until <= now) {
-        if (this.tokens.size > 10_000) this.tokens.clear();
-        cached = { token: this.deps.internalToken.sign(`${this.deps.la}/${this.spec.name}`, claims), until: now + TOKEN_REUSE_MS };
-        this.tokens.set(key, cached);
-        cached.token.catch(() => this.tokens.delete(key));
-      }
-      headers.set('authorization', `Bearer ${await cached.token}`);
+      headers.set('authorization', `Bearer ${await this.deps.internalToken.sign(`${this.deps.la}/${this.spec.name}`, claims, context?.deadline)}`);
     } else {
       if (this.credential) {
         let token: string;

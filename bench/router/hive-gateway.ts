@@ -1,15 +1,16 @@
 // Hive Gateway (the Guild's gateway runtime) over the same supergraph file, as bench:router measures it:
-// the only addition is the internal token each LA subgraph requires (BENCH_TOKENS, per subgraph).
+// the only addition is the internal token each LA subgraph requires, one for each call (internal-token.ts).
 import { createServer } from 'node:http';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { benchTokens, CHILD_HEADER } from './internal-token.ts';
 
 const [file, port] = process.argv.slice(2);
-const tokens = JSON.parse(process.env.BENCH_TOKENS ?? '{}') as Record<string, string>;
+const token = benchTokens();
 const gateway = createGatewayRuntime({
   supergraph: file!,
   logging: process.env.BENCH_HIVE_DEBUG ? 'debug' : false,
   propagateHeaders: {
-    fromClientToSubgraphs: ({ subgraphName }) => (tokens[subgraphName] ? { authorization: `Bearer ${tokens[subgraphName]}` } : {}),
+    fromClientToSubgraphs: async ({ subgraphName, request }) => ({ authorization: `Bearer ${await token(subgraphName, request.headers.get(CHILD_HEADER))}` }),
   },
 });
 const server = createServer(gateway);

@@ -1,20 +1,21 @@
 // Stock @apollo/gateway in @apollo/server over a supergraph file, as bench:router measures it: the only
-// addition is the header the LA's subgraphs require (a fixed internal token per subgraph, given in the
-// environment as BENCH_TOKENS: { "<subgraph>": "<token>" }).
+// addition is the header the LA's subgraphs require (an internal token for each call: internal-token.ts).
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { readFileSync } from 'node:fs';
+import { benchTokens, CHILD_HEADER } from './internal-token.ts';
 
 const [file, port] = process.argv.slice(2);
-const tokens = JSON.parse(process.env.BENCH_TOKENS ?? '{}') as Record<string, string>;
+const token = benchTokens();
 const gateway = new ApolloGateway({
   supergraphSdl: readFileSync(file!, 'utf8'),
   buildService: ({ name, url }) =>
     new RemoteGraphQLDataSource({
       url,
-      willSendRequest({ request }) {
-        if (tokens[name]) request.http!.headers.set('authorization', `Bearer ${tokens[name]}`);
+      async willSendRequest(options) {
+        const child = 'incomingRequestContext' in options ? options.incomingRequestContext.request.http?.headers.get(CHILD_HEADER) : null;
+        options.request.http!.headers.set('authorization', `Bearer ${await token(name, child)}`);
       },
     }),
 });

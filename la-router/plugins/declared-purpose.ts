@@ -1,8 +1,10 @@
 // Reads the purpose an operation declares (the `purpose` argument of the root fields it executes) into
-// the request's context, so every hop can carry it: one purpose per request. Where the router decides
-// (every mode but insecure-dev), the authorization plugin reads it as it decides.
+// the request's context, so every hop can carry it: one purpose per request; and the child it is about,
+// which every internal token is bound to. Where the router decides (every mode but insecure-dev), the
+// policy (policy.ts) reads both as it decides.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { executedFields, type ExecutedField } from './executed.ts';
 
@@ -19,7 +21,11 @@ export function useDeclaredPurpose(): ApolloServerPlugin<RouterContext> {
       return {
         async didResolveOperation({ operation, document, request, contextValue, schema }) {
           if (!operation || !document) return;
-          contextValue.purpose = declaredPurpose(executedFields(schema, document, operation, request.variables ?? {}).fields);
+          const { fields } = executedFields(schema, document, operation, request.variables ?? {});
+          contextValue.purpose = declaredPurpose(fields);
+          const children = fields.filter((f) => f.name === 'child');
+          // More than one child: no token names either, so the LA's subgraphs answer neither.
+          if (children.length === 1 && typeof children[0]!.args.nhsNumber === 'string') contextValue.child = { nhsNumber: normaliseNhsNumber(children[0]!.args.nhsNumber), breakGlassReason: null };
         },
       };
     },

@@ -16,3 +16,11 @@ export function requireFullView(claims: InternalClaims, field: string): void {
 export function requireSomeView(claims: InternalClaims, field: string): void {
   if (claims.decision === 'NONE') throw new GraphQLError(`${field} is withheld`, { extensions: { code: 'FORBIDDEN', field } });
 }
+
+/**
+ * Throws FORBIDDEN unless the router's token names this child: each token is bound to the one child its
+ * request is about, so an entity or argument for any other child is refused, whatever the decision.
+ */
+export function requireTheChild(claims: InternalClaims, nhsNumber: string, field: string): void {
+  if (claims.child !== nhsNumber) throw new GraphQLError(`${field}: this request is not about that child`, { extensions: { code: 'FORBIDDEN', field } });
+}

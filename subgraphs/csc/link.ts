@@ -2,7 +2,7 @@
 // record's NHS number, its linked identifier and the match result (who confirmed, band, score) are
 // written together or not at all.
 import { GraphQLError } from 'graphql';
-import { isSocialCareStaff } from '../../lib/graphql/access.ts';
+import { isSocialCareStaff, requireTheChild } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import type { InternalClaims } from '../../lib/internal-token.ts';
 import type { LocalClient } from '../../lib/db/store.ts';
@@ -21,6 +21,7 @@ const BAND_FLOOR = { MATCH: 0.95, POTENTIAL_MATCH: 0.85 } as const;
 
 export async function linkNhsNumber(prisma: LocalClient, claims: InternalClaims, request: LinkRequest): Promise<{ personId: string; nhsNumber: string; linked: boolean }> {
   if (!isSocialCareStaff(claims.roles)) throw new GraphQLError('Only social care staff may link a record to an NHS number', { extensions: { code: 'FORBIDDEN', field: 'linkNhsNumber' } });
+  requireTheChild(claims, request.nhsNumber, 'linkNhsNumber');
   if (!Number.isFinite(request.score) || request.score < BAND_FLOOR[request.band] || request.score > 1) {
     throw badUserInput(`A ${request.band} scores from ${BAND_FLOOR[request.band]} to 1`, 'score');
   }

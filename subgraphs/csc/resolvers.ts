@@ -1,4 +1,4 @@
-import { requireFullView, requireSomeView } from '../../lib/graphql/access.ts';
+import { requireFullView, requireSomeView, requireTheChild } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate as day } from '../../lib/population/dates.ts';
@@ -41,7 +41,11 @@ export const resolvers: Resolvers = {
     linkNhsNumber: (_parent, { input }, context) => linkNhsNumber(context.prisma, context.claims, input),
   },
   Child: {
-    __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
+    __resolveReference: (reference, context) => {
+      const nhsNumber = NhsNumber.parseValue(reference.nhsNumber);
+      requireTheChild(context.claims, nhsNumber, 'Child');
+      return { nhsNumber };
+    },
     async socialCare(child, _args, context) {
       requireSomeView(context.claims, 'socialCare');
       const persons = await context.persons.load(child.nhsNumber);

@@ -1,4 +1,4 @@
-import { requireFullView, requireSomeView } from '../../lib/graphql/access.ts';
+import { requireFullView, requireSomeView, requireTheChild } from '../../lib/graphql/access.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate as day } from '../../lib/population/dates.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
@@ -15,7 +15,11 @@ export const resolvers: Resolvers = {
   NhsNumber,
   Date: DateScalar,
   Child: {
-    __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
+    __resolveReference: (reference, context) => {
+      const nhsNumber = NhsNumber.parseValue(reference.nhsNumber);
+      requireTheChild(context.claims, nhsNumber, 'Child');
+      return { nhsNumber };
+    },
     async education(child, _args, context) {
       requireSomeView(context.claims, 'education');
       const pupils = await context.pupils.load(child.nhsNumber);

@@ -19,7 +19,10 @@ export interface TestLaSubgraph {
   /** The LA store's PostgreSQL URL, when the tests run against PostgreSQL (TEST_DATABASE_URL). */
   databaseUrl: string | undefined;
   populationDir: string;
-  token(decision?: AccessDecision, audience?: string): Promise<string>;
+  /** A token as the router signs one: for one call, bound to `child` when given (a request about no child names none). */
+  token(decision?: AccessDecision, audience?: string, child?: string): Promise<string>;
+  /** Each child's entity as the router asks for it: one request each, with a token bound to that child. */
+  entities(query: string, nhsNumbers: readonly string[], decision?: AccessDecision): Promise<{ data?: any; errors?: any[] }[]>;
   strangerToken(): Promise<string>;
   /** The router key's signer, as the LA router holds it. */
   signer: ReturnType<typeof useInternalTokenSigner>;
@@ -53,23 +56,30 @@ export async function startLaSubgraph(
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${port}/graphql`;
-  const claims = (decision: AccessDecision) => ({ sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision });
+  const claims = (decision: AccessDecision, child?: string) => ({ sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision, ...(child ? { child } : {}) });
+  const token = (decision: AccessDecision = 'FULL', audience = `northshire/${kind}`, child?: string) => router.sign.sign(audience, claims(decision, child));
+  const graphql = async (query: string, variables: Record<string, unknown>, bearer?: string) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
+  };
   return {
     url,
     store,
     databaseUrl: database.databaseUrl,
     populationDir: population.dir,
-    token: (decision = 'FULL', audience = `northshire/${kind}`) => router.sign.sign(audience, claims(decision)),
+    token,
+    async entities(query, nhsNumbers, decision = 'FULL') {
+      const answers = [];
+      for (const nhsNumber of nhsNumbers) answers.push((await graphql(query, { reps: [{ __typename: 'Child', nhsNumber }] }, await token(decision, undefined, nhsNumber))).body);
+      return answers;
+    },
     strangerToken: () => stranger.sign.sign(`northshire/${kind}`, claims('FULL')),
     signer: router.sign,
-    async graphql(query, variables, token) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: response.status, body: (await response.json()) as { data?: any; errors?: any[] } };
-    },
+    graphql,
     async close() {
       await stop();
       await store.close();

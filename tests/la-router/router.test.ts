@@ -121,7 +121,7 @@ describe('the router over the LA subgraphs', () => {
   it('answers the single view from both sources, as each answers directly', async () => {
     const reply = await post(url, SINGLE_VIEW, { n: nhsNumber });
     expect(reply.body.errors).toBeUndefined();
-    const direct = await csc.graphql(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Child { socialCare { personId status { openCase } } } } }`, { r: [{ __typename: 'Child', nhsNumber }] }, await csc.token());
+    const direct = await csc.graphql(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Child { socialCare { personId status { openCase } } } } }`, { r: [{ __typename: 'Child', nhsNumber }] }, await csc.token('FULL', undefined, nhsNumber));
     expect(reply.body.data.child.socialCare).toEqual(direct.body.data._entities[0].socialCare);
     expect(reply.body.data.child.education.enrolments.length).toBeGreaterThan(0);
   });

@@ -445,7 +445,8 @@ describe('production hardening', () => {
     const { routerSdl } = await import('../../la-router/local-subgraph.ts');
     const nhsNumbers = (await csc.store.prisma.ssd_person.findMany({ where: { pers_common_child_id: { not: null } }, take: 5 })).map((p) => p.pers_common_child_id!);
     const router = await fuzz('router', url, { authorization: `Bearer ${await tokenFor('olivia.bailey')}` }, graphqlCases(schemaShape(`${routerSdl}\n${cscSdl}`), { seed: 7, count: 250, nhsNumbers }), judgeGraphql);
-    const subgraph = await fuzz('csc subgraph', csc.url, { authorization: `Bearer ${await csc.token('FULL')}` }, graphqlCases(schemaShape(cscSdl, { subgraph: true }), { seed: 8, count: 250, nhsNumbers }), judgeGraphql);
+    // Each case with a token of its own, as the router sends them (each used once, bound to a child).
+    const subgraph = await fuzz('csc subgraph', csc.url, async () => ({ authorization: `Bearer ${await csc.token('FULL', undefined, nhsNumbers[0])}` }), graphqlCases(schemaShape(cscSdl, { subgraph: true }), { seed: 8, count: 250, nhsNumbers }), judgeGraphql);
     for (const report of [router, subgraph]) {
       expect(report.problems, report.target).toEqual([]);
       expect(report.tried).toBe(250);

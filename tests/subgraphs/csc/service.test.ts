@@ -1,5 +1,6 @@
 // The csc subgraph over HTTP on a seeded LA store, called as the LA router calls it.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessDecision } from '../../../lib/internal-token.ts';
 import { populationPaths } from '../../../lib/population/generate.ts';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => subgraph.close());
 
 const graphql = (query: string, variables: Record<string, unknown>, token?: string) => subgraph.graphql(query, variables, token);
-const token = (decision: AccessDecision = 'FULL', audience = 'northshire/csc') => subgraph.token(decision, audience);
+const token = (decision: AccessDecision = 'FULL', audience = 'northshire/csc', child?: string) => subgraph.token(decision, audience, child);
 
 const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber socialCare {
   personId status { openCase childProtectionPlan lookedAfter openSince }
@@ -29,24 +30,21 @@ const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { 
 const reps = (numbers: string[]) => numbers.map((nhsNumber) => ({ __typename: 'Child', nhsNumber }));
 
 describe('the csc subgraph', () => {
-  it('resolves many children with the same number of SQL statements as a few', async () => {
-    const auth = await token();
-    statements.length = 0;
-    const few = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 3)) }, auth);
-    const forFew = statements.length;
-    statements.length = 0;
-    const many = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 60)) }, auth);
-    const forMany = statements.length;
-    expect(few.body.errors).toBeUndefined();
-    expect(many.body.errors).toBeUndefined();
-    expect(many.body.data._entities.filter((c: { socialCare: unknown }) => c.socialCare !== null)).toHaveLength(60);
-    expect(forMany).toBe(forFew);
-    expect(forMany).toBeLessThanOrEqual(20);
+  it('resolves each child with the same number of SQL statements, however many records they hold', async () => {
+    const counts: number[] = [];
+    for (const nhsNumber of withNhs.slice(0, 30)) {
+      statements.length = 0;
+      const [answer] = await subgraph.entities(ENTITIES, [nhsNumber]);
+      expect(answer!.errors).toBeUndefined();
+      expect(answer!.data._entities[0].socialCare).not.toBeNull();
+      counts.push(statements.length);
+    }
+    expect(new Set(counts).size).toBe(1);
+    expect(counts[0]).toBeLessThanOrEqual(20);
   });
 
   it('serves SSD-shaped records with dates, newest first', async () => {
-    const { body } = await graphql(ENTITIES, { reps: reps(withNhs.slice(0, 40)) }, await token());
-    const records = body.data._entities.map((c: { socialCare: any }) => c.socialCare);
+    const records = (await subgraph.entities(ENTITIES, withNhs.slice(0, 40))).map((answer) => answer.data._entities[0].socialCare);
     const withReferrals = records.find((r: any) => r.referrals.length > 1) ?? records[0];
     const dates = withReferrals.referrals.map((r: { referralDate: string }) => r.referralDate);
     expect([...dates].sort().reverse()).toEqual(dates);
@@ -55,17 +53,41 @@ describe('the csc subgraph', () => {
   });
 
   it('answers null for a child it does not hold (and never resolves a child by a missing NHS number)', async () => {
-    const { body } = await graphql(ENTITIES, { reps: reps(['9434765919']) }, await token());
-    expect(body.data._entities[0].socialCare).toBeNull();
+    const [answer] = await subgraph.entities(ENTITIES, ['9434765919']);
+    expect(answer!.data._entities[0].socialCare).toBeNull();
   });
 
   it('gives a SUMMARY caseworker the status and withholds the details with FORBIDDEN', async () => {
-    const { body } = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId status { openCase } referrals { id } } } } }`, { reps: reps(withNhs.slice(0, 1)) }, await token('SUMMARY'));
-    expect(body.data._entities[0].socialCare).toBeNull(); // referrals is non-null, so the withheld field nulls its parent
-    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'referrals' });
-    const summary = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId status { openCase } } } } }`, { reps: reps(withNhs.slice(0, 1)) }, await token('SUMMARY'));
-    expect(summary.body.errors).toBeUndefined();
-    expect(summary.body.data._entities[0].socialCare.status).toHaveProperty('openCase');
+    const [body] = await subgraph.entities(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId status { openCase } referrals { id } } } } }`, withNhs.slice(0, 1), 'SUMMARY');
+    expect(body!.data._entities[0].socialCare).toBeNull(); // referrals is non-null, so the withheld field nulls its parent
+    expect(body!.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'referrals' });
+    const [summary] = await subgraph.entities(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId status { openCase } } } } }`, withNhs.slice(0, 1), 'SUMMARY');
+    expect(summary!.errors).toBeUndefined();
+    expect(summary!.data._entities[0].socialCare.status).toHaveProperty('openCase');
+  });
+
+  it('answers only the child its token names, and each token once', async () => {
+    const QUERY = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber socialCare { personId referrals { id } } } } }`;
+    const children = withNhs.slice(0, 6);
+    await fc.assert(
+      fc.asyncProperty(fc.option(fc.constantFrom(...children), { nil: undefined }), fc.array(fc.constantFrom(...children, '9434765919'), { minLength: 1, maxLength: 5 }), fc.constantFrom<AccessDecision>('FULL', 'BREAK_GLASS', 'SUMMARY'), async (bound, asked, decision) => {
+        const bearer = await token(decision, 'northshire/csc', bound);
+        const { status, body } = await graphql(QUERY, { reps: reps(asked) }, bearer);
+        expect(status).toBe(200);
+        asked.forEach((nhsNumber, i) => {
+          const entity = body.data?._entities?.[i] ?? null;
+          if (nhsNumber !== bound) {
+            expect(entity).toBeNull();
+            expect(body.errors).toContainEqual(expect.objectContaining({ path: expect.arrayContaining(['_entities']), extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }));
+          } else if (entity) expect(entity.nhsNumber).toBe(bound);
+        });
+        // The same token again, for the same child or any other, is refused before any resolver runs.
+        const again = await graphql(QUERY, { reps: reps(asked) }, bearer);
+        expect(again.status).toBe(401);
+        expect(again.body.data ?? null).toBeNull();
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it.each([
@@ -116,19 +138,19 @@ describe('linkNhsNumber', () => {
   it('links a confirmed potential match, recording who confirmed it, and then finds the record by its NHS number', async () => {
     const person = await unmatched(0);
     const nhsNumber = unused();
-    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'POTENTIAL_MATCH', score: 0.9, strategy: 'fuzzy', confirmed: true } }, await token());
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'POTENTIAL_MATCH', score: 0.9, strategy: 'fuzzy', confirmed: true } }, await token('FULL', 'northshire/csc', nhsNumber));
     expect(body.errors).toBeUndefined();
     expect(body.data.linkNhsNumber).toEqual({ personId: person.pers_person_id, nhsNumber, linked: true });
     const linked = await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } });
     expect(linked.pers_common_child_id).toBe(nhsNumber);
     const result = await subgraph.store.prisma.la_match_result.findUniqueOrThrow({ where: { subject_table_subject_id: { subject_table: 'ssd_person', subject_id: person.pers_person_id } } });
     expect(result).toMatchObject({ nhs_number: nhsNumber, status: 'POTENTIAL_MATCH', score: 0.9, review_state: 'CONFIRMED', reviewed_by: 'olivia.bailey' });
-    const entity = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId } } } }`, { reps: reps([nhsNumber]) }, await token());
+    const entity = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId } } } }`, { reps: reps([nhsNumber]) }, await token('FULL', 'northshire/csc', nhsNumber));
     expect(entity.body.data._entities[0].socialCare.personId).toBe(person.pers_person_id);
     // The same link again changes nothing; a different NHS number for a linked record is refused.
-    const again = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'MATCH', score: 0.99, confirmed: false } }, await token());
+    const again = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'MATCH', score: 0.99, confirmed: false } }, await token('FULL', 'northshire/csc', nhsNumber));
     expect(again.body.data.linkNhsNumber.linked).toBe(false);
-    const other = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: withNhs[0], band: 'MATCH', score: 0.99, confirmed: true } }, await token());
+    const other = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: withNhs[0], band: 'MATCH', score: 0.99, confirmed: true } }, await token('FULL', 'northshire/csc', withNhs[0]));
     expect(other.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'nhsNumber' });
     expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBe(nhsNumber);
   });
@@ -139,14 +161,23 @@ describe('linkNhsNumber', () => {
     ['a record that does not exist', { band: 'MATCH', score: 0.97, confirmed: true, personId: 'NO-SUCH-PERSON' }, 'personId'],
   ])('refuses %s and writes nothing', async (_name, overrides, field) => {
     const person = await unmatched(1);
-    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), ...overrides } }, await token());
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), ...overrides } }, await token('FULL', 'northshire/csc', unused()));
     expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
     expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBeNull();
   });
 
   it('refuses an invalid NHS number with INVALID_NHS_NUMBER', async () => {
     const person = await unmatched(1);
-    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: '1234567890', band: 'MATCH', score: 0.97, confirmed: true } }, await token());
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: '1234567890', band: 'MATCH', score: 0.97, confirmed: true } }, await token('FULL', 'northshire/csc', '1234567890'));
     expect(body.errors?.[0]?.extensions?.code).toBe('INVALID_NHS_NUMBER');
+  });
+
+  it('refuses a link to any child but the one its token names, and writes nothing', async () => {
+    const person = await unmatched(1);
+    for (const bound of [withNhs[1], undefined]) {
+      const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), band: 'MATCH', score: 0.97, confirmed: true } }, await token('FULL', 'northshire/csc', bound));
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'linkNhsNumber' });
+    }
+    expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBeNull();
   });
 });
