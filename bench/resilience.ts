@@ -353,7 +353,7 @@ try {
     const signer = useInternalTokenSigner({ issuer: 'mais-router:northshire', privateKey: JSON.parse(readFileSync(join(secrets, 'northshire-router.private.jwk.json'), 'utf8')) as JWK, ttlSeconds: 300 });
     for (const [name, sdl] of [['csc', cscSdl], ['education', educationSdl]] as const) {
       // A token for each case, as the router sends them: each used once, bound to a child.
-      const token = async () => ({ authorization: `Bearer ${await signer.sign(`northshire/${name}`, { sub: prober.username, roles: prober.roles, purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL', child: nhsNumbers[0] })}` });
+      const token = async () => ({ authorization: `Bearer ${await signer.sign(`northshire/${name}`, { sub: prober.username, roles: prober.roles, purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL', child: nhsNumbers[0], categories: ['*'] })}` });
       await graphqlTarget(`northshire ${name} subgraph`, urlOf(`northshire ${name} subgraph`), token, sdl, true);
     }
     // DfE's subgraphs through DfE's gateway, as an LA reaches them.

@@ -164,7 +164,7 @@ try {
   }
   // Stock gateways cannot decide: each signs every subgraph call a token with the full-view decision,
   // bound to the child its request names in a header (bench/router/internal-token.ts).
-  const signing = JSON.stringify({ key: routerKey, issuer: `mais-router:${LA}`, la: LA, claims: { sub: allocations[0]!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL' } });
+  const signing = JSON.stringify({ key: routerKey, issuer: `mais-router:${LA}`, la: LA, claims: { sub: allocations[0]!.username, roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision: 'FULL', categories: ['*'] } });
   const stock = await spawnScript(here('./router/stock-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_SIGNING: signing });
   const hive = await spawnScript(here('./router/hive-gateway.ts'), [supergraphFile, String(await freePort())], { BENCH_SIGNING: signing });
 

@@ -15,7 +15,8 @@ import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { dataCategoryOf, DEFAULT_PURPOSE_CATEGORIES } from '../la-router/categories.ts';
+import { DEFAULT_PURPOSE_CATEGORIES } from '../la-router/categories.ts';
+import { dataCategoryOf } from '../lib/data-categories.ts';
 import type { SqlConnection, SqlSession } from '../lib/db/sql.ts';
 import { checkContract, SOURCE_KINDS, type SourceKind } from '../lib/schema-contract.ts';
 

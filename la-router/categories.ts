@@ -1,7 +1,8 @@
 // Data minimisation: which data categories (the @dataCategory directive of the source standards) each
 // purpose permits, and which a summary view permits; and the categories of each field, read from the
 // supergraph the router serves.
-import { Kind, parse, type FieldDefinitionNode, type StringValueNode } from 'graphql';
+import { Kind, parse } from 'graphql';
+import { dataCategoryOf, permitsCategory } from '../lib/data-categories.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 
 /** Each purpose's categories (a category, a family `csc.*`, or `*`). */
@@ -12,24 +13,10 @@ export const DEFAULT_PURPOSE_CATEGORIES: Record<string, string[]> = {
   EARLY_HELP: ['pds.*', 'csc.status', 'csc.referral', 'csc.involvement', 'education.enrolment', 'education.attendance', 'find.*'],
 };
 
-/** What a summary shows whatever the purpose: who the child is, their status, and who holds records. */
-export const SUMMARY_CATEGORIES = ['pds.*', 'csc.status', 'find.*'];
-
-const matches = (patterns: readonly string[], category: string) =>
-  patterns.some((p) => p === '*' || p === category || (p.endsWith('.*') && category.startsWith(p.slice(0, -1))));
+export { SUMMARY_CATEGORIES, dataCategoryOf } from '../lib/data-categories.ts';
 
 export function permits(options: { purposes: Record<string, string[]>; purpose: string | null; decision: AccessDecision }, category: string): { allowed: boolean; reason?: 'purpose' | 'relationship' } {
-  const forPurpose = options.purpose ? options.purposes[options.purpose] ?? [] : [];
-  if (!matches(forPurpose, category)) return { allowed: false, reason: 'purpose' };
-  if (options.decision === 'SUMMARY' && !matches(SUMMARY_CATEGORIES, category)) return { allowed: false, reason: 'relationship' };
-  if (options.decision === 'NONE') return { allowed: false, reason: 'relationship' };
-  return { allowed: true };
-}
-
-/** The category a field's @dataCategory directive names, if it has one. */
-export function dataCategoryOf(field: FieldDefinitionNode): string | undefined {
-  const directive = field.directives?.find((d) => d.name.value === 'dataCategory');
-  return (directive?.arguments?.find((a) => a.name.value === 'name')?.value as StringValueNode | undefined)?.value;
+  return permitsCategory(options.purpose ? (options.purposes[options.purpose] ?? []) : [], options.decision, category);
 }
 
 /** `Type.field` → category, from the supergraph's @dataCategory directives. */

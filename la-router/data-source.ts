@@ -39,6 +39,8 @@ export interface DataSourceDeps {
   observe?: (subgraph: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Consecutive failures that open the circuit, and how long it stays open before one probe. */
   circuitBreaker?: { failures: number; openMs: number };
+  /** Each purpose's data categories (the router's `purposes`), carried in every internal token. */
+  purposes?: Record<string, string[]>;
   /** The supergraph's field shapes, so an unavailable source's entities stand in without taking their parent down. */
   fieldShapes?: () => FieldShapes;
 }
@@ -125,6 +127,8 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
         decision: context?.decision ?? 'NONE',
         ...(context?.traceId ? { traceId: context.traceId } : {}),
         ...(context?.child ? { child: context.child.nhsNumber } : {}),
+        // What the purpose permits, for the subgraph's own check of each field's category.
+        categories: context?.purpose ? (this.deps.purposes?.[context.purpose] ?? []) : [],
       };
       headers.set('authorization', `Bearer ${await this.deps.internalToken.sign(`${this.deps.la}/${this.spec.name}`, claims, context?.deadline)}`);
     } else {

@@ -76,7 +76,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       const spec = specs.get(name);
       // A subgraph this LA did not configure is called as stock @apollo/gateway calls it.
       if (!spec || !parts.internalToken) return new RemoteGraphQLDataSource({ url });
-      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, fetcher, circuitBreaker: config.circuitBreaker, fieldShapes: () => shapes, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
+      return new MaisDataSource({ ...spec, url: url ?? spec.url }, { la: config.la, internalToken: parts.internalToken, dfeCredential: parts.dfeCredential, defaultDeadlineMs: config.deadlineMs, purposes: config.purposes, fetcher, circuitBreaker: config.circuitBreaker, fieldShapes: () => shapes, observe: (subgraph, outcome, seconds) => metrics.subgraphLatency.observe({ subgraph, outcome }, seconds) });
     },
   });
   gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {

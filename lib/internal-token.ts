@@ -22,6 +22,8 @@ export interface InternalClaims {
   child?: string;
   /** The token's own id, set by the signer: a subgraph accepts each token once. */
   jti?: string;
+  /** The data categories the request's purpose permits (patterns: a category, `csc.*`, `*`), checked again by the subgraphs. */
+  categories?: string[];
 }
 
 export class InternalTokenError extends Error {
@@ -48,7 +50,7 @@ export function useInternalTokenSigner(options: SignerOptions) {
     async sign(audience: string, claims: InternalClaims, until?: number): Promise<string> {
       const now = Math.floor(Date.now() / 1000);
       const expires = Math.max(now + 1, Math.min(now + ttl, until === undefined ? Infinity : Math.ceil(until / 1000)));
-      return new SignJWT({ roles: claims.roles, purpose: claims.purpose, decision: claims.decision, ...(claims.traceId ? { trace_id: claims.traceId } : {}), ...(claims.child ? { child: claims.child } : {}) })
+      return new SignJWT({ roles: claims.roles, purpose: claims.purpose, decision: claims.decision, ...(claims.traceId ? { trace_id: claims.traceId } : {}), ...(claims.child ? { child: claims.child } : {}), ...(claims.categories ? { categories: claims.categories } : {}) })
         .setProtectedHeader({ alg: INTERNAL_TOKEN_ALG, kid: options.privateKey.kid!, typ: 'mais-internal+jwt' })
         .setIssuer(options.issuer)
         .setSubject(claims.sub)
@@ -102,7 +104,7 @@ export function useInternalTokenVerifier(options: VerifierOptions) {
         throw new InternalTokenError(`internal token refused: ${error instanceof Error ? error.message : String(error)}`);
       }
       const decision = payload.decision as AccessDecision;
-      if (!DECISIONS.has(decision) || typeof payload.purpose !== 'string' || !Array.isArray(payload.roles) || (payload.child !== undefined && typeof payload.child !== 'string')) {
+      if (!DECISIONS.has(decision) || typeof payload.purpose !== 'string' || !Array.isArray(payload.roles) || (payload.child !== undefined && typeof payload.child !== 'string') || (payload.categories !== undefined && !(Array.isArray(payload.categories) && payload.categories.every((c) => typeof c === 'string')))) {
         throw new InternalTokenError('internal token refused: claims are incomplete');
       }
       const now = Math.floor(Date.now() / 1000);
@@ -116,6 +118,7 @@ export function useInternalTokenVerifier(options: VerifierOptions) {
         decision,
         ...(typeof payload.trace_id === 'string' ? { traceId: payload.trace_id } : {}),
         ...(typeof payload.child === 'string' ? { child: payload.child } : {}),
+        ...(Array.isArray(payload.categories) ? { categories: payload.categories as string[] } : {}),
         jti: payload.jti!,
       };
     },

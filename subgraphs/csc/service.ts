@@ -3,6 +3,7 @@
 import DataLoader from 'dataloader';
 import type { LocalClient } from '../../lib/db/store.ts';
 import { routerClaims } from '../../lib/graphql/internal-auth.ts';
+import { guardDataCategories } from '../../lib/graphql/category-guard.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import type { useInternalTokenVerifier } from '../../lib/internal-token.ts';
 import type { Context } from './context.ts';
@@ -19,7 +20,8 @@ export interface CscServiceOptions {
 export function createCscService(options: CscServiceOptions): Promise<Subgraph> {
   return createSubgraph<Context>({
     typeDefs: cscTypeDefs,
-    resolvers,
+    // Each field of a child's record checked against the token's purpose and decision, where it is resolved.
+    resolvers: guardDataCategories(cscTypeDefs, resolvers as never),
     context: async (req) => ({
       prisma: options.prisma,
       claims: await routerClaims(options.verifier, req),

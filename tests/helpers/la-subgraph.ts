@@ -56,7 +56,7 @@ export async function startLaSubgraph(
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${port}/graphql`;
-  const claims = (decision: AccessDecision, child?: string) => ({ sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision, ...(child ? { child } : {}) });
+  const claims = (decision: AccessDecision, child?: string) => ({ sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'CHILD_PROTECTION_ENQUIRY', decision, categories: ['*'], ...(child ? { child } : {}) });
   const token = (decision: AccessDecision = 'FULL', audience = `northshire/${kind}`, child?: string) => router.sign.sign(audience, claims(decision, child));
   const graphql = async (query: string, variables: Record<string, unknown>, bearer?: string) => {
     const response = await fetch(url, {

@@ -121,7 +121,7 @@ describe('npm start', () => {
     expect(anonymous.status).toBe(401);
     const routerKey = JSON.parse(readFileSync(join(dataDir, 'secrets', 'northshire-router.private.jwk.json'), 'utf8'));
     const internal = await useInternalTokenSigner({ issuer: 'mais-router:northshire', privateKey: routerKey }).sign('northshire/csc', {
-      sub: 'test', roles: ['csc.practitioner'], purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'FULL', child: example,
+      sub: 'test', roles: ['csc.practitioner'], purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'FULL', child: example, categories: ['*'],
     });
     const answered = await fetch(cscUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${internal}` }, body: entity }).then(
       (r) => r.json() as Promise<{ data: { _entities: { socialCare: { personId: string } | null }[] } }>,

@@ -90,6 +90,35 @@ describe('the csc subgraph', () => {
     );
   });
 
+  it('checks each field against the token’s purpose and decision where it is resolved, whatever the document asks', async () => {
+    // Fields of a child's record and the category the csc contract gives each.
+    const FIELDS = { personId: ['personId', 'csc.status'], referrals: ['referrals { id }', 'csc.referral'], cpPlans: ['cpPlans { id }', 'csc.cp_plan'], involvements: ['involvements { role }', 'csc.involvement'], lookedAfterEpisodes: ['lookedAfterEpisodes { id }', 'csc.looked_after'] } as const;
+    const PATTERNS = ['*', 'csc.*', 'csc.status', 'csc.referral', 'csc.cp_plan', 'csc.involvement', 'pds.*', 'education.*'];
+    const child = withNhs[2]!;
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(Object.keys(FIELDS) as (keyof typeof FIELDS)[], { minLength: 1 }), fc.subarray(PATTERNS), fc.constantFrom<AccessDecision>('FULL', 'BREAK_GLASS', 'SUMMARY', 'NONE'), async (fields, categories, decision) => {
+        const bearer = await subgraph.signer.sign('northshire/csc', { sub: 'olivia.bailey', roles: ['csc.practitioner'], purpose: 'EARLY_HELP', decision, child, categories });
+        const { body } = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { ${fields.map((f) => FIELDS[f][0]).join(' ')} } } } }`, { reps: reps([child]) }, bearer);
+        const matches = (category: string) => categories.some((p) => p === '*' || p === category || (p.endsWith('.*') && category.startsWith(p.slice(0, -1))));
+        const permitted = (category: string) => matches(category) && (decision === 'FULL' || decision === 'BREAK_GLASS' || (decision === 'SUMMARY' && category === 'csc.status'));
+        const refused = (body.errors ?? []).filter((e: { extensions?: { code?: string } }) => e.extensions?.code === 'FORBIDDEN').map((e: { path: (string | number)[] }) => e.path.at(-1));
+        const record = body.data?._entities?.[0]?.socialCare ?? null;
+        if (!permitted('csc.status')) {
+          expect(record).toBeNull();
+          expect(refused).toContain('socialCare');
+          return;
+        }
+        // Nothing permitted is refused; nothing refused comes back (a refused list nulls the whole record,
+        // and execution stops there, so not every refused field need be named).
+        const withheld = fields.filter((f) => !permitted(FIELDS[f][1]));
+        for (const f of fields) if (permitted(FIELDS[f][1])) expect(refused).not.toContain(f);
+        for (const f of withheld) expect(record?.[f] ?? null).toBeNull();
+        if (withheld.length > 0) expect(refused.filter((f: string) => (withheld as string[]).includes(f)).length).toBeGreaterThan(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it.each([
     ['no token', async () => undefined],
     ['a token for another subgraph', async () => token('FULL', 'northshire/education')],

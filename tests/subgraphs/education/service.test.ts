@@ -68,7 +68,9 @@ describe('the education subgraph', () => {
   it('withholds details from a SUMMARY caseworker, and refuses callers without the router token', async () => {
     const [nhs] = await pupilNhsNumbers(1);
     const [summary] = await subgraph.entities(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { education { senStatus exclusions { category } } } } }`, [nhs!], 'SUMMARY');
-    expect(summary!.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'exclusions' });
+    // A summary shows no education record at all (its categories are not a summary's).
+    expect(summary!.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'relationship' });
+    expect(summary!.data?._entities?.[0]?.education ?? null).toBeNull();
     // A token names one child: any other is refused.
     const [other] = await pupilNhsNumbers(2).then((n) => n.slice(1));
     const elsewhere = await subgraph.graphql(ENTITIES, { reps: reps([other!]) }, await subgraph.token('FULL', undefined, nhs));
