@@ -16,6 +16,7 @@ import fc from 'fast-check';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PURPOSE_CATEGORIES, permits } from '../../la-router/categories.ts';
+import { nhsCheckDigit } from '../../lib/nhs-number.ts';
 import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
@@ -108,7 +109,7 @@ beforeAll(async () => {
       oidc: { issuer, audience: AUDIENCE },
       database: {},
       // breakGlassReport is a closed root field here.
-      exposedRootFields: ['child', 'findChildren', 'auditTrail'],
+      exposedRootFields: ['child', 'findChildren', 'auditTrail', 'linkNhsNumber'],
     });
     const router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
     routers.push({ mode, router, url: `${await serveOnLoopback(router.server)}/graphql` });
@@ -314,4 +315,74 @@ describe('what an operation executes, however it is spelled', () => {
       { numRuns: 150, seed: Number(process.env.MAIS_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
     );
   }, 240_000);
+});
+
+describe('a link, however it is spelled', () => {
+  /** Valid NHS numbers no record holds: 999 followed by a counter, with its check digit. */
+  let counter = 4_000_000;
+  const unused = (): string => {
+    for (;;) {
+      const nine = `99${String((counter += 1)).padStart(7, '0')}`;
+      const check = nhsCheckDigit(nine);
+      if (check !== undefined && !owner.has(nine)) return `${nine}${check}`;
+    }
+  };
+
+  it('audits and binds the link to the NHS number it executes, from literals, variables or their defaults', async () => {
+    // One record without an NHS number, unlinked again after each case.
+    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' } });
+    const unlink = async () => {
+      await csc.store.prisma.la_match_result.deleteMany({ where: { subject_id: person.pers_person_id } });
+      await csc.store.prisma.ssd_person.update({ where: { pers_person_id: person.pers_person_id }, data: { pers_common_child_id: null } });
+    };
+    await fc.assert(
+      fc.asyncProperty(form, fc.constantFrom('plain', 'inline', 'named'), condition, fc.constantFrom('production', 'development'), async (how, wrap, cond, mode) => {
+        const [linked, decoy] = [unused(), unused()];
+        const input = (nhs: string) => `{ personId: ${JSON.stringify(person.pers_person_id)}, nhsNumber: ${JSON.stringify(nhs)}, band: MATCH, score: 0.97, confirmed: true }`;
+        const definitions: string[] = [];
+        const variables: Record<string, unknown> = {};
+        let argument = input(linked);
+        if (how !== 'literal') {
+          definitions.push(`$i: LinkNhsNumberInput!${how === 'default' ? ` = ${input(linked)}` : how === 'overridden' ? ` = ${input(decoy)}` : ''}`);
+          if (how !== 'default') variables.i = { personId: person.pers_person_id, nhsNumber: linked, band: 'MATCH', score: 0.97, confirmed: true };
+          argument = '$i';
+        }
+        let directive = '';
+        if (cond) {
+          definitions.push(`$b: Boolean! = ${cond.value}`);
+          directive = ` @${cond.directive}(if: $b)`;
+        }
+        let text = `linkNhsNumber(input: ${argument}, purpose: CHILD_IN_NEED_ASSESSMENT)${directive} { personId nhsNumber linked }`;
+        const fragments: string[] = [];
+        if (wrap === 'inline') text = `... on Mutation { ${text} }`;
+        if (wrap === 'named') {
+          fragments.push(`fragment L on Mutation { ${text} }`);
+          text = '...L';
+        }
+        const query = `mutation Op${definitions.length ? `(${definitions.join(', ')})` : ''} { ${text} } ${fragments.join(' ')}`;
+        await unlink();
+        const before = await lastSeq();
+        const asked = proxy.bodies.length;
+        const { url } = routers.find((r) => r.mode === mode)!;
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(callers.practitioner!.username)}` }, body: JSON.stringify({ query, variables, operationName: 'Op' }) });
+        const body = (await response.json()) as { data?: { linkNhsNumber?: { nhsNumber: string } } | null; errors?: unknown[] };
+        const audit = await auditedSince(before);
+        const runs = !cond || (cond.directive === 'include' ? cond.value : !cond.value);
+        const stored = (await csc.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id;
+        if (!runs) {
+          expect(stored).toBeNull();
+          expect(proxy.bodies.length).toBe(asked);
+          return;
+        }
+        // Linked to the number executed, never the default it overrode, and audited as that link.
+        expect(body.errors).toBeUndefined();
+        expect(body.data?.linkNhsNumber?.nhsNumber).toBe(linked);
+        expect(stored).toBe(linked);
+        expect(audit.filter((a) => a.sources?.action === 'LINK').map((a) => a.nhs_number)).toEqual([linked]);
+        // (The default it overrode may travel in the operation's text, as written; never as a value.)
+        expect(proxy.bodies.slice(asked).map((b) => JSON.stringify((JSON.parse(b) as { variables?: unknown }).variables ?? {})).join('\n')).not.toContain(decoy);
+      }),
+      { numRuns: 30 },
+    );
+  }, 120_000);
 });
