@@ -18,6 +18,9 @@ const LOOKUPS: Record<string, { action: 'SEARCH' | 'MATCH'; selections: readonly
   matchChild: { action: 'MATCH', selections: selectionsOf(`{ ${AUDIT_ALIAS}NhsNumber: nhsNumber ${AUDIT_ALIAS}Status: status ${AUDIT_ALIAS}Candidates: candidates { nhsNumber } }`) },
 };
 
+/** The root fields audited for each child they return. */
+export const isLookup = (field: string): boolean => Object.hasOwn(LOOKUPS, field);
+
 function selectionsOf(source: string): readonly SelectionNode[] {
   const [operation] = parse(source).definitions;
   return operation?.kind === Kind.OPERATION_DEFINITION ? operation.selectionSet.selections : [];

@@ -6,6 +6,7 @@ import { isSocialCareStaff } from '../../lib/graphql/access.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide, type AllocationIndex } from '../relationships.ts';
+import { isLookup } from './audit.ts';
 import { declaredPurpose } from './declared-purpose.ts';
 import type { Executed } from './executed.ts';
 import type { AccessDecision } from '../../lib/internal-token.ts';
@@ -13,8 +14,6 @@ import type { AccessDecision } from '../../lib/internal-token.ts';
 const LINK = 'linkNhsNumber';
 /** Root fields other than `child` that answer with children's data. */
 const CHILDREN_DATA = new Set(['findChildren', 'matchChild', 'auditTrail', 'breakGlassReport']);
-/** Root fields audited for each child they return. */
-const LOOKUPS = new Set(['findChildren', 'matchChild']);
 
 export interface DecideOptions {
   allocations: Pick<AllocationIndex, 'isAllocated'>;
@@ -55,7 +54,7 @@ export function decideRequest(executed: Executed, context: Pick<RouterContext, '
     return { purpose, child: { nhsNumber: normaliseNhsNumber(String(input?.nhsNumber ?? '')), breakGlassReason: null, action: 'LINK' }, decision: 'SUMMARY', lookups: false };
   }
   const children = executed.fields.filter((f) => f.name === 'child');
-  if (children.length === 0) return { purpose, decision: 'NONE', lookups: executed.fields.some((f) => LOOKUPS.has(f.name)) };
+  if (children.length === 0) return { purpose, decision: 'NONE', lookups: executed.fields.some((f) => isLookup(f.name)) };
   if (children.length > 1) throw new GraphQLError('One request asks for one child', { extensions: { code: 'BAD_USER_INPUT', field: 'child', http: { status: 400 } } });
   // A request about a child is about that child alone: its audit entry is the whole of what it read.
   const other = executed.fields.find((f) => CHILDREN_DATA.has(f.name));

@@ -77,6 +77,8 @@ interface Prepared {
   /** The operation, fragments inlined; its root selections are the ones collectFields sees. */
   inlined: OperationDefinitionNode;
   plain: boolean;
+  /** Each root field node of the inlined operation (inside its root fragments too), numbered once. */
+  ids: Map<FieldNode, number>;
   /** The operation handed on, by which root field nodes were collected. */
   rewrites: Map<string, { document: DocumentNode; hash: string }>;
 }
@@ -91,7 +93,8 @@ function prepare(document: DocumentNode, operation: OperationDefinitionNode): Pr
   let result = forDocument.get(name);
   if (!result) {
     const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-    result = { inlined: inlineFragments(operation, fragments), plain: isPlain(document, operation), rewrites: new Map() };
+    const inlined = inlineFragments(operation, fragments);
+    result = { inlined, plain: isPlain(document, operation), ids: rootFieldIds(inlined.selectionSet), rewrites: new Map() };
     forDocument.set(name, result);
   }
   return result;
@@ -118,7 +121,7 @@ export function executedFields(schema: GraphQLSchema, document: DocumentNode, op
   const coerced = graphql.getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 5 });
   if (coerced.errors) throw badInput(coerced.errors[0]!.message);
   const values = coerced.coerced;
-  const { inlined, plain, rewrites } = prepare(document, operation);
+  const { inlined, plain, ids, rewrites } = prepare(document, operation);
   const collected = collectFields(schema, {}, values, type, inlined.selectionSet);
   const fields: ExecutedField[] = [];
   const nodes: FieldNode[] = [];
@@ -137,8 +140,8 @@ export function executedFields(schema: GraphQLSchema, document: DocumentNode, op
   }
   if (plain) return { operation: operation.operation, fields };
   // The root field nodes collected (their @skip/@include already evaluated), written out in order.
-  const roots = inlined.selectionSet.selections;
-  const signature = nodes.map((node) => indexOf(roots, node)).join(',');
+  // They are the inlined operation's own nodes, so their numbers name which were collected.
+  const signature = nodes.map((node) => ids.get(node)).join(',');
   let rewrite = rewrites.get(signature);
   if (!rewrite) {
     const selections = nodes.map((node): FieldNode => ({ ...node, directives: (node.directives ?? []).filter((d) => d.name.value !== 'skip' && d.name.value !== 'include') }));
@@ -152,16 +155,15 @@ export function executedFields(schema: GraphQLSchema, document: DocumentNode, op
   return { operation: operation.operation, fields, document: rewrite };
 }
 
-/** Where a collected root field node sits among the inlined operation's selections (depth-first), as a stable name for it. */
-function indexOf(roots: SelectionSetNode['selections'], node: FieldNode): string {
-  const path: number[] = [];
-  const find = (selections: SelectionSetNode['selections']): boolean =>
-    selections.some((s, i) => {
-      path.push(i);
-      if (s === node || (s.kind === Kind.INLINE_FRAGMENT && find(s.selectionSet.selections))) return true;
-      path.pop();
-      return false;
-    });
-  find(roots);
-  return path.join('.');
+/** Numbers the field nodes of a root selection set, those inside its inline fragments included. */
+function rootFieldIds(set: SelectionSetNode): Map<FieldNode, number> {
+  const ids = new Map<FieldNode, number>();
+  const walk = (selections: SelectionSetNode['selections']): void => {
+    for (const s of selections) {
+      if (s.kind === Kind.FIELD) ids.set(s, ids.size);
+      else if (s.kind === Kind.INLINE_FRAGMENT) walk(s.selectionSet.selections);
+    }
+  };
+  walk(set.selections);
+  return ids;
 }
