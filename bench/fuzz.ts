@@ -455,7 +455,8 @@ export async function fuzz(target: string, url: string, headers: Record<string, 
         const response = await fetch(`${url}${c.search ?? ''}`, { method: c.method, headers: merged, ...(c.method === 'POST' ? { body: c.body ?? '' } : {}), signal: AbortSignal.timeout(20_000) });
         verdict = judge(response.status, await response.text());
       } catch (error) {
-        verdict = { outcome: 'no answer', codes: [], problems: [`no answer: ${error instanceof Error ? error.message : String(error)}`] };
+        const cause = error instanceof Error && error.cause instanceof Error ? ` (${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message})` : '';
+        verdict = { outcome: 'no answer', codes: [], problems: [`no answer: ${error instanceof Error ? error.message : String(error)}${cause}`] };
       }
       report.tried++;
       count(report.kinds, c.kind);

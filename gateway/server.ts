@@ -4,7 +4,8 @@
 // organisation active now, its rate limit) before it is passed on. Built from its pieces so tests build
 // the same gateway.
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHttpServer } from '../lib/http-server.ts';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import pino, { type Logger } from 'pino';
@@ -213,7 +214,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     }
   }
 
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === TOKEN_PATH || path === JWKS_PATH || path === '/.well-known/openid-configuration') return void oauth(req, res);
     if (path.startsWith('/registry/')) {

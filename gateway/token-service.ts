@@ -6,7 +6,8 @@
 // The protocol is oidc-provider's; this module only says who the clients are and what they may ask for.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type RequestListener } from 'node:http';
+import { type RequestListener } from 'node:http';
+import { createHttpServer } from '../lib/http-server.ts';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
 import { MAX_ASSERTION_SECONDS, ORGANISATION_ALGORITHMS, type Organisation } from '../lib/organisation-credential.ts';
@@ -142,7 +143,7 @@ export function createTokenService(options: TokenServiceOptions): Provider {
  */
 export async function serveTokenService(organisations: ReadonlyMap<string, Organisation>, kid: string): Promise<{ issuer: string; tokenUrl: string; jwks: URL; close(): Promise<void> }> {
   let handle: RequestListener = (_req, res) => void res.writeHead(503).end();
-  const server = createServer((req, res) => handle(req, res)).listen(0, '127.0.0.1');
+  const server = createHttpServer((req, res) => handle(req, res)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });

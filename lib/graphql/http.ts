@@ -1,6 +1,7 @@
 // Serves an Apollo Server over node:http with the routes every MAIS service has (`/health`), a
 // request body limit, and JSON errors instead of stack traces.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHttpServer } from '../http-server.ts';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { inServerSpan } from '../trace-context.ts';
 
@@ -87,7 +88,7 @@ export function createGraphQLServer<C extends BaseContext>(options: GraphQLHttpO
   const path = options.path ?? '/graphql';
   const limit = options.maxBodyBytes ?? 256 * 1024;
   const untraced = new Set(['/health', '/ready', '/metrics']);
-  return answerClientErrors(createServer((req, res) => {
+  return answerClientErrors(createHttpServer((req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://service.local');

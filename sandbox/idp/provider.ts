@@ -2,7 +2,8 @@
 // the LA's synthetic caseworkers. Access tokens for the LA router are JWTs (audience: the router) signed
 // with the provider's own key and carrying the caseworker's roles. `mais token` uses a sandbox-only
 // grant that names the caseworker; the portal signs in with the authorization code flow and PKCE.
-import { createServer, type Server } from 'node:http';
+import { type Server } from 'node:http';
+import { createHttpServer } from '../../lib/http-server.ts';
 import Provider, { errors, type Configuration } from 'oidc-provider';
 import type { JWK } from 'jose';
 import { INTERACTION_PATH, interactionHandler, signOutPage } from './interactions.ts';
@@ -120,7 +121,7 @@ export function createIdentityProviderServer(options: IdentityProviderOptions): 
   const users = new Set(options.users.map((u) => u.username));
   const interactions = interactionHandler(provider, { la: options.la, audience: options.audience, isUser: (username) => users.has(username), portalOrigins: portalOrigins(options) });
   const oidc = provider.callback();
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     if ((req.url ?? '').startsWith(INTERACTION_PATH)) {
       return void interactions(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });

@@ -1,6 +1,7 @@
 // The PDS sandbox's HTTP surface: the paths, headers, status codes and bodies of NHS England's
 // Personal Demographics Service FHIR API (R4), over a local population.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHttpServer } from '../../lib/http-server.ts';
 import { isValidNhsNumber } from '../../lib/nhs-number.ts';
 import { RateLimiter } from '../../lib/rate-limit.ts';
 import { OAuthError, type AccessMode, type TokenService } from './auth.ts';
@@ -210,7 +211,7 @@ export function createPdsHandler(options: PdsServerOptions) {
 
 export function createPdsServer(options: PdsServerOptions): Server {
   const handler = createPdsHandler(options);
-  return createServer((req, res) => {
+  return createHttpServer((req, res) => {
     handler(req, res).catch(() => {
       if (!res.headersSent) send(res, 500, operationOutcome('INVALID_VALUE', 'Internal error'));
       else res.destroy();
