@@ -39,13 +39,15 @@ function fhirAddress(address: Address, id: string) {
   };
 }
 
-export function patientResource(child: Child) {
+/** The national record of a registered child; its name history has periods, as PDS's has. */
+export function patientResource(child: Child & { nhsNumber: string }) {
   const id = child.nhsNumber;
+  const changed = child.previousFamily !== undefined && child.familyFrom !== undefined;
   const names: Record<string, unknown>[] = [
-    { id: `${id}-n1`, use: 'usual', period: { start: isoDay(child.birthDay) }, given: child.given, family: child.family },
+    { id: `${id}-n1`, use: 'usual', period: { start: isoDay(changed ? child.familyFrom! : child.birthDay) }, given: child.given, family: child.family },
   ];
-  if (child.previousFamily) {
-    names.push({ id: `${id}-n0`, use: 'old', period: { start: isoDay(child.birthDay) }, given: child.given, family: child.previousFamily });
+  if (changed) {
+    names.push({ id: `${id}-n0`, use: 'old', period: { start: isoDay(child.birthDay), end: isoDay(child.familyFrom! - 1) }, given: child.given, family: child.previousFamily });
   }
   return {
     resourceType: 'Patient',

@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { base, en, en_GB, Faker } from '@faker-js/faker';
-import { dayOf, isIsoDay } from './dates.ts';
+import { dayOf, isIsoDay, isoDay, swapDayAndMonth } from './dates.ts';
 import { patientResource, supersededResource } from './fhir.ts';
 import { HOLDING_RATES, LaHoldings, type Holding, type LaTable, type Professional } from './la.ts';
 import { NdjsonWriter } from './ndjson.ts';
-import { NOISE_RATES } from './noise.ts';
-import { DEMOGRAPHIC_RATES, generateChild, NhsNumberSequence, RESIDENCE, type Child } from './person.ts';
+import { canSwapDayMonth, NOISE_RATES, typo } from './noise.ts';
+import { DEMOGRAPHIC_RATES, generateChild, NhsNumberSequence, RESIDENCE, twinOf, UNREGISTERED_RATES, type Child, type PersonContext, type Resemblance } from './person.ts';
 import { SANDBOX_LAS } from './places.ts';
 import { Random } from './random.ts';
 
@@ -58,8 +58,14 @@ export interface Manifest {
   children: number;
   asOf: string;
   nhsNumberPrefixes: number[];
-  counts: { patients: number; groundTruth: number; las: Record<string, Record<LaTable, number>> };
-  rates: { residence: typeof RESIDENCE; demographics: typeof DEMOGRAPHIC_RATES; holdings: typeof HOLDING_RATES; noise: typeof NOISE_RATES };
+  counts: { patients: number; groundTruth: number; unregistered: number; las: Record<string, Record<LaTable, number>> };
+  rates: {
+    residence: typeof RESIDENCE;
+    demographics: typeof DEMOGRAPHIC_RATES;
+    unregistered: typeof UNREGISTERED_RATES;
+    holdings: typeof HOLDING_RATES;
+    noise: typeof NOISE_RATES;
+  };
 }
 
 export const populationPaths = (dir: string) => ({
@@ -88,7 +94,7 @@ export const DEFAULT_AS_OF = '2026-06-30';
 
 type ExampleRule = { label: string; description: string; test: (child: Child, holdings: Holding[]) => string[] | undefined };
 
-const recordedTruly = (child: Child, h: Holding | undefined) => h?.csc?.nhsNumber === child.nhsNumber;
+const recordedTruly = (child: Child, h: Holding | undefined) => child.nhsNumber !== null && h?.csc?.nhsNumber === child.nhsNumber;
 
 /** Each rule returns the LAs holding the child when the child is a fitting example. */
 const EXAMPLE_RULES: ExampleRule[] = [
@@ -160,13 +166,32 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
   );
   const examples: ExampleChild[] = [];
   const pendingRules = new Set(EXAMPLE_RULES);
-  /** Worker username → NHS numbers (as their LA records them) of the example children allocated to them. */
+  /** `la/username` of a worker → NHS numbers (as their LA records them) of the example children allocated to them. Two LAs may each have a worker of the same name. */
   const exampleAllocations = new Map<string, string[]>();
 
+  /** The last registered children generated: whom a namesake, twin or unregistered look-alike copies. */
+  const recent: Child[] = [];
+  let unregistered = 0;
+  let twinsToCome = 0;
   for (let i = 0; i < options.children; i++) {
-    const child = generateChild(context, i);
-    patients.write(patientResource(child));
-    if (child.supersededNhsNumber) patients.write(supersededResource(child.supersededNhsNumber, child.nhsNumber));
+    let child: Child;
+    const previous = recent.at(-1);
+    if (twinsToCome > 0 && previous) {
+      child = twinOf(context, previous, i);
+      twinsToCome--;
+    } else if (recent.length > 0 && random.chance(DEMOGRAPHIC_RATES.namesake)) {
+      const other = random.pick(recent);
+      const elsewhere = (Object.keys(RESIDENCE) as (keyof typeof RESIDENCE)[]).filter((r) => r !== (other.address.la ?? 'elsewhere'));
+      child = generateChild(context, i, { background: other.background, given: other.given, family: other.family, gender: other.gender, birthDay: other.birthDay, residence: random.pick(elsewhere) });
+    } else {
+      child = generateChild(context, i);
+      if (random.chance(DEMOGRAPHIC_RATES.multipleBirth)) twinsToCome = random.chance(DEMOGRAPHIC_RATES.tripletsOfMultiple) ? 2 : 1;
+    }
+    const nhsNumber = child.nhsNumber!;
+    patients.write(patientResource({ ...child, nhsNumber }));
+    if (child.supersededNhsNumber) patients.write(supersededResource(child.supersededNhsNumber, nhsNumber));
+    recent.push(child);
+    if (recent.length > 256) recent.shift();
 
     const here = child.address.la ? holdings.get(child.address.la) : undefined;
     if (here) {
@@ -180,15 +205,21 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
         childHoldings.push(before.addChild(child, previous, { csc: knownBefore, current: false }));
       }
       childHoldings.unshift(here.addChild(child, child.address, { csc: knownHere, current: true, ...(previous ? { earlierAddress: previous } : {}) }));
+      if (knownHere && random.chance(UNREGISTERED_RATES.perCscChild)) {
+        const lookAlike = unregisteredChild(context, options.children + unregistered, here.la.code as keyof typeof RESIDENCE, recent);
+        here.addChild(lookAlike, lookAlike.address, { csc: true, current: true, ...(lookAlike.previousAddresses[0] ? { earlierAddress: lookAlike.previousAddresses[0] } : {}) });
+        unregistered++;
+      }
       for (const rule of pendingRules) {
         const relevant = rule.label === 'held_by_both_las' ? childHoldings.filter((h) => h.csc) : childHoldings;
         const heldBy = rule.test(child, relevant);
         if (!heldBy) continue;
         const allocatedTo = childHoldings.flatMap((h) => (h.csc?.allocatedTo ? [h.csc.allocatedTo] : []));
         for (const h of childHoldings) {
-          if (h.csc?.allocatedTo && h.csc.nhsNumber) exampleAllocations.set(h.csc.allocatedTo, [...(exampleAllocations.get(h.csc.allocatedTo) ?? []), h.csc.nhsNumber]);
+          const worker = `${h.la}/${h.csc?.allocatedTo}`;
+          if (h.csc?.allocatedTo && h.csc.nhsNumber) exampleAllocations.set(worker, [...(exampleAllocations.get(worker) ?? []), h.csc.nhsNumber]);
         }
-        examples.push({ nhsNumber: child.nhsNumber, label: rule.label, description: rule.description, heldBy, allocatedTo });
+        examples.push({ nhsNumber, label: rule.label, description: rule.description, heldBy, allocatedTo });
         pendingRules.delete(rule);
         break;
       }
@@ -203,8 +234,10 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
   groundTruth.close();
 
   // Every example child is listed among its allocated workers' children, whether or not it was one of their first few.
-  for (const professional of [...staff.values()].flat()) {
-    for (const nhsNumber of exampleAllocations.get(professional.username) ?? []) if (!professional.allocated.includes(nhsNumber)) professional.allocated.push(nhsNumber);
+  for (const [la, professionals] of staff) {
+    for (const professional of professionals) {
+      for (const nhsNumber of exampleAllocations.get(`${la}/${professional.username}`) ?? []) if (!professional.allocated.includes(nhsNumber)) professional.allocated.push(nhsNumber);
+    }
   }
 
   const scenario: Scenario = {
@@ -234,9 +267,10 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
     counts: {
       patients: patients.count,
       groundTruth: groundTruth.count,
+      unregistered,
       las: Object.fromEntries([...holdings].map(([code, la]) => [code, la.counts()])),
     },
-    rates: { residence: RESIDENCE, demographics: DEMOGRAPHIC_RATES, holdings: HOLDING_RATES, noise: NOISE_RATES },
+    rates: { residence: RESIDENCE, demographics: DEMOGRAPHIC_RATES, unregistered: UNREGISTERED_RATES, holdings: HOLDING_RATES, noise: NOISE_RATES },
   };
   writeFileSync(paths.scenario, `${JSON.stringify(scenario, null, 2)}\n`);
   // The manifest is written last: a folder with a manifest is a complete population.
@@ -244,4 +278,37 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
   if (existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
   renameSync(workDir, outDir);
   return manifest;
+}
+
+/**
+ * A child living in `la`, known to its social care, with no national record: sometimes made to
+ * resemble one of the `recent` registered children (UNREGISTERED_RATES.resembles).
+ */
+function unregisteredChild(context: PersonContext, index: number, la: keyof typeof RESIDENCE, recent: Child[]): Child {
+  const { random, asOfDay } = context;
+  const how = random.weighted(UNREGISTERED_RATES.resembles);
+  if (how === 'none') return generateChild(context, index, { residence: la, unregistered: true });
+  const other = random.pick(recent);
+  const resembles = { how: how as Resemblance, nhsNumber: other.nhsNumber! };
+  const same = { background: other.background, given: other.given, family: other.family, gender: other.gender, birthDay: other.birthDay, residence: la, unregistered: true };
+  let child: Child;
+  if (how === 'namesake') {
+    child = generateChild(context, index, same);
+  } else if (how === 'near_name') {
+    const [given, family] = random.chance(0.5) ? [[typo(other.given[0]!, random)], other.family] : [other.given, typo(other.family, random)];
+    child = generateChild(context, index, { ...same, given, family });
+  } else if (how === 'near_date') {
+    const swapped = canSwapDayMonth(other.birthDay) ? dayOf(swapDayAndMonth(isoDay(other.birthDay))!) : undefined;
+    const candidates = [swapped, other.birthDay - 1, other.birthDay + 1].filter((d): d is number => d !== undefined && d <= asOfDay && d !== other.birthDay);
+    child = generateChild(context, index, { ...same, birthDay: random.pick(candidates) });
+  } else {
+    // A brother or sister not yet registered (a baby) or never traced: the same family name and home.
+    const { given: _given, birthDay: _birthDay, gender: _gender, ...family } = same;
+    // Never born within nine months of the registered child: a baby if that leaves room, else older.
+    let birthDay = asOfDay - random.int(0, 300);
+    if (Math.abs(birthDay - other.birthDay) < 280) birthDay = Math.max(asOfDay - 18 * 365, other.birthDay - random.int(300, 3000));
+    child = generateChild(context, index, { ...family, birthDay });
+    if (other.address.la === la) child.address = { ...other.address, from: Math.max(other.address.from, child.birthDay) };
+  }
+  return { ...child, resembles };
 }

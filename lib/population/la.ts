@@ -158,7 +158,8 @@ export class LaHoldings {
   }
 
   private truth(table: 'ssd_person' | 'edu_pupil', id: string, child: Child, recorded: RecordedDemographics): void {
-    this.groundTruth.write({ la: this.la.code, table, id, nhsNumber: child.nhsNumber, noise: recorded.noise satisfies Noise[] });
+    const noise: Noise[] = child.resembles ? [...recorded.noise, `resembles_${child.resembles.how}`] : recorded.noise;
+    this.groundTruth.write({ la: this.la.code, table, id, nhsNumber: child.nhsNumber, noise, ...(child.resembles ? { resembles: child.resembles.nhsNumber } : {}) });
   }
 
   private day(day: number | undefined): string | null {
@@ -179,15 +180,21 @@ export class LaHoldings {
 
   private addCscPerson(child: Child, address: Address, knownUntil: number, current: boolean, earlierAddress?: Address): NonNullable<Holding['csc']> {
     const random = this.random;
-    const recorded = recordDemographics(child, random, { noNhsNumberRate: NOISE_RATES.cscNoNhsNumber, address, ...(earlierAddress ? { earlierAddress } : {}) });
+    const recorded = recordDemographics(child, random, {
+      noNhsNumberRate: NOISE_RATES.cscNoNhsNumber,
+      address,
+      ...(earlierAddress ? { earlierAddress } : {}),
+      infant: yearsBetween(child.birthDay, knownUntil) < 1,
+      latestDay: knownUntil,
+    });
     const personId = this.nextId('P');
     this.truth('ssd_person', personId, child, recorded);
     this.write('ssd_person', {
       pers_person_id: personId,
       pers_forename: recorded.forename,
       pers_surname: recorded.surname,
-      pers_sex: child.gender === 'female' ? 'F' : child.gender === 'male' ? 'M' : 'U',
-      pers_gender: child.gender === 'female' ? 'Female' : child.gender === 'male' ? 'Male' : 'Not stated',
+      pers_sex: recorded.gender === 'female' ? 'F' : recorded.gender === 'male' ? 'M' : 'U',
+      pers_gender: recorded.gender === 'female' ? 'Female' : recorded.gender === 'male' ? 'Male' : 'Not stated',
       pers_ethnicity: random.chance(0.03) ? 'NOBT' : random.pick(ETHNICITY_BY_BACKGROUND[child.background] ?? ['OOTH']),
       pers_dob: isoDay(recorded.birthDay),
       pers_common_child_id: recorded.nhsNumber,
@@ -449,7 +456,7 @@ export class LaHoldings {
 
   private addPupil(child: Child, address: Address, knownUntil: number, current: boolean, personId: string | undefined, earlierAddress?: Address): NonNullable<Holding['pupil']> {
     const random = this.random;
-    const recorded = recordDemographics(child, random, { noNhsNumberRate: NOISE_RATES.pupilNoNhsNumber, address, ...(earlierAddress ? { earlierAddress } : {}) });
+    const recorded = recordDemographics(child, random, { noNhsNumberRate: NOISE_RATES.pupilNoNhsNumber, address, ...(earlierAddress ? { earlierAddress } : {}), latestDay: knownUntil });
     const pupilId = this.nextId('U');
     this.truth('edu_pupil', pupilId, child, recorded);
     this.write('edu_pupil', {
@@ -457,7 +464,7 @@ export class LaHoldings {
       upn: upnFor(child),
       forename: recorded.forename,
       surname: recorded.surname,
-      sex: child.gender === 'female' ? 'F' : child.gender === 'male' ? 'M' : 'U',
+      sex: recorded.gender === 'female' ? 'F' : recorded.gender === 'male' ? 'M' : 'U',
       dob: isoDay(recorded.birthDay),
       postcode: recorded.postcode,
       nhs_number: recorded.nhsNumber,
@@ -570,8 +577,10 @@ export class LaHoldings {
 /** A Unique Pupil Number's shape: a check letter then twelve digits, derived from the NHS number. */
 function upnFor(child: Child): string {
   const letters = 'ABCDEFGHJKLMNPQRTUVWXYZ';
-  const digits = child.nhsNumber.slice(0, 9) + String(child.index % 1000).padStart(3, '0');
-  return `${letters[Number(child.nhsNumber) % letters.length]}${digits}`;
+  // A child with no NHS number gets one of the same shape from its place in the population.
+  const base = child.nhsNumber ?? String(8_000_000_000 + child.index);
+  const digits = base.slice(0, 9) + String(child.index % 1000).padStart(3, '0');
+  return `${letters[Number(base) % letters.length]}${digits}`;
 }
 
 /** The last three school terms that ended on or before `asOfDay` (autumn, spring, summer). */
