@@ -1,0 +1,122 @@
+// Scores MATCH's answers against a labelled set: precision and recall of what it links by itself and
+// of what it links once a person has confirmed its potential matches, PDS calls, and each error by
+// its cause. Used by `npm run bench:match`; kept apart so that a test can check it on a hand-scored set.
+import type { MatchStatus } from '../subgraphs/matching/matcher.ts';
+
+/** What MATCH answered for one record, as `bench:match --out` writes it. */
+export interface Outcome {
+  id: string;
+  status: MatchStatus;
+  /** The NHS number MATCH linked by itself: set only for MATCH. */
+  nhsNumber: string | null;
+  /** The best candidate, whatever the band (a person reviews it for POTENTIAL_MATCH). */
+  candidate: string | null;
+  score: number;
+  strategy: string | null;
+  pdsCalls: number;
+}
+
+/** Who a record really is: an NHS number, or null for a child with no national record. */
+export interface Label {
+  nhsNumber: string | null;
+  /** Noise classes applied to the record, when the set was generated (docs/population.md). */
+  noise?: readonly string[];
+}
+
+export interface Rates {
+  links: number;
+  correct: number;
+  /** Correct links among links, in per cent (100 when there are none). */
+  precision: number;
+  /** Correct links among records whose child has a national record, in per cent. */
+  recall: number;
+}
+
+export interface Score {
+  records: number;
+  /** Records with no label: answered but not scored. */
+  unlabelled: number;
+  inPds: number;
+  notInPds: number;
+  /** Linked by MATCH alone (status MATCH). */
+  auto: Rates;
+  /** MATCH, plus each POTENTIAL_MATCH a person confirms: a reviewer confirms the candidate when it is the child, and only then. */
+  withReview: Rates;
+  pdsCallsPerRecord: number;
+  pdsCallsByStatus: Partial<Record<MatchStatus, { records: number; callsPerRecord: number }>>;
+  /** Children with no national record linked by MATCH to someone, by what they were made to resemble (generated sets). */
+  falseLinksNotInPds: Record<string, number>;
+  /** Each error, `wrong link` or `missed (STATUS)`, by the noise classes of its record (or `unknown` for a set without them). */
+  errorsByCause: Record<string, number>;
+}
+
+const percent = (part: number, whole: number, empty: number) => (whole === 0 ? empty : Math.round((part / whole) * 100_000) / 1000);
+
+function rates(links: number, correct: number, inPds: number): Rates {
+  return { links, correct, precision: percent(correct, links, 100), recall: percent(correct, inPds, 0) };
+}
+
+export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<string, Label>): Score {
+  let inPds = 0;
+  let notInPds = 0;
+  let unlabelled = 0;
+  let autoLinks = 0;
+  let autoCorrect = 0;
+  let confirmed = 0;
+  let calls = 0;
+  const byStatus = new Map<MatchStatus, { records: number; calls: number }>();
+  const falseLinksNotInPds: Record<string, number> = {};
+  const errorsByCause: Record<string, number> = {};
+  const add = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
+  for (const outcome of outcomes) {
+    calls += outcome.pdsCalls;
+    const status = byStatus.get(outcome.status) ?? { records: 0, calls: 0 };
+    byStatus.set(outcome.status, { records: status.records + 1, calls: status.calls + outcome.pdsCalls });
+    const label = labels.get(outcome.id);
+    if (!label) {
+      unlabelled++;
+      continue;
+    }
+    if (label.nhsNumber === null) notInPds++;
+    else inPds++;
+    const cause = label.noise ? label.noise.filter((n) => n !== 'no_nhs_number' && !n.startsWith('resembles_')).join('+') || 'none' : 'unknown';
+    if (outcome.status === 'MATCH') {
+      autoLinks++;
+      if (outcome.nhsNumber !== null && outcome.nhsNumber === label.nhsNumber) autoCorrect++;
+      else {
+        add(errorsByCause, `wrong link: ${cause}`);
+        if (label.nhsNumber === null) add(falseLinksNotInPds, label.noise?.find((n) => n.startsWith('resembles_')) ?? (label.noise ? 'resembles_none' : 'unknown'));
+      }
+      continue;
+    }
+    if (outcome.status === 'POTENTIAL_MATCH' && label.nhsNumber !== null && outcome.candidate === label.nhsNumber) confirmed++;
+    else if (label.nhsNumber !== null) add(errorsByCause, `missed (${outcome.status}): ${cause}`);
+  }
+  const scored = outcomes.length;
+  return {
+    records: scored,
+    unlabelled,
+    inPds,
+    notInPds,
+    auto: rates(autoLinks, autoCorrect, inPds),
+    withReview: rates(autoLinks + confirmed, autoCorrect + confirmed, inPds),
+    pdsCallsPerRecord: scored === 0 ? 0 : Math.round((calls / scored) * 100) / 100,
+    pdsCallsByStatus: Object.fromEntries([...byStatus].sort().map(([s, v]) => [s, { records: v.records, callsPerRecord: Math.round((v.calls / v.records) * 100) / 100 }])),
+    falseLinksNotInPds,
+    errorsByCause: Object.fromEntries(Object.entries(errorsByCause).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+  };
+}
+
+/** The figures as a person reads them. */
+export function describeScore(score: Score): string {
+  const lines = [
+    `${score.records} records: ${score.inPds} of children in PDS, ${score.notInPds} of children not in PDS${score.unlabelled ? `, ${score.unlabelled} unlabelled (not scored)` : ''}`,
+    `  auto-accepted (MATCH):           precision ${score.auto.precision}% (${score.auto.correct}/${score.auto.links}), recall ${score.auto.recall}%`,
+    `  auto + confirmed POTENTIAL_MATCH: precision ${score.withReview.precision}% (${score.withReview.correct}/${score.withReview.links}), recall ${score.withReview.recall}%`,
+    `  PDS calls per record: ${score.pdsCallsPerRecord} (${Object.entries(score.pdsCallsByStatus).map(([s, v]) => `${s} ${v.callsPerRecord} over ${v.records}`).join(', ')})`,
+    `  children not in PDS linked to someone else: ${Object.values(score.falseLinksNotInPds).reduce((a, b) => a + b, 0)}${Object.keys(score.falseLinksNotInPds).length ? ` ${JSON.stringify(score.falseLinksNotInPds)}` : ''}`,
+    '  errors by cause:',
+    ...Object.entries(score.errorsByCause).map(([cause, n]) => `    ${String(n).padStart(6)}  ${cause}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
