@@ -48,6 +48,8 @@ export interface Score {
   falseLinksNotInPds: Record<string, number>;
   /** Each error, `wrong link` or `missed (STATUS)`, by the noise classes of its record (or `unknown` for a set without them). */
   errorsByCause: Record<string, number>;
+  /** Wrong links and misses in whose record each noise class appears (a record with two classes counts under both). */
+  errorsByClass: Record<string, { wrongLinks: number; missed: number }>;
 }
 
 const percent = (part: number, whole: number, empty: number) => (whole === 0 ? empty : Math.round((part / whole) * 100_000) / 1000);
@@ -67,6 +69,13 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
   const byStatus = new Map<MatchStatus, { records: number; calls: number }>();
   const falseLinksNotInPds: Record<string, number> = {};
   const errorsByCause: Record<string, number> = {};
+  const errorsByClass: Record<string, { wrongLinks: number; missed: number }> = {};
+  const byClass = (label: Label, kind: 'wrongLinks' | 'missed') => {
+    for (const n of label.noise?.filter((c) => c !== 'no_nhs_number') ?? []) {
+      const entry = (errorsByClass[n] ??= { wrongLinks: 0, missed: 0 });
+      entry[kind]++;
+    }
+  };
   const add = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
   for (const outcome of outcomes) {
     calls += outcome.pdsCalls;
@@ -85,12 +94,16 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
       if (outcome.nhsNumber !== null && outcome.nhsNumber === label.nhsNumber) autoCorrect++;
       else {
         add(errorsByCause, `wrong link: ${cause}`);
+        byClass(label, 'wrongLinks');
         if (label.nhsNumber === null) add(falseLinksNotInPds, label.noise?.find((n) => n.startsWith('resembles_')) ?? (label.noise ? 'resembles_none' : 'unknown'));
       }
       continue;
     }
     if (outcome.status === 'POTENTIAL_MATCH' && label.nhsNumber !== null && outcome.candidate === label.nhsNumber) confirmed++;
-    else if (label.nhsNumber !== null) add(errorsByCause, `missed (${outcome.status}): ${cause}`);
+    else if (label.nhsNumber !== null) {
+      add(errorsByCause, `missed (${outcome.status}): ${cause}`);
+      byClass(label, 'missed');
+    }
   }
   const scored = outcomes.length;
   return {
@@ -104,8 +117,11 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
     pdsCallsByStatus: Object.fromEntries([...byStatus].sort().map(([s, v]) => [s, { records: v.records, callsPerRecord: Math.round((v.calls / v.records) * 100) / 100 }])),
     falseLinksNotInPds,
     errorsByCause: Object.fromEntries(Object.entries(errorsByCause).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    errorsByClass: Object.fromEntries(Object.entries(errorsByClass).sort((a, b) => b[1].wrongLinks + b[1].missed - (a[1].wrongLinks + a[1].missed) || a[0].localeCompare(b[0]))),
   };
 }
+
+const TOP_CAUSES = 15;
 
 /** The figures as a person reads them. */
 export function describeScore(score: Score): string {
@@ -115,8 +131,14 @@ export function describeScore(score: Score): string {
     `  auto + confirmed POTENTIAL_MATCH: precision ${score.withReview.precision}% (${score.withReview.correct}/${score.withReview.links}), recall ${score.withReview.recall}%`,
     `  PDS calls per record: ${score.pdsCallsPerRecord} (${Object.entries(score.pdsCallsByStatus).map(([s, v]) => `${s} ${v.callsPerRecord} over ${v.records}`).join(', ')})`,
     `  children not in PDS linked to someone else: ${Object.values(score.falseLinksNotInPds).reduce((a, b) => a + b, 0)}${Object.keys(score.falseLinksNotInPds).length ? ` ${JSON.stringify(score.falseLinksNotInPds)}` : ''}`,
-    '  errors by cause:',
-    ...Object.entries(score.errorsByCause).map(([cause, n]) => `    ${String(n).padStart(6)}  ${cause}`),
   ];
+  const classes = Object.entries(score.errorsByClass);
+  if (classes.length) {
+    lines.push('  errors by noise class (a record with several counts under each):', `    ${'wrong links'.padStart(11)}  ${'missed'.padStart(6)}  class`);
+    for (const [name, n] of classes) lines.push(`    ${String(n.wrongLinks).padStart(11)}  ${String(n.missed).padStart(6)}  ${name}`);
+  }
+  const causes = Object.entries(score.errorsByCause);
+  lines.push(`  errors by cause (the ${Math.min(TOP_CAUSES, causes.length)} commonest of ${causes.length}; all in bench/results/match.json or --explain):`);
+  for (const [cause, n] of causes.slice(0, TOP_CAUSES)) lines.push(`    ${String(n).padStart(6)}  ${cause}`);
   return `${lines.join('\n')}\n`;
 }

@@ -238,6 +238,7 @@ async function main(): Promise<void> {
     const score = scoreMatches(outcomes, set.labels);
     process.stdout.write(describeScore(score));
     if (values.explain) {
+      process.stderr.write(`all errors by cause:\n${Object.entries(score.errorsByCause).map(([cause, n]) => `  ${String(n).padStart(6)}  ${cause}`).join('\n')}\n`);
       const wrong = outcomes.filter((o) => o.status === 'MATCH' && o.nhsNumber !== set.labels!.get(o.id)?.nhsNumber).slice(0, 10);
       const byId = new Map(set.records.map((r) => [r.id, r]));
       for (const o of wrong) process.stderr.write(`wrong link: ${JSON.stringify({ record: byId.get(o.id)?.demographics, truth: set.labels.get(o.id), linked: o.nhsNumber, score: o.score, strategy: o.strategy })}\n`);

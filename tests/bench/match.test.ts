@@ -39,6 +39,9 @@ describe('the scorer', () => {
     expect(score.withReview).toEqual({ links: 4, correct: 2, precision: 50, recall: 40 });
     expect(score.pdsCallsByStatus).toEqual({ MATCH: { records: 4, callsPerRecord: 1.25 }, NO_MATCH: { records: 2, callsPerRecord: 3 }, POTENTIAL_MATCH: { records: 2, callsPerRecord: 2.5 } });
     expect(score.falseLinksNotInPds).toEqual({ resembles_namesake: 1 });
+    expect(score.errorsByClass).toEqual({
+      not_in_pds: { wrongLinks: 1, missed: 0 }, resembles_namesake: { wrongLinks: 1, missed: 0 }, surname_typo: { wrongLinks: 1, missed: 0 }, middle_names: { wrongLinks: 0, missed: 1 },
+    });
     expect(score.errorsByCause).toEqual({ 'missed (NO_MATCH): middle_names': 1, 'missed (POTENTIAL_MATCH): none': 1, 'wrong link: not_in_pds': 1, 'wrong link: surname_typo': 1 });
   });
 });
