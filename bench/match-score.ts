@@ -44,6 +44,8 @@ export interface Score {
   withReview: Rates;
   pdsCallsPerRecord: number;
   pdsCallsByStatus: Partial<Record<MatchStatus, { records: number; callsPerRecord: number }>>;
+  /** Records of children with no national record, by what they were made to resemble (generated sets). */
+  notInPdsResembling: Record<string, number>;
   /** Children with no national record linked by MATCH to someone, by what they were made to resemble (generated sets). */
   falseLinksNotInPds: Record<string, number>;
   /** Each error, `wrong link` or `missed (STATUS)`, by the noise classes of its record (or `unknown` for a set without them). */
@@ -68,6 +70,7 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
   let calls = 0;
   const byStatus = new Map<MatchStatus, { records: number; calls: number }>();
   const falseLinksNotInPds: Record<string, number> = {};
+  const notInPdsResembling: Record<string, number> = {};
   const errorsByCause: Record<string, number> = {};
   const errorsByClass: Record<string, { wrongLinks: number; missed: number }> = {};
   const byClass = (label: Label, kind: 'wrongLinks' | 'missed') => {
@@ -86,8 +89,10 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
       unlabelled++;
       continue;
     }
-    if (label.nhsNumber === null) notInPds++;
-    else inPds++;
+    if (label.nhsNumber === null) {
+      notInPds++;
+      if (label.noise) add(notInPdsResembling, label.noise.find((n) => n.startsWith('resembles_')) ?? 'resembles_none');
+    } else inPds++;
     const cause = label.noise ? label.noise.filter((n) => n !== 'no_nhs_number' && !n.startsWith('resembles_')).join('+') || 'none' : 'unknown';
     if (outcome.status === 'MATCH') {
       autoLinks++;
@@ -115,6 +120,7 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
     withReview: rates(autoLinks + confirmed, autoCorrect + confirmed, inPds),
     pdsCallsPerRecord: scored === 0 ? 0 : Math.round((calls / scored) * 100) / 100,
     pdsCallsByStatus: Object.fromEntries([...byStatus].sort().map(([s, v]) => [s, { records: v.records, callsPerRecord: Math.round((v.calls / v.records) * 100) / 100 }])),
+    notInPdsResembling: Object.fromEntries(Object.entries(notInPdsResembling).sort()),
     falseLinksNotInPds,
     errorsByCause: Object.fromEntries(Object.entries(errorsByCause).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     errorsByClass: Object.fromEntries(Object.entries(errorsByClass).sort((a, b) => b[1].wrongLinks + b[1].missed - (a[1].wrongLinks + a[1].missed) || a[0].localeCompare(b[0]))),
