@@ -2,9 +2,10 @@
 // real HTTP server in its own process, application-restricted as MATCH's real PDS access is) and
 // scores the answers.
 //
-// On a generated population (the default): --la northshire --children 20000 --seed 42; every social
-// care person of that LA, scored with the population's ground truth and its noise classes; the figures
-// go to bench/results/match.json.
+// On generated populations (the default): every social care person of --la (northshire), scored with
+// the population's ground truth and its noise classes, on 20,000 and 100,000 children with seeds 42
+// and 7, or on one population with --children N and/or --seed N; the figures go to
+// bench/results/match.json.
 //
 // On a labelled set of your own: --patients <FHIR Patient NDJSON> --records <CSV: id,given_name,
 // family_name,date_of_birth,gender,postcode> [--truth <CSV: id,nhs_number>]; the PDS sandbox serves
@@ -32,7 +33,7 @@ import { startService, stopService } from '../lib/service/supervisor.ts';
 import { FHIR_BASE } from '../sandbox/pds/server.ts';
 import type { Demographics } from '../subgraphs/matching/demographics.ts';
 import { Matcher } from '../subgraphs/matching/matcher.ts';
-import { describeScore, scoreMatches, type Label, type Outcome } from './match-score.ts';
+import { describeScore, scoreMatches, type Label, type Outcome, type Score } from './match-score.ts';
 
 /** Output columns, in order: public surface (README, docs/population.md). */
 export const OUT_COLUMNS = ['id', 'status', 'nhs_number', 'candidate_nhs_number', 'score', 'strategy', 'pds_calls'] as const;
@@ -137,12 +138,95 @@ async function generatedSet(dir: string, la: string): Promise<{ records: MatchRe
   return { records, labels };
 }
 
+/** The populations the bench runs on unless told --children or --seed: the default and a large one, two seeds each. */
+const DEFAULT_RUNS = [
+  { children: 20_000, seed: 42 },
+  { children: 20_000, seed: 7 },
+  { children: 100_000, seed: 42 },
+  { children: 100_000, seed: 7 },
+] as const;
+/** PDS's real rate limit for an application, requests a second. */
+const PDS_REQUESTS_PER_SECOND = 5;
+
+interface MatchOptions {
+  work: string;
+  concurrency: number;
+  /** PDS requests a second; undefined: lifted. */
+  rateLimit: number | undefined;
+}
+
+/** Runs every record through MATCH against a PDS sandbox serving `patientsFile`, `concurrency` at a time. */
+async function matchAll(patientsFile: string, records: readonly MatchRecord[], options: MatchOptions): Promise<{ outcomes: Outcome[]; seconds: number }> {
+  const { publicKey, privateKey } = await generateKeyPair('RS512');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS512' };
+  const applications = join(options.work, 'applications.json');
+  writeFileSync(applications, JSON.stringify([{ apiKey: 'bench', name: 'bench', jwks: { keys: [jwk] }, accessMode: 'application-restricted' }]));
+  const port = await freePort();
+  const limit = options.rateLimit ?? 1e9;
+  const pdsService = await startService({
+    name: 'PDS sandbox',
+    main: fileURLToPath(new URL('../sandbox/pds/main.ts', import.meta.url)),
+    args: ['--patients', patientsFile, '--port', String(port), '--applications', applications, '--rate-limit', String(limit)],
+  });
+  const matcher = new Matcher(
+    new PdsClient({
+      baseUrl: `http://127.0.0.1:${port}${FHIR_BASE}`,
+      tokenUrl: `http://127.0.0.1:${port}/oauth2/token`,
+      credentials: { apiKey: 'bench', keyId: 'bench-1', privateKey },
+      rateLimit: limit,
+    }),
+  );
+  const outcomes: Outcome[] = new Array(records.length);
+  let next = 0;
+  const started = process.hrtime.bigint();
+  try {
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (next < records.length) {
+          const i = next++;
+          const record = records[i]!;
+          const result = await matcher.match(record.demographics);
+          outcomes[i] = {
+            id: record.id,
+            status: result.status,
+            nhsNumber: result.status === 'MATCH' ? result.nhsNumber : null,
+            candidate: result.candidates[0]?.nhsNumber ?? result.nhsNumber,
+            score: Math.round(result.score * 10_000) / 10_000,
+            strategy: result.strategy,
+            pdsCalls: result.pdsCalls,
+          };
+        }
+      }),
+    );
+  } finally {
+    await stopService(pdsService);
+  }
+  return { outcomes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+async function writeOutcomes(path: string, outcomes: readonly Outcome[]): Promise<void> {
+  const out = createWriteStream(path);
+  out.write(stringify([[...OUT_COLUMNS]]));
+  for (const o of outcomes) out.write(stringify([[o.id, o.status, o.nhsNumber ?? '', o.candidate ?? '', o.score, o.strategy ?? '', o.pdsCalls]]));
+  out.end();
+  await once(out, 'finish');
+}
+
+function explain(score: Score, outcomes: readonly Outcome[], records: readonly MatchRecord[], labels: ReadonlyMap<string, Label>): void {
+  process.stderr.write(`all errors by cause:\n${Object.entries(score.errorsByCause).map(([cause, n]) => `  ${String(n).padStart(6)}  ${cause}`).join('\n')}\n`);
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const wrong = outcomes.filter((o) => o.status === 'MATCH' && o.nhsNumber !== labels.get(o.id)?.nhsNumber).slice(0, 10);
+  for (const o of wrong) process.stderr.write(`wrong link: ${JSON.stringify({ record: byId.get(o.id)?.demographics, truth: labels.get(o.id), linked: o.nhsNumber, score: o.score, strategy: o.strategy })}\n`);
+}
+
+const round = (n: number, places: number) => Math.round(n * 10 ** places) / 10 ** places;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       la: { type: 'string', default: 'northshire' },
-      children: { type: 'string', default: '20000' },
-      seed: { type: 'string', default: '42' },
+      children: { type: 'string' },
+      seed: { type: 'string' },
       patients: { type: 'string' },
       records: { type: 'string' },
       truth: { type: 'string' },
@@ -157,108 +241,76 @@ async function main(): Promise<void> {
   if (external && !existsSync(values.patients!)) throw new InputError('NOT_FOUND', `patients ${values.patients}: no such file`);
   if (!external && values.truth) throw new InputError('BAD_OPTIONS', '--truth scores a set given with --patients and --records');
   const concurrency = Number(values.concurrency);
-  const rateLimit = Number(values['rate-limit']);
-  const unlimited = !(rateLimit > 0);
+  const rateLimit = Number(values['rate-limit']) > 0 ? Number(values['rate-limit']) : undefined;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new InputError('BAD_OPTIONS', '--concurrency must be a whole number, 1 or more');
+  const single = values.children !== undefined || values.seed !== undefined;
+  const runs = single ? [{ children: Number(values.children ?? DEFAULT_RUNS[0].children), seed: Number(values.seed ?? DEFAULT_RUNS[0].seed) }] : DEFAULT_RUNS;
+  if (!external && values.out && !single) throw new InputError('BAD_OPTIONS', '--out writes one run: give --children or --seed with it');
+  const limitText = rateLimit === undefined ? 'lifted' : String(rateLimit);
 
   const work = mkdtempSync(join(tmpdir(), 'mais-bench-match-'));
   try {
-    let patientsFile: string;
-    let set: { records: MatchRecord[]; labels: Map<string, Label> | undefined };
-    const children = Number(values.children);
     if (external) {
-      patientsFile = values.patients!;
-      set = { records: await recordsFromCsv(values.records!), labels: values.truth ? await labelsFromCsv(values.truth) : undefined };
-    } else {
-      const dir = join(work, 'population');
-      await generatePopulation({ seed: Number(values.seed), children, outDir: dir, asOf: DEFAULT_AS_OF });
-      patientsFile = populationPaths(dir).patients;
-      set = await generatedSet(dir, values.la!);
-    }
-
-    const { publicKey, privateKey } = await generateKeyPair('RS512');
-    const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS512' };
-    const applications = join(work, 'applications.json');
-    writeFileSync(applications, JSON.stringify([{ apiKey: 'bench', name: 'bench', jwks: { keys: [jwk] }, accessMode: 'application-restricted' }]));
-    const port = await freePort();
-    const pdsService = await startService({
-      name: 'PDS sandbox',
-      main: fileURLToPath(new URL('../sandbox/pds/main.ts', import.meta.url)),
-      args: ['--patients', patientsFile, '--port', String(port), '--applications', applications, '--rate-limit', String(unlimited ? 1e9 : rateLimit)],
-    });
-    const matcher = new Matcher(
-      new PdsClient({
-        baseUrl: `http://127.0.0.1:${port}${FHIR_BASE}`,
-        tokenUrl: `http://127.0.0.1:${port}/oauth2/token`,
-        credentials: { apiKey: 'bench', keyId: 'bench-1', privateKey },
-        rateLimit: unlimited ? 1e9 : rateLimit,
-      }),
-    );
-
-    const outcomes: Outcome[] = new Array(set.records.length);
-    let next = 0;
-    const started = process.hrtime.bigint();
-    try {
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < set.records.length) {
-            const i = next++;
-            const record = set.records[i]!;
-            const result = await matcher.match(record.demographics);
-            outcomes[i] = {
-              id: record.id,
-              status: result.status,
-              nhsNumber: result.status === 'MATCH' ? result.nhsNumber : null,
-              candidate: result.candidates[0]?.nhsNumber ?? result.nhsNumber,
-              score: Math.round(result.score * 10_000) / 10_000,
-              strategy: result.strategy,
-              pdsCalls: result.pdsCalls,
-            };
-          }
-        }),
-      );
-    } finally {
-      await stopService(pdsService);
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-
-    if (values.out) {
-      const out = createWriteStream(values.out);
-      out.write(stringify([[...OUT_COLUMNS]]));
-      for (const o of outcomes) out.write(stringify([[o.id, o.status, o.nhsNumber ?? '', o.candidate ?? '', o.score, o.strategy ?? '', o.pdsCalls]]));
-      out.end();
-      await once(out, 'finish');
-    }
-    const recordsPerSecond = Math.round(outcomes.length / seconds);
-    process.stdout.write(`MATCH on ${outcomes.length} records${external ? ` from ${values.records}` : ` (${values.la}, ${children} children, seed ${values.seed})`}, PDS rate limit ${unlimited ? 'lifted' : rateLimit}: ${recordsPerSecond} records/s\n`);
-    if (!set.labels) {
-      process.stdout.write('(no --truth: answers written, not scored)\n');
+      const records = await recordsFromCsv(values.records!);
+      const labels = values.truth ? await labelsFromCsv(values.truth) : undefined;
+      const { outcomes, seconds } = await matchAll(values.patients!, records, { work, concurrency, rateLimit });
+      if (values.out) await writeOutcomes(values.out, outcomes);
+      process.stdout.write(`MATCH on ${outcomes.length} records from ${values.records}, PDS rate limit ${limitText}: ${Math.round(outcomes.length / seconds)} records/s\n`);
+      if (!labels) {
+        process.stdout.write('(no --truth: answers written, not scored)\n');
+        return;
+      }
+      const score = scoreMatches(outcomes, labels);
+      process.stdout.write(describeScore(score));
+      if (values.explain) explain(score, outcomes, records, labels);
       return;
     }
-    const score = scoreMatches(outcomes, set.labels);
-    process.stdout.write(describeScore(score));
-    if (values.explain) {
-      process.stderr.write(`all errors by cause:\n${Object.entries(score.errorsByCause).map(([cause, n]) => `  ${String(n).padStart(6)}  ${cause}`).join('\n')}\n`);
-      const wrong = outcomes.filter((o) => o.status === 'MATCH' && o.nhsNumber !== set.labels!.get(o.id)?.nhsNumber).slice(0, 10);
-      const byId = new Map(set.records.map((r) => [r.id, r]));
-      for (const o of wrong) process.stderr.write(`wrong link: ${JSON.stringify({ record: byId.get(o.id)?.demographics, truth: set.labels.get(o.id), linked: o.nhsNumber, score: o.score, strategy: o.strategy })}\n`);
+
+    const results = [];
+    for (const [i, run] of runs.entries()) {
+      const dir = join(work, `population-${i}`);
+      await generatePopulation({ seed: run.seed, children: run.children, outDir: dir, asOf: DEFAULT_AS_OF });
+      const set = await generatedSet(dir, values.la!);
+      const { outcomes, seconds } = await matchAll(populationPaths(dir).patients, set.records, { work, concurrency, rateLimit });
+      rmSync(dir, { recursive: true, force: true });
+      if (values.out) await writeOutcomes(values.out, outcomes);
+      const score = scoreMatches(outcomes, set.labels);
+      const recordsPerSecond = Math.round(outcomes.length / seconds);
+      const namesakes = score.notInPdsResembling.resembles_namesake ?? 0;
+      const namesakeLinks = score.falseLinksNotInPds.resembles_namesake ?? 0;
+      const hours = round((10_000 * score.pdsCallsPerRecord) / PDS_REQUESTS_PER_SECOND / 3600, 2);
+      process.stdout.write(`\nMATCH on ${values.la}'s social care records (${run.children} children, seed ${run.seed}, as of ${DEFAULT_AS_OF}), PDS rate limit ${limitText}: ${recordsPerSecond} records/s\n`);
+      process.stdout.write(describeScore(score));
+      process.stdout.write(`  namesakes not in PDS (same names, date of birth and sex as a registered child) linked to someone: ${namesakeLinks} of ${namesakes}\n`);
+      process.stdout.write(`  an LA with 10,000 unmatched records at PDS's ${PDS_REQUESTS_PER_SECOND} requests/s: ${hours} hours\n`);
+      if (values.explain) explain(score, outcomes, set.records, set.labels);
+      results.push({ ...run, la: values.la, recordsPerSecond, seconds: round(seconds, 1), namesakeFalseLinks: { linked: namesakeLinks, of: namesakes }, hoursFor10000RecordsAtPdsLimit: hours, ...score });
     }
-    if (!external) {
-      const result = {
-        benchmark: 'match',
-        date: new Date().toISOString(),
-        machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-        command: `npm run -s bench:match -- --la ${values.la} --children ${children} --seed ${values.seed} --concurrency ${concurrency}${unlimited ? '' : ` --rate-limit ${rateLimit}`}`,
-        asOf: DEFAULT_AS_OF,
-        pdsRateLimit: unlimited ? 'lifted' : rateLimit,
-        seconds: Math.round(seconds * 10) / 10,
-        recordsPerSecond,
-        ...score,
-        targets: { autoPrecision: '>= 99.9%', autoRecall: '>= 96%', pdsCallsPerRecord: '<= 1.5' },
-      };
-      mkdirSync('bench/results', { recursive: true });
-      writeFileSync('bench/results/match.json', `${JSON.stringify(result, null, 2)}\n`);
+    if (!single) {
+      process.stdout.write('\n| population | records (not in PDS) | auto precision | auto recall | with review: precision, recall | PDS calls per record | not in PDS linked (namesakes) | records/s |\n|---|---|---|---|---|---|---|---|\n');
+      for (const r of results) {
+        const linked = Object.values(r.falseLinksNotInPds).reduce((a, b) => a + b, 0);
+        process.stdout.write(`| ${r.children.toLocaleString('en-GB')} children, seed ${r.seed} | ${r.records.toLocaleString('en-GB')} (${r.notInPds}) | ${r.auto.precision}% | ${r.auto.recall}% | ${r.withReview.precision}%, ${r.withReview.recall}% | ${r.pdsCallsPerRecord} | ${linked} (${r.namesakeFalseLinks.linked} of ${r.namesakeFalseLinks.of}) | ${r.recordsPerSecond.toLocaleString('en-GB')} |\n`);
+      }
     }
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(
+      'bench/results/match.json',
+      `${JSON.stringify(
+        {
+          benchmark: 'match',
+          date: new Date().toISOString(),
+          machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+          command: `npm run -s bench:match${single ? ` -- --children ${runs[0]!.children} --seed ${runs[0]!.seed}` : ''}${values.la === 'northshire' ? '' : ` --la ${values.la}`}${rateLimit ? ` --rate-limit ${rateLimit}` : ''}`,
+          asOf: DEFAULT_AS_OF,
+          pdsRateLimit: limitText,
+          targets: { autoPrecision: '>= 99.9%', autoRecall: '>= 96%', pdsCallsPerRecord: '<= 1.5' },
+          runs: results,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
