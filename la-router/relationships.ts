@@ -2,13 +2,13 @@
 // with the child, in the LA's own SSD data) sees the full view; other social care staff a summary;
 // break-glass with a reason the full view, flagged; everyone else nothing.
 import { GraphQLError } from 'graphql';
-import { isSocialCareStaff, SOCIAL_CARE_ROLES } from '../lib/graphql/access.ts';
+import { CHILD_ROLES, isSocialCareStaff } from '../lib/graphql/access.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 import type { Caller } from './context.ts';
 
 export const BREAK_GLASS_MIN_LENGTH = 20;
-const SUMMARY_ROLES = new Set([...SOCIAL_CARE_ROLES, 'education.officer']);
+const SUMMARY_ROLES = CHILD_ROLES;
 
 const ALLOCATIONS = `
   SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u

@@ -2,7 +2,7 @@
 // what the caller may see of them (the decision every internal token carries to the subgraphs, which
 // check it again). A request for a child that the caller may see nothing of is refused whole.
 import { GraphQLError } from 'graphql';
-import { isSocialCareStaff } from '../../lib/graphql/access.ts';
+import { isSocialCareStaff, maySearch, searchProblem, SEARCH_ROLES } from '../../lib/graphql/access.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide, type AllocationIndex } from '../relationships.ts';
@@ -44,6 +44,17 @@ export function decideRequest(executed: Executed, context: Pick<RouterContext, '
       const name = executed.operation === 'subscription' ? executed.operation : field.name;
       throw new GraphQLError(`${name} is not open to caseworkers at this router`, { extensions: { code: 'FORBIDDEN', field: name, http: { status: 403 } } });
     }
+  }
+  // Searches and matches, wherever they are written: for the roles that act on children, and only
+  // on a name with a date of birth.
+  for (const field of executed.fields) {
+    if (!(field.name in SEARCH_ROLES)) continue;
+    const search = field.name as keyof typeof SEARCH_ROLES;
+    if (!maySearch(search, caller.roles)) {
+      throw new GraphQLError(`${search} is not open to this role`, { extensions: { code: 'FORBIDDEN', field: search, http: { status: 403 } } });
+    }
+    const problem = searchProblem(field.args.input as Parameters<typeof searchProblem>[0]);
+    if (problem) throw new GraphQLError(problem, { extensions: { code: 'BAD_USER_INPUT', field: search, http: { status: 400 } } });
   }
   if (executed.operation === 'mutation') {
     // Linking a record to a child's NHS number: social care staff only, one link a request, audited.

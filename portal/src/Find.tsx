@@ -63,8 +63,8 @@ export function Find() {
     const found = purposeProblems();
     const dateOfBirth = isEmptyDate(dob) ? null : isoFromParts(dob);
     if (!isEmptyDate(dob) && !dateOfBirth) found.push('Date of birth must be a real date, for example 27 3 2015');
-    const given = [search.givenName, search.familyName, search.postcode].filter((v) => v.trim()).length + (dateOfBirth ? 1 : 0);
-    if (given < 2) found.push('Give at least two of given name, family name, date of birth and postcode');
+    // The router's rule: a given or family name, and a date of birth.
+    if (!(search.givenName.trim() || search.familyName.trim()) || !dateOfBirth) found.push('Give a given or family name and a date of birth');
     setProblems(found);
     if (found.length > 0) return;
     setMatching(null);
@@ -122,7 +122,7 @@ export function Find() {
 
         <form onSubmit={submitSearch} noValidate className="panel" aria-labelledby="by-details">
           <h2 id="by-details">By name, date of birth and postcode</h2>
-          <p className="hint">Give at least two. Misspellings and familiar forms of names are found too.</p>
+          <p className="hint">Give a given or family name and a date of birth. Misspellings and familiar forms of names are found too.</p>
           <TextField id="given-name" label="Given name" value={search.givenName} onChange={(givenName) => setSearch({ ...search, givenName })} />
           <TextField id="family-name" label="Family name" value={search.familyName} onChange={(familyName) => setSearch({ ...search, familyName })} />
           <DateInput id="dob" legend="Date of birth" hint="For example, 27 3 2015" value={dob} onChange={setDob} />

@@ -1,4 +1,5 @@
-import { requireFullView, requireSomeView, requireTheChild } from '../../lib/graphql/access.ts';
+import { GraphQLError } from 'graphql';
+import { maySearch, requireFullView, requireSomeView, requireTheChild, searchProblem } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate as day } from '../../lib/population/dates.ts';
@@ -32,8 +33,10 @@ export const resolvers: Resolvers = {
   Date: DateScalar,
   Query: {
     async findChildren(_parent, { input }, context) {
-      const given = [input.givenName, input.familyName, input.dateOfBirth, input.postcode].filter((v) => v !== null && v !== undefined && String(v).trim() !== '');
-      if (given.length < 2) throw badUserInput('Give at least two of given name, family name, date of birth and postcode', 'input');
+      // Checked here too, whoever signed the token: social care staff only, on a name with a date of birth.
+      if (!maySearch('findChildren', context.claims.roles)) throw new GraphQLError('findChildren is not open to this role', { extensions: { code: 'FORBIDDEN', field: 'findChildren' } });
+      const problem = searchProblem(input);
+      if (problem) throw badUserInput(problem, 'input');
       return findChildren(context.prisma, input);
     },
   },

@@ -145,10 +145,13 @@ const ITEMS = [
 ] as const;
 type Root =
   | { kind: 'child'; nhs: ChildName; nhsForm: Form; purpose: string; purposeForm: Form; reason: 'none' | 'short' | 'long'; items: { item: number; alias: boolean }[]; itemsIn: 'plain' | 'inline' | 'named' }
-  | { kind: 'search'; of: ChildName; purpose: string }
+  | { kind: 'search'; of: ChildName; purpose: string; shape: SearchShape }
   | { kind: 'trail'; nhs: ChildName; nhsForm: Form }
   | { kind: 'closed' }
   | { kind: 'typename' };
+/** What a search gives: a name with a date of birth (enough), or less. */
+type SearchShape = 'names+dob' | 'family+dob' | 'given+dob+postcode' | 'names only' | 'dob+postcode';
+const ENOUGH: ReadonlySet<SearchShape> = new Set(['names+dob', 'family+dob', 'given+dob+postcode']);
 interface Entry {
   root: Root;
   alias: boolean;
@@ -161,7 +164,7 @@ const condition = fc.option(fc.record({ directive: fc.constantFrom<'include' | '
 const childName = fc.constantFrom<ChildName>('A', 'B', 'C');
 const root: fc.Arbitrary<Root> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('child' as const), nhs: childName, nhsForm: form, purpose: fc.constantFrom(...PURPOSES), purposeForm: form, reason: fc.constantFrom('none', 'none', 'short', 'long'), items: fc.uniqueArray(fc.record({ item: fc.nat(ITEMS.length - 1), alias: fc.boolean() }), { selector: (i) => i.item, maxLength: 4 }), itemsIn: fc.constantFrom('plain', 'inline', 'named') }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('search' as const), of: childName, purpose: fc.constantFrom(...PURPOSES) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('search' as const), of: childName, purpose: fc.constantFrom(...PURPOSES), shape: fc.constantFrom<SearchShape>('names+dob', 'family+dob', 'given+dob+postcode', 'names only', 'dob+postcode') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('trail' as const), nhs: childName, nhsForm: form }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'closed' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'typename' as const }) },
@@ -213,7 +216,10 @@ function build(entries: Entry[], decoy: boolean) {
       text = `child(nhsNumber: ${nhs}, purpose: ${purpose}${reason})${directive(e.condition)} { nhsNumber ${inner} }`;
     } else if (r.kind === 'search') {
       const c = children[r.of];
-      text = `findChildren(input: { givenName: ${JSON.stringify(c.givenName)}, familyName: ${JSON.stringify(c.familyName)}, dateOfBirth: ${JSON.stringify(c.dateOfBirth)} }, purpose: ${r.purpose})${directive(e.condition)} { personId nhsNumber }`;
+      const given = { givenName: c.givenName, familyName: c.familyName, dateOfBirth: c.dateOfBirth, postcode: 'DL1 1AA' };
+      const keep = { 'names+dob': ['givenName', 'familyName', 'dateOfBirth'], 'family+dob': ['familyName', 'dateOfBirth'], 'given+dob+postcode': ['givenName', 'dateOfBirth', 'postcode'], 'names only': ['givenName', 'familyName'], 'dob+postcode': ['dateOfBirth', 'postcode'] }[r.shape];
+      const input = keep.map((k) => `${k}: ${JSON.stringify(given[k as keyof typeof given])}`).join(', ');
+      text = `findChildren(input: { ${input} }, purpose: ${r.purpose})${directive(e.condition)} { personId nhsNumber }`;
     } else if (r.kind === 'trail') {
       text = `auditTrail(nhsNumber: ${value('NhsNumber!', JSON.stringify(children[r.nhs].nhs), JSON.stringify(children[other(r.nhs)].nhs), r.nhsForm)})${directive(e.condition)} { nhsNumber action }`;
     } else if (r.kind === 'closed') {
@@ -286,13 +292,25 @@ describe('what an operation executes, however it is spelled', () => {
         expect([...seen].filter((nhs) => !audited.has(nhs))).toEqual([]);
 
         const childRoots = executed.filter((r) => r.kind === 'child');
+        const searches = executed.filter((r): r is Extract<Root, { kind: 'search' }> & { key: string } => r.kind === 'search');
         const unattributable = executed.some((r) => r.kind === 'closed') || childRoots.length > 1 || (childRoots.length === 1 && executed.some((r) => r.kind === 'search' || r.kind === 'trail'));
-        if (unattributable) {
+        // Searches are social care work, on a name with a date of birth, wherever they are written.
+        const searchRefused = searches.length > 0 && !who.roles.some((role) => role === 'csc.practitioner' || role === 'csc.manager') ? 'FORBIDDEN' : searches.some((q) => !ENOUGH.has(q.shape)) ? 'BAD_USER_INPUT' : null;
+        if (unattributable || searchRefused) {
           expect(body.data ?? null).toBeNull();
-          expect(body.errors?.[0]?.extensions?.code).toMatch(/^(FORBIDDEN|BAD_USER_INPUT)$/);
+          expect(body.errors?.[0]?.extensions?.code).toMatch(unattributable ? /^(FORBIDDEN|BAD_USER_INPUT)$/ : new RegExp(`^${searchRefused}$`));
           expect(proxy.bodies.length).toBe(asked);
           return;
         }
+        // Each search answers at most 20 records, and each child it returns has one audit entry for it.
+        const searchEntries = audit.filter((a) => a.sources?.action === 'SEARCH' && a.nhs_number !== null);
+        let returned = 0;
+        for (const q of searches) {
+          const hits = (body.data?.[q.key] ?? []) as { nhsNumber: string | null }[];
+          expect(hits.length).toBeLessThanOrEqual(20);
+          returned += hits.filter((h) => h.nhsNumber !== null).length;
+        }
+        expect(searchEntries.length).toBe(returned);
         if (childRoots.length === 0) return;
         const r = childRoots[0] as Extract<Root, { kind: 'child' }> & { key: string };
         const target = children[r.nhs];

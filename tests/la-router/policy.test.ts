@@ -161,7 +161,7 @@ describe('decide: one purpose, at most one child, alone', () => {
 
   it('names the child and purpose the operation executes', () => {
     expect(decided('query ($n: String! = "111") { ... on Query { c: child(nhsNumber: $n, purpose: EARLY_HELP, breakGlassReason: "x") { nhsNumber } } }')).toMatchObject({ purpose: 'EARLY_HELP', child: { nhsNumber: '111', breakGlassReason: 'x' }, lookups: false });
-    expect(decided('{ findChildren(input: {}, purpose: EARLY_HELP) { personId } }')).toMatchObject({ lookups: true, purpose: 'EARLY_HELP' });
+    expect(decided('{ findChildren(input: { familyName: "B", dateOfBirth: "2015-01-01" }, purpose: EARLY_HELP) { personId } }')).toMatchObject({ lookups: true, purpose: 'EARLY_HELP' });
     expect(decided('mutation ($i: LinkInput! = { personId: "p", nhsNumber: "333" }) { linkNhsNumber(input: $i, purpose: EARLY_HELP) }')).toMatchObject({ child: { nhsNumber: '333', action: 'LINK' } });
   });
 
@@ -172,6 +172,10 @@ describe('decide: one purpose, at most one child, alone', () => {
     expect(refusal('{ ... on Query { ... { breakGlassReport(from: "a", to: "b") } } }')).toBe('FORBIDDEN');
     expect(refusal('{ a: child(nhsNumber: "1", purpose: EARLY_HELP) { nhsNumber } b: findChildren(input: {}, purpose: CHILD_PROTECTION_ENQUIRY) @skip(if: false) { personId } }')).toBe('BAD_USER_INPUT');
     expect(refusal('mutation { a: linkNhsNumber(input: { personId: "p", nhsNumber: "1" }, purpose: EARLY_HELP) ... on Mutation { b: linkNhsNumber(input: { personId: "q", nhsNumber: "2" }, purpose: EARLY_HELP) } }')).toBe('BAD_USER_INPUT');
+    // A search on less than a name with a date of birth, or by a role that may not search, wherever it is written.
+    expect(refusal('{ ... on Query { findChildren(input: { givenName: "A", familyName: "B" }, purpose: EARLY_HELP) { personId } } }')).toBe('BAD_USER_INPUT');
+    const asIg = () => decideRequest(collect('{ ...F } fragment F on Query { findChildren(input: { familyName: "B", dateOfBirth: "2015-01-01" }, purpose: EARLY_HELP) { personId } }'), { caller: { username: 'i', roles: ['ig.officer'] } }, options);
+    expect(asIg).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }));
     // What is skipped is not executed, so it is not refused.
     expect(refusal('{ child(nhsNumber: "1", purpose: EARLY_HELP) { nhsNumber } ... @skip(if: true) { breakGlassReport(from: "a", to: "b") } }')).toBe('none');
   });

@@ -152,9 +152,23 @@ describe('findChildren', () => {
     expect(Array.isArray(body.data.findChildren)).toBe(true);
   });
 
-  it('needs at least two things to search by', async () => {
-    const { body } = await graphql(FIND, { input: { familyName: 'Smith' } }, await token());
-    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
+  it('needs a given or family name and a date of birth, whatever else it is given', async () => {
+    for (const input of [{ familyName: 'Smith' }, { givenName: 'Amy', familyName: 'Smith', postcode: 'DL1 1AA' }, { dateOfBirth: '2015-03-31', postcode: 'DL1 1AA' }, { givenName: '  ', dateOfBirth: '2015-03-31' }]) {
+      const { body } = await graphql(FIND, { input }, await token());
+      expect(body.errors?.[0]?.extensions, JSON.stringify(input)).toEqual({ code: 'BAD_USER_INPUT', field: 'input' });
+    }
+  });
+
+  it('answers only social care staff, whoever signed the token', async () => {
+    const signed = async (roles: string[]) =>
+      subgraph.signer.sign('northshire/csc', { sub: 'someone', roles, purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'NONE', categories: ['*'] });
+    for (const roles of [['education.officer'], ['ig.officer'], ['la.developer'], []]) {
+      const { body } = await graphql(FIND, { input: { familyName: 'Smith', dateOfBirth: '2015-03-31' } }, await signed(roles));
+      expect(body.data ?? null, roles.join()).toBeNull();
+      expect(body.errors?.[0]?.extensions).toEqual({ code: 'FORBIDDEN', field: 'findChildren' });
+    }
+    const { body } = await graphql(FIND, { input: { familyName: 'Smith', dateOfBirth: '2015-03-31' } }, await signed(['csc.manager']));
+    expect(body.errors).toBeUndefined();
   });
 });
 
