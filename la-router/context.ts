@@ -31,4 +31,6 @@ export interface RouterContext {
   /** Subgraphs that answered, and those that did not. */
   sources: Set<string>;
   unavailable: Set<string>;
+  /** Searches a source cut short at its limit: their response keys, and the limit (answered in `extensions.moreResults`). */
+  moreResults?: { fields: string[]; limit: number };
 }

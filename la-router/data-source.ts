@@ -75,6 +75,11 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const started = performance.now();
     try {
       const response = await super.process(options);
+      const more = response.extensions?.moreResults as { fields?: unknown; limit?: unknown } | undefined;
+      if (more && options.kind === 'incoming operation' && Array.isArray(more.fields) && typeof more.limit === 'number') {
+        const context = options.context as RouterContext;
+        context.moreResults = { fields: [...(context.moreResults?.fields ?? []), ...more.fields.filter((f): f is string => typeof f === 'string')], limit: more.limit };
+      }
       // A source that answered but failed inside (its own store restarting, say) is unavailable as much
       // as one that did not answer: entities it could not give stand in, named SOURCE_UNAVAILABLE.
       const failedInside = response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.code === 'SOURCE_UNAVAILABLE');

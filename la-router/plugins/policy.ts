@@ -100,6 +100,8 @@ export function usePolicy(options: PolicyOptions): ApolloServerPlugin<RouterCont
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
           const found = contextValue.lookups ? takeFound(body?.data, contextValue.lookups) : null;
           if (body) answerWithheld(body, contextValue.withheldFields ?? []);
+          // A search that matched more than its limit says so: refine it rather than page through the register.
+          if (body?.data && contextValue.moreResults) body.extensions = { ...body.extensions, moreResults: contextValue.moreResults };
           const { written, error } = await writeAudit(options.audit, contextValue, body, errors, found);
           if (written || error !== undefined) options.onWrite?.(written);
           if (error !== undefined) options.onFailure?.(error);

@@ -27,6 +27,8 @@ export async function createSubgraph<C extends BaseContext>(options: {
   /** Largest request body accepted (default 256 KiB). */
   maxBodyBytes?: number;
   routes?: GraphQLHttpOptions<C>['routes'];
+  /** Apollo Server plugins of the service's own, after the common ones. */
+  plugins?: ApolloServerPlugin<C>[];
 }): Promise<Subgraph> {
   const apollo = new ApolloServer<C>({
     schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as never }),
@@ -34,7 +36,7 @@ export async function createSubgraph<C extends BaseContext>(options: {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginInlineTraceDisabled(), useOperationChecks(), useRepresentationChecks()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), useOperationChecks(), useRepresentationChecks(), ...(options.plugins ?? [])],
   });
   await apollo.start();
   const server = createGraphQLServer<C>({ apollo, context: options.context, ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}), ...(options.routes ? { routes: options.routes } : {}) });

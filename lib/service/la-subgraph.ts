@@ -15,6 +15,8 @@ export interface LaSubgraphParts {
   verifier: ReturnType<typeof useInternalTokenVerifier>;
   /** The day that relative dates (attendance over the last year, ...) count from: `--as-of`, else the clock's today. */
   today?: () => Date;
+  /** Hits a search answers at most: `--search-limit` (csc). */
+  searchLimit?: number;
 }
 
 export async function runLaSubgraph(
@@ -33,6 +35,8 @@ export async function runLaSubgraph(
       'router-jwks': { type: 'string' },
       /** A fixed day to count from (yyyy-mm-dd): the sandbox passes its synthetic population's reference date. */
       'as-of': { type: 'string' },
+      /** Hits a search (csc's findChildren) answers at most; 20 unless given. */
+      'search-limit': { type: 'string' },
     },
   });
   await runService(`${values.la ?? 'LA'} ${kind} subgraph`, async () => {
@@ -41,10 +45,12 @@ export async function runLaSubgraph(
     if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the LA store');
     const asOf = values['as-of'];
     if (asOf !== undefined && !isIsoDay(asOf)) throw new Error('--as-of must be a date, yyyy-mm-dd');
+    const searchLimit = values['search-limit'] === undefined ? undefined : Number(values['search-limit']);
+    if (searchLimit !== undefined && !(Number.isInteger(searchLimit) && searchLimit >= 1 && searchLimit <= 200)) throw new Error('--search-limit must be a whole number from 1 to 200');
     const jwks = JSON.parse(readFileSync(values['router-jwks'], 'utf8')) as JSONWebKeySet;
     const verifier = useInternalTokenVerifier({ issuer: values['router-issuer'], audience: `${values.la}/${kind}`, jwks });
     const store = await openStore({ kind: 'local', dataDir: values['data-dir'] ?? '', ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
-    const { server, stop } = await create({ prisma: store.prisma, verifier, ...(asOf ? { today: () => new Date(`${asOf}T12:00:00Z`) } : {}) });
+    const { server, stop } = await create({ prisma: store.prisma, verifier, ...(asOf ? { today: () => new Date(`${asOf}T12:00:00Z`) } : {}), ...(searchLimit ? { searchLimit } : {}) });
     const port = Number(values.port);
     server.listen(port, values.host);
     await once(server, 'listening');

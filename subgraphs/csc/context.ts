@@ -9,4 +9,8 @@ export interface Context {
   claims: InternalClaims;
   /** Social care records by NHS number: one batch of queries per request, however many children. */
   persons: DataLoader<string, PersonRecord[]>;
+  /** Hits a search answers at most. */
+  searchLimit: number;
+  /** Response keys of the searches in this request that matched more records than they answered. */
+  searchesCut: string[];
 }

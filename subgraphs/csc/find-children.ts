@@ -22,7 +22,8 @@ export interface ChildSearchHit {
   score: number;
 }
 
-const MAX_RESULTS = 20;
+/** Hits a search answers unless the service is configured otherwise (`--search-limit`). */
+export const DEFAULT_SEARCH_LIMIT = 20;
 const MIN_SCORE = 0.6;
 
 function nameScore(query: string, stored: string | null): number {
@@ -36,7 +37,8 @@ function nameScore(query: string, stored: string | null): number {
   return 0;
 }
 
-export async function findChildren(prisma: LocalClient, search: ChildSearch): Promise<ChildSearchHit[]> {
+/** The best `limit` hits, best first, and whether more records matched than that. */
+export async function findChildren(prisma: LocalClient, search: ChildSearch, limit = DEFAULT_SEARCH_LIMIT): Promise<{ hits: ChildSearchHit[]; more: boolean }> {
   const given = search.givenName?.trim() || undefined;
   const family = search.familyName?.trim() || undefined;
   const dob = search.dateOfBirth ?? undefined;
@@ -80,5 +82,6 @@ export async function findChildren(prisma: LocalClient, search: ChildSearch): Pr
       score,
     });
   }
-  return hits.sort((a, b) => b.score - a.score || a.personId.localeCompare(b.personId)).slice(0, MAX_RESULTS);
+  hits.sort((a, b) => b.score - a.score || a.personId.localeCompare(b.personId));
+  return { hits: hits.slice(0, limit), more: hits.length > limit };
 }

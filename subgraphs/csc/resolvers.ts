@@ -32,12 +32,14 @@ export const resolvers: Resolvers = {
   NhsNumber,
   Date: DateScalar,
   Query: {
-    async findChildren(_parent, { input }, context) {
+    async findChildren(_parent, { input }, context, info) {
       // Checked here too, whoever signed the token: social care staff only, on a name with a date of birth.
       if (!maySearch('findChildren', context.claims.roles)) throw new GraphQLError('findChildren is not open to this role', { extensions: { code: 'FORBIDDEN', field: 'findChildren' } });
       const problem = searchProblem(input);
       if (problem) throw badUserInput(problem, 'input');
-      return findChildren(context.prisma, input);
+      const { hits, more } = await findChildren(context.prisma, input, context.searchLimit);
+      if (more) context.searchesCut.push(String(info.path.key));
+      return hits;
     },
   },
   Mutation: {

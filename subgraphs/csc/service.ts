@@ -7,6 +7,7 @@ import { guardDataCategories } from '../../lib/graphql/category-guard.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import type { useInternalTokenVerifier } from '../../lib/internal-token.ts';
 import type { Context } from './context.ts';
+import { DEFAULT_SEARCH_LIMIT } from './find-children.ts';
 import { personsByNhsNumber } from './person.ts';
 import { resolvers } from './resolvers.ts';
 import { cscTypeDefs } from './sdl.ts';
@@ -15,6 +16,8 @@ export interface CscServiceOptions {
   prisma: LocalClient;
   /** Verifies the LA router's internal token (audience: this subgraph). */
   verifier: ReturnType<typeof useInternalTokenVerifier>;
+  /** Hits a search answers at most (default 20). */
+  searchLimit?: number;
 }
 
 export function createCscService(options: CscServiceOptions): Promise<Subgraph> {
@@ -24,11 +27,27 @@ export function createCscService(options: CscServiceOptions): Promise<Subgraph> 
     resolvers: guardDataCategories(cscTypeDefs, resolvers as never),
     context: async (req) => ({
       prisma: options.prisma,
+      searchLimit: options.searchLimit ?? DEFAULT_SEARCH_LIMIT,
+      searchesCut: [],
       claims: await routerClaims(options.verifier, req),
       persons: new DataLoader(async (keys: readonly string[]) => {
         const byNhs = await personsByNhsNumber(options.prisma, keys);
         return keys.map((key) => byNhs.get(key) ?? []);
       }),
     }),
+    // A search cut short says so, beside the answer: `extensions.moreResults` names its response keys.
+    plugins: [
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response, contextValue }) {
+              if (response.body.kind !== 'single' || contextValue.searchesCut.length === 0) return;
+              const result = response.body.singleResult;
+              result.extensions = { ...result.extensions, moreResults: { fields: [...contextValue.searchesCut], limit: contextValue.searchLimit } };
+            },
+          };
+        },
+      },
+    ],
   });
 }

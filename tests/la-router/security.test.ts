@@ -22,6 +22,7 @@ import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 import { documentHash } from '../../la-router/plugins/trusted-documents.ts';
 
 const AUDIENCE = 'mais-router:northshire';
+const SEARCH_LIMIT = 2;
 let issuer: string;
 let idpPort: number;
 let idpServer: Server;
@@ -83,7 +84,8 @@ async function ask(token?: string, query = QUERY, variables: Record<string, unkn
 }
 
 beforeAll(async () => {
-  csc = await startLaSubgraph('csc', createCscService, { children: 400, seed: 3 });
+  // Searches answer at most two records here, so that one can be seen to say it was cut short.
+  csc = await startLaSubgraph('csc', (parts) => createCscService({ ...parts, searchLimit: SEARCH_LIMIT }), { children: 400, seed: 3 });
   users = (await csc.store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
   users.push({ username: 'ivy.officer', displayName: 'Ivy Officer', roles: ['ig.officer'] });
   idpPort = await freePort();
@@ -303,6 +305,26 @@ describe('authorization and audit', () => {
     const sly = await ask(await tokenFor(other), `query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: EARLY_HELP) { maisAuditNhsNumber: givenName } }`, { i: input });
     expect(sly.status).toBe(400);
     expect(sly.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'findChildren' });
+  });
+
+  it('answers a search with at most its limit of records, says when more matched, and audits only those it answered', async () => {
+    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: allocated.nhs } });
+    // Three more local records of the same name and date of birth (a family's records typed in again, say).
+    for (const n of [1, 2, 3]) {
+      await csc.store.prisma.ssd_person.create({ data: { pers_person_id: `LIMIT-${n}`, pers_forename: person.pers_forename, pers_surname: person.pers_surname, pers_dob: person.pers_dob } });
+    }
+    const input = { givenName: person.pers_forename, familyName: person.pers_surname, dateOfBirth: person.pers_dob!.toISOString().slice(0, 10) };
+    const before = (await entries()).length;
+    const reply = await ask(await tokenFor(other), `query ($i: ChildSearchInput!) { found: findChildren(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { personId } }`, { i: input });
+    expect(reply.body.errors).toBeUndefined();
+    expect(reply.body.data.found).toHaveLength(SEARCH_LIMIT);
+    expect((reply.body as { extensions?: unknown }).extensions).toEqual({ moreResults: { fields: ['found'], limit: SEARCH_LIMIT } });
+    expect((await entries()).slice(before)).toHaveLength(SEARCH_LIMIT);
+    // A search that matched no more than its limit says nothing of the kind.
+    const few = await ask(await tokenFor(other), `query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { personId } }`, { i: { familyName: 'Nobody-Of-That-Name', dateOfBirth: '2001-01-01' } });
+    expect(few.body.data.findChildren).toEqual([]);
+    expect((few.body as { extensions?: unknown }).extensions).toBeUndefined();
+    await csc.store.prisma.ssd_person.deleteMany({ where: { pers_person_id: { startsWith: 'LIMIT-' } } });
   });
 
   it('writes one chained entry for each of many concurrent requests, and the chain verifies', async () => {
