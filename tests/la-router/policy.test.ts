@@ -21,6 +21,7 @@ const SDL = `
   type Query {
     child(nhsNumber: String!, purpose: Purpose!, breakGlassReason: String): Child
     findChildren(input: ChildSearchInput!, purpose: Purpose!): [ChildSearchResult!]!
+    matchChild(input: ChildSearchInput!, purpose: Purpose!): ChildSearchResult
     auditTrail(nhsNumber: String!): [String!]!
     breakGlassReport(from: String!, to: String!): [String!]!
   }
@@ -178,6 +179,41 @@ describe('decide: one purpose, at most one child, alone', () => {
     expect(asIg).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }));
     // What is skipped is not executed, so it is not refused.
     expect(refusal('{ child(nhsNumber: "1", purpose: EARLY_HELP) { nhsNumber } ... @skip(if: true) { breakGlassReport(from: "a", to: "b") } }')).toBe('none');
+  });
+});
+
+describe('decide: searches are for the roles that act on children, on a name with a date of birth', () => {
+  const ROLES = ['csc.practitioner', 'csc.manager', 'education.officer', 'ig.officer', 'la.developer', 'someone.else'];
+  const FIELDS = { givenName: '"Amy"', familyName: '"Lee"', dateOfBirth: '"2015-03-04"' } as const;
+  it('refuses, wherever the search is written, a role that may not run it and a search on too little', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('findChildren', 'matchChild'),
+        fc.subarray(ROLES),
+        fc.subarray(Object.keys(FIELDS) as (keyof typeof FIELDS)[]),
+        fc.constantFrom('plain', 'inline', 'named', 'variable'),
+        (search, roles, given, form) => {
+          const input = `{ ${given.map((k) => `${k}: ${FIELDS[k]}`).join(', ')} }`;
+          const call = (arg: string) => `${search}(input: ${arg}, purpose: EARLY_HELP) { personId }`;
+          const source = {
+            plain: `{ ${call(input)} }`,
+            inline: `{ ... on Query { ... { ${call(input)} } } }`,
+            named: `{ ...F } fragment F on Query { ${call(input)} }`,
+            variable: `query ($i: ChildSearchInput! = ${input}) { ${call('$i')} }`,
+          }[form];
+          const allowedRoles = search === 'findChildren' ? ['csc.practitioner', 'csc.manager'] : ['csc.practitioner', 'csc.manager', 'education.officer'];
+          const expected = !roles.some((r) => allowedRoles.includes(r)) ? 'FORBIDDEN' : !(given.includes('dateOfBirth') && given.some((k) => k !== 'dateOfBirth')) ? 'BAD_USER_INPUT' : 'none';
+          let got = 'none';
+          try {
+            decideRequest(collect(source), { caller: { username: 'u', roles } }, { allocations: { isAllocated: async () => false }, exposedRootFields: ['findChildren', 'matchChild'] });
+          } catch (error) {
+            got = String((error as { extensions?: { code?: string } }).extensions?.code);
+          }
+          expect(got).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
