@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { base, en, en_GB, Faker } from '@faker-js/faker';
-import { dayOf, isIsoDay, isoDay, swapDayAndMonth } from './dates.ts';
+import { dayOf, isIsoDay } from './dates.ts';
 import { patientResource, supersededResource } from './fhir.ts';
 import { HOLDING_RATES, LaHoldings, type Holding, type LaTable, type Professional } from './la.ts';
 import { NdjsonWriter } from './ndjson.ts';
-import { canSwapDayMonth, NOISE_RATES, typo } from './noise.ts';
-import { DEMOGRAPHIC_RATES, generateChild, NhsNumberSequence, RESIDENCE, twinOf, UNREGISTERED_RATES, type Child, type PersonContext, type Resemblance } from './person.ts';
+import { NOISE_RATES, swappedDay, typo } from './noise.ts';
+import { DEMOGRAPHIC_RATES, generateChild, namesakeOf, NhsNumberSequence, RESIDENCE, twinOf, UNREGISTERED_RATES, type Child, type PersonContext, type Resemblance } from './person.ts';
 import { SANDBOX_LAS } from './places.ts';
 import { Random } from './random.ts';
 
@@ -182,7 +182,7 @@ export async function generatePopulation(options: GenerateOptions): Promise<Mani
     } else if (recent.length > 0 && random.chance(DEMOGRAPHIC_RATES.namesake)) {
       const other = random.pick(recent);
       const elsewhere = (Object.keys(RESIDENCE) as (keyof typeof RESIDENCE)[]).filter((r) => r !== (other.address.la ?? 'elsewhere'));
-      child = generateChild(context, i, { background: other.background, given: other.given, family: other.family, gender: other.gender, birthDay: other.birthDay, residence: random.pick(elsewhere) });
+      child = generateChild(context, i, { ...namesakeOf(other), residence: random.pick(elsewhere) });
     } else {
       child = generateChild(context, i);
       if (random.chance(DEMOGRAPHIC_RATES.multipleBirth)) twinsToCome = random.chance(DEMOGRAPHIC_RATES.tripletsOfMultiple) ? 2 : 1;
@@ -290,7 +290,7 @@ function unregisteredChild(context: PersonContext, index: number, la: keyof type
   if (how === 'none') return generateChild(context, index, { residence: la, unregistered: true });
   const other = random.pick(recent);
   const resembles = { how: how as Resemblance, nhsNumber: other.nhsNumber! };
-  const same = { background: other.background, given: other.given, family: other.family, gender: other.gender, birthDay: other.birthDay, residence: la, unregistered: true };
+  const same = { ...namesakeOf(other), residence: la, unregistered: true };
   let child: Child;
   if (how === 'namesake') {
     child = generateChild(context, index, same);
@@ -298,8 +298,7 @@ function unregisteredChild(context: PersonContext, index: number, la: keyof type
     const [given, family] = random.chance(0.5) ? [[typo(other.given[0]!, random)], other.family] : [other.given, typo(other.family, random)];
     child = generateChild(context, index, { ...same, given, family });
   } else if (how === 'near_date') {
-    const swapped = canSwapDayMonth(other.birthDay) ? dayOf(swapDayAndMonth(isoDay(other.birthDay))!) : undefined;
-    const candidates = [swapped, other.birthDay - 1, other.birthDay + 1].filter((d): d is number => d !== undefined && d <= asOfDay && d !== other.birthDay);
+    const candidates = [swappedDay(other.birthDay), other.birthDay - 1, other.birthDay + 1].filter((d): d is number => d !== undefined && d <= asOfDay && d !== other.birthDay);
     child = generateChild(context, index, { ...same, birthDay: random.pick(candidates) });
   } else {
     // A brother or sister not yet registered (a baby) or never traced: the same family name and home.

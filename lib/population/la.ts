@@ -6,7 +6,7 @@ import { dayOf, isoDay, schoolYearStart, yearsBetween } from './dates.ts';
 import { NAME_POOLS } from './names.ts';
 import { NdjsonWriter } from './ndjson.ts';
 import { NOISE_RATES, recordDemographics, type Noise, type RecordedDemographics } from './noise.ts';
-import type { Address, Child } from './person.ts';
+import type { Address, Child, Gender } from './person.ts';
 import { schoolsOf, type LocalAuthority, type School } from './places.ts';
 import type { Random } from './random.ts';
 
@@ -193,7 +193,7 @@ export class LaHoldings {
       pers_person_id: personId,
       pers_forename: recorded.forename,
       pers_surname: recorded.surname,
-      pers_sex: recorded.gender === 'female' ? 'F' : recorded.gender === 'male' ? 'M' : 'U',
+      pers_sex: sexCode(recorded.gender),
       pers_gender: recorded.gender === 'female' ? 'Female' : recorded.gender === 'male' ? 'Male' : 'Not stated',
       pers_ethnicity: random.chance(0.03) ? 'NOBT' : random.pick(ETHNICITY_BY_BACKGROUND[child.background] ?? ['OOTH']),
       pers_dob: isoDay(recorded.birthDay),
@@ -464,7 +464,7 @@ export class LaHoldings {
       upn: upnFor(child),
       forename: recorded.forename,
       surname: recorded.surname,
-      sex: recorded.gender === 'female' ? 'F' : recorded.gender === 'male' ? 'M' : 'U',
+      sex: sexCode(recorded.gender),
       dob: isoDay(recorded.birthDay),
       postcode: recorded.postcode,
       nhs_number: recorded.nhsNumber,
@@ -573,6 +573,9 @@ export class LaHoldings {
     return Object.fromEntries(LA_TABLES.map((table) => [table, this.writers[table].count])) as Record<LaTable, number>;
   }
 }
+
+/** Sex as the SSD and school census code it: F, M, or U where not known or not stated. */
+const sexCode = (gender: Gender): 'F' | 'M' | 'U' => (gender === 'female' ? 'F' : gender === 'male' ? 'M' : 'U');
 
 /** A Unique Pupil Number's shape: a check letter then twelve digits, derived from the NHS number. */
 function upnFor(child: Child): string {

@@ -144,8 +144,14 @@ export function postcodeTypo(postcode: string, random: Random): string {
   return postcode.slice(0, i) + replacement + postcode.slice(i + 1);
 }
 
+/** The day with day and month swapped, where that is another real date. */
+export function swappedDay(birthDay: number): number | undefined {
+  const swapped = swapDayAndMonth(isoDay(birthDay));
+  return swapped === undefined ? undefined : dayOf(swapped);
+}
+
 export function canSwapDayMonth(birthDay: number): boolean {
-  return swapDayAndMonth(isoDay(birthDay)) !== undefined;
+  return swappedDay(birthDay) !== undefined;
 }
 
 /** The same day of the month a month or a year away, where there is one (never 31 April or 29 February of a common year). */
@@ -170,8 +176,8 @@ export interface RecordOptions {
 
 /** A date of birth keyed a day, a month or a year out, or with day and month swapped; never after `latest`. */
 function slipDate(birthDay: number, latest: number, random: Random, noise: Noise[]): number {
-  if (canSwapDayMonth(birthDay) && random.chance(NOISE_RATES.dayMonthSwap)) {
-    const swapped = dayOf(swapDayAndMonth(isoDay(birthDay))!);
+  const swapped = swappedDay(birthDay);
+  if (swapped !== undefined && random.chance(NOISE_RATES.dayMonthSwap)) {
     if (swapped <= latest) {
       noise.push('day_month_swap');
       return swapped;

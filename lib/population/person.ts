@@ -177,6 +177,11 @@ export interface Likeness {
   unregistered?: boolean;
 }
 
+/** What a namesake of `other` shares with them: first given name, family name, date of birth and sex (and the name pool they come from). */
+export function namesakeOf(other: Child): Likeness {
+  return { background: other.background, given: other.given, family: other.family, gender: other.gender, birthDay: other.birthDay };
+}
+
 export function generateChild(context: PersonContext, index: number, like: Likeness = {}): Child {
   const { random, asOfDay } = context;
   const background = random.weighted(POOL_WEIGHTS);
