@@ -144,7 +144,7 @@ export function describeScore(score: Score): string {
     for (const [name, n] of classes) lines.push(`    ${String(n.wrongLinks).padStart(11)}  ${String(n.missed).padStart(6)}  ${name}`);
   }
   const causes = Object.entries(score.errorsByCause);
-  lines.push(`  errors by cause (the ${Math.min(TOP_CAUSES, causes.length)} commonest of ${causes.length}; all in bench/results/match.json or --explain):`);
+  lines.push(`  errors by cause (the ${Math.min(TOP_CAUSES, causes.length)} commonest of ${causes.length}; all with --explain):`);
   for (const [cause, n] of causes.slice(0, TOP_CAUSES)) lines.push(`    ${String(n).padStart(6)}  ${cause}`);
   return `${lines.join('\n')}\n`;
 }
