@@ -38,7 +38,7 @@ const schema = z.object({
    */
   allocationRefreshSeconds: z.number().int().min(1).max(300).default(30),
   /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
-  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport', 'linkNhsNumber']),
+  exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport', 'igAlerts', 'linkNhsNumber']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */
   purposes: z.record(z.string(), z.array(z.string())).default(DEFAULT_PURPOSE_CATEGORIES),
   /** A source failing this many times in a row is not called for `openMs`, then probed once. */
@@ -47,6 +47,11 @@ const schema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute: z.number().int().positive().default(600),
+  /**
+   * Searches and matches watched per caseworker: `threshold` of them within `windowSeconds` writes an
+   * alert for the information-governance officer (`igAlerts`), counted across replicas through `redisUrl`.
+   */
+  searchAlerts: z.object({ threshold: z.number().int().positive().default(200), windowSeconds: z.number().int().min(60).max(7 * 86_400).default(3600) }).prefault({}),
   /** Redis shared by the router's replicas, so each caseworker's limit holds across them all (default: REDIS_URL; none: each replica counts on its own). */
   redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
   /** A manifest of the only operations this router runs (trusted documents): a JSON object of sha256 → query. */

@@ -1,5 +1,5 @@
 // The router's own subgraph, served in-process: `Query.child` hands the NHS number to every source, and
-// the LA audit answers information-governance officers (`auditTrail`, `breakGlassReport`).
+// the LA audit answers information-governance officers (`auditTrail`, `breakGlassReport`, `igAlerts`).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LocalGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -57,6 +57,17 @@ interface AuditRow {
   outcome: string;
 }
 
+interface AlertRow {
+  at: Date | string;
+  kind: string;
+  caseworker: string;
+  roles: string[] | null;
+  count: number;
+  threshold: number;
+  window_start: Date | string;
+  window_end: Date | string;
+}
+
 const record = (row: AuditRow) => ({
   at: new Date(row.at).toISOString(),
   caseworker: row.actor,
@@ -101,6 +112,23 @@ export function routerSubgraph(store?: { sql: SqlConnection; audit: AuditWriter 
             db.query<AuditRow>(`SELECT * FROM la_audit_entry WHERE break_glass_reason IS NOT NULL AND at >= $1::date AND at < $2::date + 1 ORDER BY seq`, [args.from, args.to]),
           );
           return rows.map(record);
+        },
+        async igAlerts(_parent: unknown, args: { from: string; to: string }, context: RouterContext) {
+          requireIgOfficer(context, 'igAlerts');
+          if (!store) throw new GraphQLError('This router keeps no alerts', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'audit' } });
+          const rows = await store.sql.withSession((db) =>
+            db.query<AlertRow>(`SELECT * FROM la_ig_alert WHERE at >= $1::date AND at < $2::date + 1 ORDER BY at DESC, id DESC`, [args.from, args.to]),
+          );
+          return rows.map((row) => ({
+            at: new Date(row.at).toISOString(),
+            kind: row.kind,
+            caseworker: row.caseworker,
+            roles: row.roles ?? [],
+            count: row.count,
+            threshold: row.threshold,
+            windowStart: new Date(row.window_start).toISOString(),
+            windowEnd: new Date(row.window_end).toISOString(),
+          }));
         },
       },
       Child: { __resolveReference: (reference: { nhsNumber: string }) => ({ nhsNumber: reference.nhsNumber }) },

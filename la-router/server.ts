@@ -18,6 +18,7 @@ import { formatError, useOperationChecks } from '../lib/graphql/errors.ts';
 import { fieldCategories } from './categories.ts';
 import { fieldShapes, type FieldShapes } from './unavailable-entities.ts';
 import { usePolicy } from './plugins/policy.ts';
+import { SEARCH_VOLUME, SearchWatch, writeAlert } from './search-watch.ts';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import type { RouterConfig } from './config.ts';
 import { AuthenticationError, useCaseworkerAuthentication } from './authenticate.ts';
@@ -84,6 +85,22 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     shapes = fieldShapes(coreSupergraphSdl);
   });
   const secure = config.mode !== 'insecure-dev';
+  // Each caseworker's searches and matches, for the information-governance officer's alerts.
+  const watch = secure ? new SearchWatch({ ...config.searchAlerts, redisUrl: config.redisUrl, prefix: `mais:router:${config.la}:searches`, onRedisError: redisWarning(logger) }) : null;
+  const watchLookups = async (context: RouterContext, lookups: NonNullable<RouterContext['lookups']>) => {
+    for (const lookup of lookups) metrics.lookups.inc({ action: lookup.action });
+    try {
+      const crossing = await watch!.record(context.caller!.username, context.caller!.roles, lookups.length);
+      if (!crossing) return;
+      await writeAlert(parts.store!.sql, crossing, config.searchAlerts.threshold);
+      if (crossing.first) {
+        metrics.igAlerts.inc({ kind: SEARCH_VOLUME });
+        logger.warn({ traceId: context.traceId, kind: SEARCH_VOLUME, count: crossing.count, windowSeconds: config.searchAlerts.windowSeconds }, 'alert for the information-governance officer');
+      }
+    } catch (error) {
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'search volume could not be counted or its alert written');
+    }
+  };
   // Development: GraphiQL, and introspection for the developers' tools (still with a caseworker's token).
   const development = config.mode === 'development';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
@@ -116,6 +133,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
             audit: audit!,
             onWrite: (ok) => metrics.auditWrites.inc({ result: ok ? 'ok' : 'failed' }),
             onFailure: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'audit write failed'),
+            onLookups: watchLookups,
           }),
         ]
       : []),
@@ -142,6 +160,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const limiter = createRateLimiter({ limit: config.rateLimitPerMinute, redisUrl: config.redisUrl, prefix: `mais:router:${config.la}:rate`, onRedisError: redisWarning(logger) });
   await apollo.start();
   await allocations?.start();
+  await watch?.ready();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
   /** A request's context before its operation is read: who asks, and its trace and deadline. */
   const newContext = (caller: Caller | null): RouterContext => ({
@@ -237,6 +256,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       await apollo.stop();
       await fetcher.close();
       await limiter.close();
+      await watch?.close();
     },
   };
 }

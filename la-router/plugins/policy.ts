@@ -22,6 +22,8 @@ export interface PolicyOptions extends DecideOptions {
   audit: AuditWriter;
   onWrite?: (ok: boolean) => void;
   onFailure?: (error: unknown) => void;
+  /** Told of each request's searches and matches, once they are audited (for the volume watch). */
+  onLookups?: (context: RouterContext, lookups: NonNullable<RouterContext['lookups']>) => Promise<void>;
 }
 
 interface Rewrite {
@@ -105,6 +107,7 @@ export function usePolicy(options: PolicyOptions): ApolloServerPlugin<RouterCont
           const { written, error } = await writeAudit(options.audit, contextValue, body, errors, found);
           if (written || error !== undefined) options.onWrite?.(written);
           if (error !== undefined) options.onFailure?.(error);
+          if (contextValue.lookups?.length) await options.onLookups?.(contextValue, contextValue.lookups);
         },
       };
     },

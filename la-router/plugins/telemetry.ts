@@ -12,6 +12,8 @@ export class RouterMetrics {
   readonly latency = new Histogram({ name: 'mais_router_request_seconds', help: 'GraphQL request latency, by operation', labelNames: ['operation'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
   readonly subgraphLatency = new Histogram({ name: 'mais_router_subgraph_seconds', help: 'Subgraph fetch latency, by subgraph and outcome', labelNames: ['subgraph', 'outcome'], buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3], registers: [this.registry] });
   readonly errors = new Counter({ name: 'mais_router_errors_total', help: 'Errors in answers, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly lookups = new Counter({ name: 'mais_router_lookups_total', help: 'Searches (SEARCH) and matches (MATCH) made by caseworkers', labelNames: ['action'], registers: [this.registry] });
+  readonly igAlerts = new Counter({ name: 'mais_router_ig_alerts_total', help: 'Alerts written for the information-governance officer, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly auditWrites = new Counter({ name: 'mais_router_audit_writes_total', help: 'LA audit entries written, by result', labelNames: ['result'], registers: [this.registry] });
 
   constructor() {

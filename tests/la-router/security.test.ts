@@ -23,6 +23,8 @@ import { documentHash } from '../../la-router/plugins/trusted-documents.ts';
 
 const AUDIENCE = 'mais-router:northshire';
 const SEARCH_LIMIT = 2;
+/** Searches by one caseworker within an hour that alert the IG officer, here. */
+const ALERT_THRESHOLD = 3;
 let issuer: string;
 let idpPort: number;
 let idpServer: Server;
@@ -101,6 +103,7 @@ beforeAll(async () => {
     oidc: { issuer, audience: AUDIENCE, keyRefetchCooldownMs: 0 },
     database: {},
     allocationRefreshSeconds: 1,
+    searchAlerts: { threshold: ALERT_THRESHOLD, windowSeconds: 3600 },
   });
   const logStream = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
   router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
@@ -393,6 +396,59 @@ describe('authorization and audit', () => {
   });
 });
 
+/** Practitioners who have asked nothing yet. */
+async function quietPractitioners(): Promise<string[]> {
+  const actors = new Set((await csc.store.sql.withSession((db) => db.query<{ actor: string }>('SELECT DISTINCT actor FROM la_audit_entry'))).map((r) => r.actor));
+  return users.filter((u) => u.roles.includes('csc.practitioner') && !actors.has(u.username)).map((u) => u.username);
+}
+
+/**
+ * Searches by a caseworker who has made none: the IG officer sees no alert for them until the
+ * threshold's search, then one with the count and the window, and never the names searched on.
+ */
+async function alertsAfterThreshold(base: string, threshold: number, caseworker: string) {
+  const post = async (token: string, query: string, variables: Record<string, unknown>) =>
+    (await (await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as { data?: any; errors?: any[] };
+  const officer = await tokenFor('ivy.officer');
+  const today = new Date().toISOString().slice(0, 10);
+  const ALERTS = `query ($d: Date!) { igAlerts(from: $d, to: $d) { kind caseworker roles count threshold windowStart windowEnd at } }`;
+  const mine = async () => ((await post(officer, ALERTS, { d: today })).data?.igAlerts as { caseworker: string }[]).filter((a) => a.caseworker === caseworker);
+  const token = await tokenFor(caseworker);
+  const names = ['Thaddeus-Unlikely', 'Ottoline-Rare', 'Perpetua-Seldom', 'Barnaby-Unheard', 'Clementine-Nowhere'];
+  // Both searches count, wherever they are written (here one inside a fragment).
+  const searches = names.slice(0, threshold + 1).map((familyName, i) => ({
+    query: i % 2 === 0 ? `query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { personId } }` : `query ($i: ChildSearchInput!) { ... on Query { findChildren(input: $i, purpose: EARLY_HELP) { personId } } }`,
+    variables: { i: { familyName, dateOfBirth: '2015-03-0' + (i + 1) } },
+  }));
+  for (const [i, search] of searches.entries()) {
+    const reply = await post(token, search.query, search.variables);
+    expect(reply.errors).toBeUndefined();
+    const alerts = await mine();
+    if (i + 1 < threshold) {
+      expect(alerts).toEqual([]);
+      continue;
+    }
+    expect(alerts).toEqual([{ kind: 'SEARCH_VOLUME', caseworker, roles: expect.any(Array), count: i + 1, threshold, windowStart: expect.any(String), windowEnd: expect.any(String), at: expect.any(String) }]);
+    const [alert] = alerts as unknown as { windowStart: string; windowEnd: string }[];
+    expect(new Date(alert!.windowEnd).getTime() - new Date(alert!.windowStart).getTime()).toBeGreaterThanOrEqual(3599_000);
+  }
+  const everything = JSON.stringify(await post(officer, ALERTS, { d: today }));
+  for (const name of names) expect(everything).not.toContain(name);
+  // For IG officers only.
+  const refused = await post(token, ALERTS, { d: today });
+  expect(refused.data).toBeNull();
+  expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', field: 'igAlerts' });
+}
+
+describe('search volume', () => {
+  it('alerts the IG officer when a caseworker’s searches reach the threshold within the window, not before, and counts them in the metrics', async () => {
+    await alertsAfterThreshold(url, ALERT_THRESHOLD, (await quietPractitioners())[0]!);
+    const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    expect(metrics).toMatch(/mais_router_lookups_total\{action="SEARCH"\} [1-9]\d*/);
+    expect(metrics).toMatch(/mais_router_ig_alerts_total\{kind="SEARCH_VOLUME"\} [1-9]\d*/);
+  });
+});
+
 describe('operations', () => {
   it('exposes Prometheus metrics and logs one JSON line per request, with no child or caseworker in either', async () => {
     await ask(await tokenFor('olivia.bailey'), QUERY);
@@ -540,6 +596,7 @@ describe('development mode', () => {
       la: 'northshire', port: 0, mode: 'development', database: {},
       subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
       oidc: { issuer, audience: AUDIENCE },
+      searchAlerts: { threshold: 2 },
     });
     dev = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
     devBase = await serveOnLoopback(dev.server);
@@ -573,6 +630,10 @@ describe('development mode', () => {
     expect((await introspect()).status).toBe(401);
     const reply = (await (await introspect(await tokenFor('olivia.bailey'))).json()) as { data: { __schema: { queryType: { name: string } } } };
     expect(reply.data.__schema.queryType.name).toBe('Query');
+  });
+
+  it('alerts the IG officer on search volume as production does', async () => {
+    await alertsAfterThreshold(`${devBase}/graphql`, 2, (await quietPractitioners())[1]!);
   });
 
   it('is not served in production', async () => {
