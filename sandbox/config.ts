@@ -24,6 +24,8 @@ const schema = z.object({
   gatewayRateLimit: z.coerce.number().int().positive(),
   /** Each LA router: requests a minute per caseworker. */
   routerRateLimit: z.coerce.number().int().positive(),
+  /** Each LA router: searches and matches an hour by one caseworker that alert the IG officer. */
+  searchAlertThreshold: z.coerce.number().int().positive(),
   ports: z.object({
     gateway: port,
     pds: port,
@@ -61,6 +63,7 @@ export function loadSandboxConfig(env: NodeJS.ProcessEnv = process.env): Sandbox
     pdsRateLimit: env.MAIS_PDS_RATE_LIMIT ?? 5,
     gatewayRateLimit: env.MAIS_GATEWAY_RATE_LIMIT ?? 6000,
     routerRateLimit: env.MAIS_ROUTER_RATE_LIMIT ?? 600,
+    searchAlertThreshold: env.MAIS_SEARCH_ALERT_THRESHOLD ?? 200,
     ports: {
       gateway: env.MAIS_GATEWAY_PORT ?? 4000,
       pds: env.MAIS_PDS_PORT ?? 4010,

@@ -127,6 +127,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
       port: config.ports.routers[la.code],
       mode: 'development',
       rateLimitPerMinute: config.routerRateLimit,
+      searchAlerts: { threshold: config.searchAlertThreshold, windowSeconds: 3600 },
       subgraphs: [
         { name: 'csc', url: at(config.ports.csc[la.code]), kind: 'la' },
         { name: 'education', url: at(config.ports.education[la.code]), kind: 'la' },

@@ -1,9 +1,9 @@
-// The information-governance officer's views of the LA's audit: who looked at a child's records, when,
-// why and what they saw (a subject access request's answer; reading it is itself audited), and every
-// break-glass in a period, for review.
+// The information-governance officer's views of the LA's audit: caseworkers whose searches reached the
+// router's threshold (shown on opening), who looked at a child's records, when, why and what they saw (a
+// subject access request's answer; reading it is itself audited), and every break-glass in a period.
 import { useLazyQuery, type ApolloError } from '@apollo/client';
-import { useState, type FormEvent, type ReactNode } from 'react';
-import { AUDIT_TRAIL, BREAK_GLASS_REPORT, purposeLabel } from './operations.ts';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { AUDIT_TRAIL, BREAK_GLASS_REPORT, IG_ALERTS, purposeLabel } from './operations.ts';
 import { DateInput, ErrorSummary, isoFromParts, NHS_NUMBER_PROBLEM, nhsNumberDigits, refusal, TextField, type DateParts } from './ui.tsx';
 
 interface AuditRecord {
@@ -21,6 +21,17 @@ interface AuditRecord {
   outcome: string;
 }
 
+interface IgAlert {
+  at: string;
+  kind: string;
+  caseworker: string;
+  roles: string[];
+  count: number;
+  threshold: number;
+  windowStart: string;
+  windowEnd: string;
+}
+
 const when = (at: string) => new Date(at).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const partsOf = (date: Date): DateParts => ({ day: String(date.getDate()), month: String(date.getMonth() + 1), year: String(date.getFullYear()) });
 const ACTIONS: Record<string, string> = { VIEW: 'Viewed', LINK: 'Linked a record', AUDIT_TRAIL: 'Read the audit trail', SEARCH: 'Found in a search', MATCH: 'Among MATCH’s candidates' };
@@ -32,6 +43,7 @@ export function Audit() {
     <>
       <h1>Audit</h1>
       <p>Every look at a child’s records is recorded here with who, when, the purpose given and what was withheld. Reading a child’s audit trail is recorded too.</p>
+      <SearchAlerts />
       <AuditTrail />
       <BreakGlassReport />
     </>
@@ -91,12 +103,16 @@ function AuditTrail() {
   );
 }
 
-function BreakGlassReport() {
+const lastMonth = () => {
   const today = new Date();
-  const [from, setFrom] = useState<DateParts>(partsOf(new Date(today.getTime() - 30 * 86_400_000)));
-  const [to, setTo] = useState<DateParts>(partsOf(today));
+  return { from: partsOf(new Date(today.getTime() - 30 * 86_400_000)), to: partsOf(today) };
+};
+
+/** A period, dates inclusive, checked before it is asked for (the last 30 days to start with). */
+function PeriodForm({ id, action, onPeriod }: { id: string; action: string; onPeriod(from: string, to: string): void }) {
+  const [from, setFrom] = useState<DateParts>(lastMonth().from);
+  const [to, setTo] = useState<DateParts>(lastMonth().to);
   const [problems, setProblems] = useState<string[]>([]);
-  const [run, { data, error, loading, called }] = useLazyQuery(BREAK_GLASS_REPORT);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -106,23 +122,67 @@ function BreakGlassReport() {
     if (!end) found.push('To must be a real date');
     if (start && end && start > end) found.push('From must be on or before To');
     setProblems(found);
-    if (found.length === 0) void run({ variables: { from: start, to: end } });
+    if (found.length === 0) onPeriod(start!, end!);
   }
 
+  return (
+    <>
+      {problems.length > 0 ? <ErrorSummary problems={problems} /> : null}
+      <form onSubmit={submit} noValidate>
+        <div className="columns">
+          <DateInput id={`${id}-from`} legend="From" value={from} onChange={setFrom} />
+          <DateInput id={`${id}-to`} legend="To" value={to} onChange={setTo} />
+        </div>
+        <button type="submit" className="button">
+          {action}
+        </button>
+      </form>
+    </>
+  );
+}
+
+/** Caseworkers whose searches and matches reached the threshold within the router's window: who, how many, when; never what they searched for. */
+function SearchAlerts() {
+  const [run, { data, error, loading, called }] = useLazyQuery(IG_ALERTS, { fetchPolicy: 'network-only' });
+  useEffect(() => {
+    const { from, to } = lastMonth();
+    void run({ variables: { from: isoFromParts(from), to: isoFromParts(to) } });
+  }, [run]);
+  const alerts = called && !loading && data ? (data.igAlerts as IgAlert[]) : undefined;
+  return (
+    <section aria-labelledby="alerts-heading">
+      <h2 id="alerts-heading">Search alerts</h2>
+      <p className="hint">A caseworker is listed when their searches and matches reach the LA’s threshold within its window. What they searched for is not kept.</p>
+      <PeriodForm id="alerts" action="Show search alerts" onPeriod={(from, to) => void run({ variables: { from, to } })} />
+      <AuditTable
+        loading={loading}
+        error={error}
+        records={alerts}
+        empty="No caseworker reached the search threshold in this period."
+        caption="Caseworkers who searched more than the threshold, newest first"
+        columns={[
+          ['Raised', (a) => when(a.at)],
+          ['Who', (a) => (
+            <>
+              {a.caseworker}
+              <span className="hint"> ({a.roles.join(', ') || 'no role'})</span>
+            </>
+          )],
+          ['Searches and matches', (a) => `${a.count} (threshold ${a.threshold})`],
+          ['Window', (a) => `${when(a.windowStart)} to ${when(a.windowEnd)}`],
+        ]}
+      />
+    </section>
+  );
+}
+
+function BreakGlassReport() {
+  const [run, { data, error, loading, called }] = useLazyQuery(BREAK_GLASS_REPORT);
   const records = called && !loading && data ? (data.breakGlassReport as AuditRecord[]) : undefined;
   return (
     <section aria-labelledby="report-heading">
       <h2 id="report-heading">Break-glass report</h2>
-      {problems.length > 0 ? <ErrorSummary problems={problems} /> : null}
-      <form onSubmit={submit} noValidate>
-        <div className="columns">
-          <DateInput id="report-from" legend="From" value={from} onChange={setFrom} />
-          <DateInput id="report-to" legend="To" value={to} onChange={setTo} />
-        </div>
-        <button type="submit" className="button">
-          Show break-glass accesses
-        </button>
-      </form>
+      <PeriodForm id="report" action="Show break-glass accesses" onPeriod={(from, to) => void run({ variables: { from, to } })} />
       <AuditTable
         loading={loading}
         error={error}
@@ -142,8 +202,8 @@ function BreakGlassReport() {
   );
 }
 
-/** An audit query's answer: reading, refused, nothing found, or a table of its records. */
-function AuditTable({ loading, error, records, empty, caption, columns }: { loading: boolean; error: ApolloError | undefined; records: AuditRecord[] | undefined; empty: string; caption: string; columns: [string, (record: AuditRecord) => ReactNode][] }) {
+/** An audit query's answer: reading, refused, nothing found, or a table of its rows. */
+function AuditTable<T>({ loading, error, records, empty, caption, columns }: { loading: boolean; error: ApolloError | undefined; records: T[] | undefined; empty: string; caption: string; columns: [string, (record: T) => ReactNode][] }) {
   const refused = refusal(error);
   if (loading) return <p role="status">Reading the audit…</p>;
   if (refused) return <ErrorSummary problems={[refused]} />;

@@ -62,6 +62,12 @@ export const BREAK_GLASS_REPORT = gql`
   }
 `;
 
+export const IG_ALERTS = gql`
+  query IgAlerts($from: Date!, $to: Date!) {
+    igAlerts(from: $from, to: $to) { at kind caseworker roles count threshold windowStart windowEnd }
+  }
+`;
+
 /** The purposes a caseworker may declare, each with its statutory basis (schema/common.graphql). */
 export const PURPOSES: { value: string; label: string; basis: string }[] = [
   { value: 'CHILD_PROTECTION_ENQUIRY', label: 'Child protection enquiry', basis: 'Children Act 1989, section 47: reasonable cause to suspect significant harm.' },

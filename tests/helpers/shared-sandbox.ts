@@ -34,6 +34,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { env, dataDir } = await sandboxEnv(1500, 11);
   // MATCH over all of an LA's unmatched records within a test's time: above PDS's default of 5 a second.
   env.MAIS_PDS_RATE_LIMIT = '200';
+  // A caseworker's searches alert the IG officer within a test's few.
+  env.MAIS_SEARCH_ALERT_THRESHOLD = '12';
   const logDir = mkdtempSync(join(tmpdir(), 'mais-test-shared-sandbox-'));
   const logs = { stdout: join(logDir, 'stdout'), stderr: join(logDir, 'stderr'), pid: join(logDir, 'pid') };
   project.provide('sharedSandbox', { env, dataDir, logs });

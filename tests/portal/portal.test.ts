@@ -228,6 +228,25 @@ describe('the portal in a browser', () => {
     expect(await seriousAccessibilityViolations(officer)).toEqual([]);
   });
 
+  it('shows the IG officer, on opening the audit, a caseworker whose searches reached the threshold, without what they searched for', async () => {
+    const northshire = demo.las.find((l) => l.code === 'northshire')!.caseworkers;
+    const searcher = northshire.filter((w) => w.roles.includes('csc.practitioner') && w !== allocated && w !== unallocated).at(-1)!;
+    const token = cliToken(searcher.username);
+    // The shared sandbox's threshold is 12 searches an hour (tests/helpers/shared-sandbox.ts).
+    for (let i = 1; i <= 12; i++) {
+      const reply = await routerQuery(token, `query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { personId } }`, { i: { familyName: 'Quillfeather', dateOfBirth: `2014-02-${String(i).padStart(2, '0')}` } });
+      expect(reply.body.errors).toBeUndefined();
+    }
+    const officer = await signIn('ig.officer', { landing: 'Audit', forAxe: true });
+    const alerts = officer.getByRole('table', { name: 'Caseworkers who searched more than the threshold, newest first' });
+    await alerts.waitFor();
+    const row = alerts.getByRole('row').filter({ hasText: searcher.username });
+    expect(await row.count()).toBe(1);
+    expect(await row.first().textContent()).toMatch(/\b(1[2-9]|[2-9]\d|\d{3,}) \(threshold 12\)/);
+    expect(await officer.locator('main').textContent()).not.toContain('Quillfeather');
+    expect(await seriousAccessibilityViolations(officer)).toEqual([]);
+  });
+
   it('names a stopped source as unavailable while the rest of the single view shows, and recovers on retry', async () => {
     const state = JSON.parse(readFileSync(join(dataDir, 'sandbox.json'), 'utf8')) as { services: { name: string; pid: number }[] };
     const education = state.services.find((s) => s.name === 'northshire education subgraph')!;
