@@ -102,6 +102,9 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   credentialKey: (org: string) => resolve(config.dataDir, 'secrets', `${org}-dfe.private.jwk.json`),
   /** DfE's own key that signs its access tokens (made by ensureApplicationKey). */
   gatewayKey: resolve(config.dataDir, 'secrets', 'dfe-gateway.private.jwk.json'),
+  /** MATCH's key that signs its receipts (made by ensureApplicationKey), and its public half, which LAs' csc subgraphs trust. */
+  matchReceiptKey: resolve(config.dataDir, 'secrets', 'dfe-match-receipts.private.jwk.json'),
+  matchReceiptJwks: resolve(config.dataDir, 'dfe-match-receipts.jwks.json'),
   /** DfE's organisation registry as the sandbox seeds it (public keys only). */
   organisations: resolve(config.dataDir, 'organisations.json'),
   /** An LA identity provider's signing key, and the secret of its `mais token` client. */

@@ -30,6 +30,13 @@ async function registerPdsApplications(config: SandboxConfig): Promise<void> {
   writeFileSync(paths.pdsApplications, `${JSON.stringify(applications, null, 2)}\n`);
 }
 
+/** MATCH's receipt key; the LAs' csc subgraphs get the public half, to link only on MATCH's word. */
+async function ensureMatchReceiptKey(config: SandboxConfig): Promise<void> {
+  const paths = sandboxPaths(config);
+  const key = await ensureApplicationKey(paths.secrets, 'dfe-match-receipts', 'ES256');
+  writeFileSync(paths.matchReceiptJwks, `${JSON.stringify({ keys: [key.publicJwk] }, null, 2)}\n`);
+}
+
 /** Each LA router's signing key for internal tokens; its subgraphs get the public half. */
 async function ensureRouterKeys(config: SandboxConfig): Promise<void> {
   const paths = sandboxPaths(config);
@@ -88,6 +95,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--dfe-issuer', dfe.issuer,
       '--dfe-jwks', dfe.jwks,
       '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys,
+      '--receipt-key', paths.matchReceiptKey,
     ],
   };
   const idps: ServiceSpec[] = SANDBOX_LAS.map((la) => ({
@@ -111,6 +119,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
         '--router-issuer', routerIssuer(la.code),
         '--router-jwks', paths.routerJwks(la.code),
         '--as-of', config.asOf,
+        ...(kind === 'csc' ? ['--match-receipt-jwks', paths.matchReceiptJwks] : []),
       ],
     })),
   )];
@@ -194,6 +203,7 @@ async function main(): Promise<void> {
   const population = await ensurePopulation(config, log);
   await registerPdsApplications(config);
   await ensureRouterKeys(config);
+  await ensureMatchReceiptKey(config);
   // Push-mode LAs register their router's sharing endpoint with DfE.
   const sharingUrls = Object.fromEntries(SANDBOX_LAS.filter((la) => SANDBOX_SHARING_MODES[la.code] === 'push').map((la) => [la.code, `http://${config.host}:${config.ports.routers[la.code]}/share/graphql`]));
   writeFileSync(paths.organisations, `${JSON.stringify(await ensureOrganisations(paths.secrets, sharingUrls), null, 2)}\n`);

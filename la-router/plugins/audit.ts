@@ -121,7 +121,7 @@ export async function writeAudit(
               // attempt is still audited (the request itself is refused as BAD_USER_INPUT).
               break_glass_reason: child.breakGlassReason?.replaceAll('\u0000', '\uFFFD') ?? null,
               nhs_number: child.nhsNumber,
-              sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK' } : {}) },
+              sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK', receipt: child.receipt ?? null } : {}) },
               withheld,
               outcome,
               trace_id: contextValue.traceId,

@@ -3,6 +3,7 @@
 // check it again). A request for a child that the caller may see nothing of is refused whole.
 import { GraphQLError } from 'graphql';
 import { isSocialCareStaff, maySearch, searchProblem, SEARCH_ROLES } from '../../lib/graphql/access.ts';
+import { unverifiedReceipt } from '../../lib/match-receipt.ts';
 import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import { decide, type AllocationIndex } from '../relationships.ts';
@@ -61,8 +62,10 @@ export function decideRequest(executed: Executed, context: Pick<RouterContext, '
     const [link] = executed.fields;
     if (executed.fields.length !== 1 || !link) throw new GraphQLError('One request links one record', { extensions: { code: 'BAD_USER_INPUT', field: LINK, http: { status: 400 } } });
     if (!isSocialCareStaff(caller.roles)) throw new GraphQLError('Only social care staff may link a record to an NHS number', { extensions: { code: 'FORBIDDEN', field: LINK, http: { status: 403 } } });
-    const input = link.args.input as { nhsNumber?: unknown } | null | undefined;
-    return { purpose, child: { nhsNumber: normaliseNhsNumber(String(input?.nhsNumber ?? '')), breakGlassReason: null, action: 'LINK' }, decision: 'SUMMARY', lookups: false };
+    const input = link.args.input as { nhsNumber?: unknown; receipt?: unknown } | null | undefined;
+    // MATCH's receipt, read for the audit (its id, digest, band and score); the csc subgraph checks it before it links.
+    const receipt = unverifiedReceipt(input?.receipt);
+    return { purpose, child: { nhsNumber: normaliseNhsNumber(String(input?.nhsNumber ?? '')), breakGlassReason: null, action: 'LINK', receipt }, decision: 'SUMMARY', lookups: false };
   }
   const children = executed.fields.filter((f) => f.name === 'child');
   if (children.length === 0) return { purpose, decision: 'NONE', lookups: executed.fields.some((f) => isLookup(f.name)) };

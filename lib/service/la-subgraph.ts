@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
 import { openStore, type LocalClient } from '../db/store.ts';
 import type { Subgraph } from '../graphql/subgraph.ts';
+import { readJwks } from '../dfe-token.ts';
 import { useInternalTokenVerifier } from '../internal-token.ts';
 import { isIsoDay } from '../population/dates.ts';
 import { runService } from './child.ts';
@@ -17,6 +18,8 @@ export interface LaSubgraphParts {
   today?: () => Date;
   /** Hits a search answers at most: `--search-limit` (csc). */
   searchLimit?: number;
+  /** MATCH's receipt keys and the LA's DfE organisation code, to link a record only on MATCH's word: `--match-receipt-jwks`, `--dfe-organisation` (csc). */
+  receipts?: { jwks: JSONWebKeySet | URL; organisation: string };
 }
 
 export async function runLaSubgraph(
@@ -37,6 +40,10 @@ export async function runLaSubgraph(
       'as-of': { type: 'string' },
       /** Hits a search (csc's findChildren) answers at most; 20 unless given. */
       'search-limit': { type: 'string' },
+      /** MATCH's public keys (a JWKS file or URL): csc links a record only on a receipt MATCH signed. */
+      'match-receipt-jwks': { type: 'string' },
+      /** The LA's organisation code at DfE, to which MATCH's receipts are given (default: --la). */
+      'dfe-organisation': { type: 'string' },
     },
   });
   await runService(`${values.la ?? 'LA'} ${kind} subgraph`, async () => {
@@ -50,7 +57,8 @@ export async function runLaSubgraph(
     const jwks = JSON.parse(readFileSync(values['router-jwks'], 'utf8')) as JSONWebKeySet;
     const verifier = useInternalTokenVerifier({ issuer: values['router-issuer'], audience: `${values.la}/${kind}`, jwks });
     const store = await openStore({ kind: 'local', dataDir: values['data-dir'] ?? '', ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
-    const { server, stop } = await create({ prisma: store.prisma, verifier, ...(asOf ? { today: () => new Date(`${asOf}T12:00:00Z`) } : {}), ...(searchLimit ? { searchLimit } : {}) });
+    const receipts = values['match-receipt-jwks'] ? { jwks: readJwks(values['match-receipt-jwks']), organisation: values['dfe-organisation'] ?? values.la } : undefined;
+    const { server, stop } = await create({ prisma: store.prisma, verifier, ...(asOf ? { today: () => new Date(`${asOf}T12:00:00Z`) } : {}), ...(searchLimit ? { searchLimit } : {}), ...(receipts ? { receipts } : {}) });
     const port = Number(values.port);
     server.listen(port, values.host);
     await once(server, 'listening');

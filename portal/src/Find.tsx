@@ -224,7 +224,9 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
   const [match, matchResult] = useLazyQuery(MATCH_CHILD);
   const [link, linkResult] = useMutation(LINK_NHS_NUMBER, { errorPolicy: 'all' });
   const name = `${hit.givenName ?? ''} ${hit.familyName ?? ''}`.trim();
-  const result = matchResult.data?.matchChild as { status: string; nhsNumber: string | null; score: number; strategy: string | null; candidates: { nhsNumber: string; score: number; strategy: string; fieldAgreement: { field: string; level: string }[] }[] } | undefined;
+  // Only a match asked with the record's own details can be linked (csc checks MATCH's receipt against the record).
+  const [askedWithRecord, setAskedWithRecord] = useState(true);
+  const result = matchResult.data?.matchChild as { status: string; nhsNumber: string | null; score: number; strategy: string | null; receipt: string | null; candidates: { nhsNumber: string; score: number; strategy: string; fieldAgreement: { field: string; level: string }[] }[] } | undefined;
   const linked = linkResult.data?.linkNhsNumber as { nhsNumber: string } | undefined;
   const matchRefusal = refusal(matchResult.error);
   const linkRefusal = refusal(linkResult.error);
@@ -239,6 +241,8 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
     setProblems(found);
     setConfirmed(false);
     if (found.length > 0) return;
+    const same = (a: string | null | undefined, b: string) => (a ?? '').trim().replace(/\s+/g, ' ').toUpperCase() === b.trim().replace(/\s+/g, ' ').toUpperCase();
+    setAskedWithRecord(same(hit.givenName, details.givenName) && same(hit.familyName, details.familyName) && dateOfBirth === hit.dateOfBirth && same(hit.postcode?.replace(/\s/g, ''), details.postcode.replace(/\s/g, '')));
     void match({ variables: { purpose, input: { givenName: details.givenName.trim(), familyName: details.familyName.trim(), dateOfBirth, ...(details.postcode.trim() ? { postcode: details.postcode.trim() } : {}) } } });
   }
 
@@ -247,7 +251,8 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
     if (!result?.nhsNumber) return;
     if (result.status === 'POTENTIAL_MATCH' && !confirmed) return setProblems(['Confirm that this is the same child before linking']);
     setProblems([]);
-    void link({ variables: { purpose, input: { personId: hit.personId, nhsNumber: result.nhsNumber, band: result.status, score: result.score, strategy: result.strategy, confirmed } } });
+    // MATCH's receipt, passed on unchanged: the band and score linked are the ones it signed.
+    void link({ variables: { purpose, input: { personId: hit.personId, nhsNumber: result.nhsNumber, receipt: result.receipt, confirmed } } });
   }
 
   return (
@@ -259,7 +264,7 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
       {problems.length > 0 ? <ErrorSummary problems={problems} /> : null}
       {linked ? null : (
         <form onSubmit={ask} noValidate aria-label="Details to match">
-          <p className="hint">These are the record’s details. Correct a misspelling or an old postcode before asking; the record itself is not changed.</p>
+          <p className="hint">These are the record’s details. You may correct a misspelling or an old postcode to see whom MATCH finds, but only a match on the record’s own details can be linked: the record itself is not changed here.</p>
           <div className="columns">
             <TextField id="match-given-name" label="Given name" value={details.givenName} onChange={(givenName) => setDetails({ ...details, givenName })} />
             <TextField id="match-family-name" label="Family name" value={details.familyName} onChange={(familyName) => setDetails({ ...details, familyName })} />
@@ -320,7 +325,11 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
                 View the single view
               </button>
             </div>
-          ) : result.nhsNumber && (result.status === 'MATCH' || result.status === 'POTENTIAL_MATCH') ? (
+          ) : result.nhsNumber && result.receipt && !askedWithRecord ? (
+            <p className="warning">
+              MATCH was asked with details other than this record’s, so this result cannot be linked to it. Correct the record in the case management system, then ask MATCH with its details.
+            </p>
+          ) : result.nhsNumber && result.receipt ? (
             <form onSubmit={submitLink} noValidate>
               {result.status === 'POTENTIAL_MATCH' ? (
                 <div className="field">

@@ -38,7 +38,7 @@ export const FIND_CHILDREN = gql`
 export const MATCH_CHILD = gql`
   query MatchChild($input: DemographicsInput!, $purpose: Purpose!) {
     matchChild(input: $input, purpose: $purpose) {
-      status nhsNumber score strategy
+      status nhsNumber score strategy receipt
       candidates { nhsNumber score strategy fieldAgreement { field level } }
     }
   }

@@ -1,6 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { LocalClient } from '../../lib/db/store.ts';
 import type { InternalClaims } from '../../lib/internal-token.ts';
+import type { useReceiptVerifier } from '../../lib/match-receipt.ts';
 import type { PersonRecord } from './person.ts';
 
 export interface Context {
@@ -11,6 +12,8 @@ export interface Context {
   persons: DataLoader<string, PersonRecord[]>;
   /** Hits a search answers at most. */
   searchLimit: number;
+  /** Checks MATCH's receipts, for a link (none: this LA links nothing). */
+  receipts: ReturnType<typeof useReceiptVerifier> | null;
   /** Response keys of the searches in this request that matched more records than they answered. */
   searchesCut: string[];
 }

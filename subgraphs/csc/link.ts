@@ -1,35 +1,57 @@
-// Linking a local record to the NHS number MATCH found for it, once a caseworker has confirmed it: the
-// record's NHS number, its linked identifier and the match result (who confirmed, band, score) are
-// written together or not at all.
+// Linking a local record to the NHS number MATCH found for it, on MATCH's signed receipt and, for a
+// potential match, once a caseworker has confirmed it: the record's NHS number, its linked identifier and
+// the match result (who confirmed, the receipt's band and score) are written together or not at all.
 import { GraphQLError } from 'graphql';
 import { isSocialCareStaff, requireTheChild } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import type { InternalClaims } from '../../lib/internal-token.ts';
 import type { LocalClient } from '../../lib/db/store.ts';
+import { demographicsDigest, ReceiptError, type useReceiptVerifier } from '../../lib/match-receipt.ts';
+import { isoDate } from '../../lib/population/dates.ts';
 
 export interface LinkRequest {
   personId: string;
   nhsNumber: string;
-  band: 'MATCH' | 'POTENTIAL_MATCH';
-  score: number;
-  strategy?: string | null;
+  /** MATCH's signed receipt for this NHS number. */
+  receipt: string;
   confirmed: boolean;
 }
 
-/** The score each band starts at (subgraphs/matching: MATCH 0.95, POTENTIAL_MATCH 0.85). */
-const BAND_FLOOR = { MATCH: 0.95, POTENTIAL_MATCH: 0.85 } as const;
+const refusedReceipt = (error: ReceiptError) => new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', field: 'receipt', reason: error.reason } });
 
-export async function linkNhsNumber(prisma: LocalClient, claims: InternalClaims, request: LinkRequest): Promise<{ personId: string; nhsNumber: string; linked: boolean }> {
+/**
+ * Links the record to the NHS number on MATCH's receipt: one MATCH signed for this LA, unexpired, for this
+ * NHS number and for the record's own details (recomputed here, never taken from the caller), and for a
+ * POTENTIAL_MATCH the caseworker's confirmation. The band, score and strategy kept are the receipt's.
+ */
+export async function linkNhsNumber(
+  prisma: LocalClient,
+  claims: InternalClaims,
+  receipts: Pick<ReturnType<typeof useReceiptVerifier>, 'verify'> | null,
+  request: LinkRequest,
+): Promise<{ personId: string; nhsNumber: string; linked: boolean }> {
   if (!isSocialCareStaff(claims.roles)) throw new GraphQLError('Only social care staff may link a record to an NHS number', { extensions: { code: 'FORBIDDEN', field: 'linkNhsNumber' } });
   requireTheChild(claims, request.nhsNumber, 'linkNhsNumber');
-  if (!Number.isFinite(request.score) || request.score < BAND_FLOOR[request.band] || request.score > 1) {
-    throw badUserInput(`A ${request.band} scores from ${BAND_FLOOR[request.band]} to 1`, 'score');
+  if (!receipts) throw new GraphQLError('This LA has not been given MATCH’s receipt keys, so it links no record', { extensions: { code: 'FORBIDDEN', field: 'linkNhsNumber', reason: 'NO_RECEIPT_KEYS' } });
+  let receipt;
+  try {
+    receipt = await receipts.verify(request.receipt);
+  } catch (error) {
+    if (error instanceof ReceiptError) throw refusedReceipt(error);
+    throw error;
   }
-  if (request.band === 'POTENTIAL_MATCH' && !request.confirmed) throw badUserInput('A potential match is linked only when the caseworker confirms it is this child', 'confirmed');
-  if (request.strategy && request.strategy.length > 100) throw badUserInput('strategy is at most 100 characters', 'strategy');
+  if (receipt.nhsNumber !== request.nhsNumber) throw refusedReceipt(new ReceiptError('RECEIPT_OTHER_CHILD', 'This receipt from MATCH is for another NHS number'));
+  if (receipt.band === 'POTENTIAL_MATCH' && !request.confirmed) throw badUserInput('A potential match is linked only when the caseworker confirms it is this child', 'confirmed');
   return prisma.$transaction(async (tx) => {
-    const person = await tx.ssd_person.findUnique({ where: { pers_person_id: request.personId }, select: { pers_common_child_id: true } });
+    const person = await tx.ssd_person.findUnique({
+      where: { pers_person_id: request.personId },
+      select: { pers_common_child_id: true, pers_forename: true, pers_surname: true, pers_dob: true, addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1, select: { addr_address_postcode: true } } },
+    });
     if (!person) throw badUserInput('No record of this LA has that personId', 'personId');
+    const digest = demographicsDigest({ givenName: person.pers_forename, familyName: person.pers_surname, dateOfBirth: isoDate(person.pers_dob), postcode: person.addresses[0]?.addr_address_postcode ?? null });
+    if (digest !== receipt.digest) {
+      throw refusedReceipt(new ReceiptError('RECEIPT_OTHER_DEMOGRAPHICS', 'MATCH was asked with details other than this record’s: correct the record, then ask MATCH again with its details'));
+    }
     if (person.pers_common_child_id === request.nhsNumber) return { personId: request.personId, nhsNumber: request.nhsNumber, linked: false };
     if (person.pers_common_child_id !== null) throw badUserInput('This record already has a different NHS number: it is not changed', 'nhsNumber');
     const now = new Date();
@@ -41,11 +63,11 @@ export async function linkNhsNumber(prisma: LocalClient, claims: InternalClaims,
     });
     const result = {
       nhs_number: request.nhsNumber,
-      status: request.band,
-      score: request.score,
-      strategy: request.strategy ?? null,
+      status: receipt.band,
+      score: receipt.score,
+      strategy: receipt.strategy,
       matched_at: now,
-      review_state: request.band === 'MATCH' ? 'ACCEPTED' : 'CONFIRMED',
+      review_state: receipt.band === 'MATCH' ? 'ACCEPTED' : 'CONFIRMED',
       reviewed_by: claims.sub,
       reviewed_at: now,
     };

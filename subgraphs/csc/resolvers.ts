@@ -43,7 +43,7 @@ export const resolvers: Resolvers = {
     },
   },
   Mutation: {
-    linkNhsNumber: (_parent, { input }, context) => linkNhsNumber(context.prisma, context.claims, input),
+    linkNhsNumber: (_parent, { input }, context) => linkNhsNumber(context.prisma, context.claims, context.receipts, input),
   },
   Child: {
     __resolveReference: (reference, context) => {

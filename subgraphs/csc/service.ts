@@ -1,6 +1,8 @@
 // The csc subgraph: the LA's children's social care data (SSD tables), built from its pieces so tests
 // build the same service on a free port.
 import DataLoader from 'dataloader';
+import type { JSONWebKeySet } from 'jose';
+import { useReceiptVerifier } from '../../lib/match-receipt.ts';
 import type { LocalClient } from '../../lib/db/store.ts';
 import { routerClaims } from '../../lib/graphql/internal-auth.ts';
 import { guardDataCategories } from '../../lib/graphql/category-guard.ts';
@@ -18,9 +20,12 @@ export interface CscServiceOptions {
   verifier: ReturnType<typeof useInternalTokenVerifier>;
   /** Hits a search answers at most (default 20). */
   searchLimit?: number;
+  /** MATCH's public keys and the LA's organisation code at DfE: a record is linked only on MATCH's receipt. */
+  receipts?: { jwks: JSONWebKeySet | URL; organisation: string };
 }
 
 export function createCscService(options: CscServiceOptions): Promise<Subgraph> {
+  const receipts = options.receipts ? useReceiptVerifier(options.receipts) : null;
   return createSubgraph<Context>({
     typeDefs: cscTypeDefs,
     // Each field of a child's record checked against the token's purpose and decision, where it is resolved.
@@ -29,6 +34,7 @@ export function createCscService(options: CscServiceOptions): Promise<Subgraph> 
       prisma: options.prisma,
       searchLimit: options.searchLimit ?? DEFAULT_SEARCH_LIMIT,
       searchesCut: [],
+      receipts,
       claims: await routerClaims(options.verifier, req),
       persons: new DataLoader(async (keys: readonly string[]) => {
         const byNhs = await personsByNhsNumber(options.prisma, keys);

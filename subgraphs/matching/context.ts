@@ -1,3 +1,4 @@
+import type { useReceiptSigner } from '../../lib/match-receipt.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { PdsClient } from '../../lib/pds/client.ts';
 import type { Matcher } from './matcher.ts';
@@ -21,6 +22,8 @@ export interface Context {
   purpose: string | null;
   /** Writes to DfE's central audit, under the child's pseudonym; throws SOURCE_UNAVAILABLE when it cannot. */
   audit(entries: MatchAuditEntry[]): Promise<void>;
+  /** Signs a receipt for each linkable result. */
+  receipts: ReturnType<typeof useReceiptSigner>;
   /** Carried to PDS as X-Correlation-ID. */
   correlationId?: string;
 }

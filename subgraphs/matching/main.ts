@@ -1,9 +1,11 @@
 // The matching subgraph service: `--pds <FHIR base URL>` with the PDS application's credentials,
-// `--dfe-issuer`, `--dfe-jwks` for the DfE access tokens its callers present, and `--database-url` (or
-// `--data-dir`) with `--pseudonym-keys <file>` for DfE's central store, where it audits what it answers.
+// `--dfe-issuer`, `--dfe-jwks` for the DfE access tokens its callers present, `--database-url` (or
+// `--data-dir`) with `--pseudonym-keys <file>` for DfE's central store, where it audits what it answers,
+// and `--receipt-key <file>`: its own private JWK, which signs the receipts LAs link on.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PdsClient } from '../../lib/pds/client.ts';
+import type { JWK } from 'jose';
 import { readJwks } from '../../lib/dfe-token.ts';
 import { readPseudonymKeys } from '../../lib/pseudonym.ts';
 import { serveOverCentralStore } from '../../lib/service/central.ts';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     'database-url': { type: 'string' },
     'data-dir': { type: 'string' },
     'pseudonym-keys': { type: 'string' },
+    'receipt-key': { type: 'string' },
   },
 });
 
@@ -32,7 +35,9 @@ await runService('matching subgraph', async () => {
   if (!values['dfe-issuer'] || !values['dfe-jwks']) throw new Error('--dfe-issuer <DfE gateway URL> and --dfe-jwks <its JWKS URL or file> are required');
   if (!values['pseudonym-keys']) throw new Error('--pseudonym-keys <file> is required (the audit names children by pseudonym)');
   if (!values['database-url'] && !values['data-dir']) throw new Error('give --database-url or --data-dir for the central store (the audit)');
+  if (!values['receipt-key']) throw new Error('--receipt-key <file> (MATCH’s private JWK, which signs the receipts LAs link on) is required');
   readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
+  const receiptKey = JSON.parse(readFileSync(values['receipt-key'], 'utf8')) as JWK;
   const port = Number(values.port);
   let credentials;
   if (values['pds-api-key']) {
@@ -55,6 +60,7 @@ await runService('matching subgraph', async () => {
         dfe: { issuer: values['dfe-issuer']!, jwks: readJwks(values['dfe-jwks']!) },
         sql,
         directory,
+        receiptKey,
         onAuditFailure: (error) => process.stderr.write(`matching subgraph: audit write failed: ${error instanceof Error ? error.message : String(error)}\n`),
       }),
   );

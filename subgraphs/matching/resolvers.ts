@@ -1,4 +1,5 @@
 import { detailsGiven } from '../../lib/audit/details.ts';
+import { demographicsDigest, type LinkableBand } from '../../lib/match-receipt.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import { badUserInput, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
@@ -37,7 +38,12 @@ export const resolvers: Resolvers = {
           ? found.map((nhsNumber) => ({ action: 'match.search', nhsNumber, decision: 'ALLOW', detail: { ...detail, best: nhsNumber === outcome.nhsNumber } }))
           : [{ action: 'match.search', nhsNumber: null, decision: 'ALLOW', detail }],
       );
-      return outcome;
+      // A linkable result carries MATCH's signed word for it, bound to what it was asked and who asked.
+      const linkable = (outcome.status === 'MATCH' || outcome.status === 'POTENTIAL_MATCH') && outcome.nhsNumber !== null;
+      const receipt = linkable
+        ? await context.receipts.sign({ organisation: context.caller.code, nhsNumber: outcome.nhsNumber!, band: outcome.status as LinkableBand, score: outcome.score, strategy: outcome.strategy ?? null, digest: demographicsDigest(input) })
+        : null;
+      return { ...outcome, receipt };
     },
     validateNhsNumber(_parent, { value }) {
       const digits = normaliseNhsNumber(value);

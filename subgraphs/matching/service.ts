@@ -3,7 +3,8 @@
 // writes every search and every read of a child's demographics to DfE's central audit, under the child's
 // pseudonym, before it answers.
 import { GraphQLError } from 'graphql';
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
+import { useReceiptSigner } from '../../lib/match-receipt.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import { DfeTokenError, MATCHING_AUDIENCE, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
@@ -28,6 +29,8 @@ export interface MatchingServiceOptions {
   sql: SqlConnection;
   /** DfE's organisations (a suspended one is refused) and pseudonym keys (the audit names children by pseudonym). */
   directory: CentralDirectory;
+  /** MATCH's own private key (ES256, with a kid), which signs the receipts an LA links on; LAs hold its public half. */
+  receiptKey: JWK;
   /** Told of each audit write that fails (the request is answered SOURCE_UNAVAILABLE). */
   onAuditFailure?: (error: unknown) => void;
 }
@@ -37,6 +40,7 @@ export function createMatchingService(options: MatchingServiceOptions): Promise<
   const { directory } = options;
   const verifier = useDfeTokenVerifier({ ...options.dfe, audience: MATCHING_AUDIENCE, organisation: (code) => directory.organisations.get(code) });
   const writer = new AuditWriter(options.sql, CENTRAL_AUDIT);
+  const receipts = useReceiptSigner(options.receiptKey);
   return createSubgraph<Context>({
     typeDefs,
     resolvers,
@@ -68,7 +72,7 @@ export function createMatchingService(options: MatchingServiceOptions): Promise<
           throw sourceUnavailable('matching', 'MATCH could not write DfE’s audit, so it does not answer; try again shortly');
         }
       };
-      return { pds: options.pds, matcher, caller, purpose, audit, ...(typeof correlation === 'string' ? { correlationId: correlation } : {}) };
+      return { pds: options.pds, matcher, caller, purpose, audit, receipts, ...(typeof correlation === 'string' ? { correlationId: correlation } : {}) };
     },
   });
 }

@@ -23,6 +23,7 @@ import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/pr
 import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
+import { recordDetails, testReceiptKeys, type TestReceipts } from '../helpers/match-receipts.ts';
 import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 
 const AUDIENCE = 'mais-router:northshire';
@@ -30,6 +31,7 @@ const PURPOSES = Object.keys(DEFAULT_PURPOSE_CATEGORIES);
 const LONG_REASON = 'Police at the door with a child, no allocated worker reachable';
 
 let csc: TestLaSubgraph;
+let receipts: TestReceipts;
 let proxy: FaultProxy;
 let idp: Server;
 let issuer: string;
@@ -60,7 +62,8 @@ async function tokenFor(username: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  csc = await startLaSubgraph('csc', createCscService, { children: 300, seed: 5 });
+  receipts = await testReceiptKeys();
+  csc = await startLaSubgraph('csc', (parts) => createCscService({ ...parts, receipts: { jwks: receipts.jwks, organisation: 'northshire' } }), { children: 300, seed: 5 });
   const query = <T,>(text: string) => csc.store.sql.withSession((db) => db.query<T>(text));
   const [allocation] = await query<{ username: string; nhs: string }>(
     `SELECT u.username, p.pers_common_child_id AS nhs FROM la_user u JOIN ssd_involvements i ON i.invo_professional_id = u.prof_professional_id
@@ -350,7 +353,7 @@ describe('a link, however it is spelled', () => {
 
   it('audits and binds the link to the NHS number it executes, from literals, variables or their defaults', async () => {
     // One record without an NHS number, unlinked again after each case.
-    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' } });
+    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' }, include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } } });
     const unlink = async () => {
       await csc.store.prisma.la_match_result.deleteMany({ where: { subject_id: person.pers_person_id } });
       await csc.store.prisma.ssd_person.update({ where: { pers_person_id: person.pers_person_id }, data: { pers_common_child_id: null } });
@@ -358,13 +361,15 @@ describe('a link, however it is spelled', () => {
     await fc.assert(
       fc.asyncProperty(form, fc.constantFrom('plain', 'inline', 'named'), condition, fc.constantFrom('production', 'development'), async (how, wrap, cond, mode) => {
         const [linked, decoy] = [unused(), unused()];
-        const input = (nhs: string) => `{ personId: ${JSON.stringify(person.pers_person_id)}, nhsNumber: ${JSON.stringify(nhs)}, band: MATCH, score: 0.97, confirmed: true }`;
+        const receipt = new Map<string, string>();
+        for (const nhs of [linked, decoy]) receipt.set(nhs, await receipts.sign({ nhsNumber: nhs, details: recordDetails(person) }));
+        const input = (nhs: string) => `{ personId: ${JSON.stringify(person.pers_person_id)}, nhsNumber: ${JSON.stringify(nhs)}, receipt: ${JSON.stringify(receipt.get(nhs))}, confirmed: true }`;
         const definitions: string[] = [];
         const variables: Record<string, unknown> = {};
         let argument = input(linked);
         if (how !== 'literal') {
           definitions.push(`$i: LinkNhsNumberInput!${how === 'default' ? ` = ${input(linked)}` : how === 'overridden' ? ` = ${input(decoy)}` : ''}`);
-          if (how !== 'default') variables.i = { personId: person.pers_person_id, nhsNumber: linked, band: 'MATCH', score: 0.97, confirmed: true };
+          if (how !== 'default') variables.i = { personId: person.pers_person_id, nhsNumber: linked, receipt: receipt.get(linked), confirmed: true };
           argument = '$i';
         }
         let directive = '';

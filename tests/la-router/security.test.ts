@@ -18,10 +18,13 @@ import { sandboxAgreement } from '../../sandbox/organisations.ts';
 import { createCscService } from '../../subgraphs/csc/service.ts';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../helpers/la-subgraph.ts';
+import { recordDetails, testReceiptKeys, type TestReceipts } from '../helpers/match-receipts.ts';
+import { demographicsDigest } from '../../lib/match-receipt.ts';
 import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 import { documentHash } from '../../la-router/plugins/trusted-documents.ts';
 
 const AUDIENCE = 'mais-router:northshire';
+const recordDigest = (person: Parameters<typeof recordDetails>[0]) => demographicsDigest(recordDetails(person));
 const SEARCH_LIMIT = 2;
 /** Searches by one caseworker within an hour that alert the IG officer, here. */
 const ALERT_THRESHOLD = 3;
@@ -30,6 +33,7 @@ let idpPort: number;
 let idpServer: Server;
 let signingKey: JWK;
 let csc: TestLaSubgraph;
+let receipts: TestReceipts;
 let proxy: FaultProxy;
 let router: Router;
 let url: string;
@@ -87,7 +91,8 @@ async function ask(token?: string, query = QUERY, variables: Record<string, unkn
 
 beforeAll(async () => {
   // Searches answer at most two records here, so that one can be seen to say it was cut short.
-  csc = await startLaSubgraph('csc', (parts) => createCscService({ ...parts, searchLimit: SEARCH_LIMIT }), { children: 400, seed: 3 });
+  receipts = await testReceiptKeys();
+  csc = await startLaSubgraph('csc', (parts) => createCscService({ ...parts, searchLimit: SEARCH_LIMIT, receipts: { jwks: receipts.jwks, organisation: 'northshire' } }), { children: 400, seed: 3 });
   users = (await csc.store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
   users.push({ username: 'ivy.officer', displayName: 'Ivy Officer', roles: ['ig.officer'] });
   idpPort = await freePort();
@@ -259,8 +264,9 @@ describe('authorization and audit', () => {
 
   it('lets social care staff link a record to an NHS number, audited as a link; refuses others and any other mutation', async () => {
     const LINK = `mutation ($input: LinkNhsNumberInput!) { linkNhsNumber(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber linked } }`;
-    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' } });
-    const input = { personId: person.pers_person_id, nhsNumber: '9434765870', band: 'POTENTIAL_MATCH', score: 0.9, confirmed: true };
+    const person = await csc.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' }, include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } } });
+    const receipt = await receipts.sign({ nhsNumber: '9434765870', band: 'POTENTIAL_MATCH', score: 0.9, details: recordDetails(person) });
+    const input = { personId: person.pers_person_id, nhsNumber: '9434765870', receipt, confirmed: true };
     const seen = proxy.seen.length;
     const officer = await ask(await tokenFor('ivy.officer'), LINK, { input });
     expect(officer.status).toBe(403);
@@ -270,12 +276,25 @@ describe('authorization and audit', () => {
     const twice = await ask(await tokenFor(other), `mutation ($input: LinkNhsNumberInput!) { a: linkNhsNumber(input: $input, purpose: EARLY_HELP) { linked } b: linkNhsNumber(input: $input, purpose: EARLY_HELP) { linked } }`, { input });
     expect(twice.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(proxy.seen.length).toBe(seen);
+    // The band and score are MATCH's to give, not the caller's.
+    const claimed = await ask(await tokenFor(other), LINK, { input: { ...input, band: 'MATCH', score: 1 } });
+    expect(claimed.status).toBe(400);
+    // A receipt MATCH did not sign is refused by csc, nothing linked, and the attempt audited with what it claimed.
+    const [head, , signature] = receipt.split('.');
+    const boasting = `${head}.${Buffer.from(JSON.stringify({ band: 'MATCH', score: 0.99, digest: 'x', sub: '9434765870', aud: 'northshire' })).toString('base64url')}.${signature}`;
+    const forged = await ask(await tokenFor(other), LINK, { input: { ...input, receipt: boasting } });
+    expect(forged.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'receipt', reason: 'RECEIPT_INVALID' });
+    expect((await csc.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBeNull();
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, nhs_number: '9434765870', outcome: 'ERROR', sources: { action: 'LINK', receipt: { band: 'MATCH', score: 0.99, digest: 'x' } } });
     const reply = await ask(await tokenFor(other), LINK, { input });
     expect(reply.body.errors).toBeUndefined();
     expect(reply.body.data.linkNhsNumber).toEqual({ personId: person.pers_person_id, nhsNumber: '9434765870', linked: true });
-    expect((await entries()).at(-1)).toMatchObject({ actor: other, nhs_number: '9434765870', purpose: 'CHILD_IN_NEED_ASSESSMENT', outcome: 'OK', sources: { answered: ['csc'], action: 'LINK' } });
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, nhs_number: '9434765870', purpose: 'CHILD_IN_NEED_ASSESSMENT', outcome: 'OK', sources: { answered: ['csc'], action: 'LINK', receipt: { band: 'POTENTIAL_MATCH', score: 0.9, digest: recordDigest(person), id: expect.any(String) } } });
     const trail = await ask(await tokenFor('ivy.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action } }`, { n: '9434765870' });
-    expect(trail.body.data.auditTrail).toEqual([{ caseworker: other, action: 'LINK' }]);
+    expect(trail.body.data.auditTrail).toEqual([
+      { caseworker: other, action: 'LINK' },
+      { caseworker: other, action: 'LINK' },
+    ]);
   });
 
   it('audits a search once for each child it returned, under their NHS number, whatever the caller selected, and adds nothing to the answer', async () => {

@@ -6,13 +6,16 @@ import type { AccessDecision } from '../../../lib/internal-token.ts';
 import { populationPaths } from '../../../lib/population/generate.ts';
 import { createCscService } from '../../../subgraphs/csc/service.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../../helpers/la-subgraph.ts';
+import { recordDetails, testReceiptKeys, type TestReceipts } from '../../helpers/match-receipts.ts';
 
 let subgraph: TestLaSubgraph;
 const statements: string[] = [];
 let withNhs: string[];
+let receipts: TestReceipts;
 
 beforeAll(async () => {
-  subgraph = await startLaSubgraph('csc', createCscService, { children: 2500, seed: 13, onQuery: (sql) => statements.push(sql) });
+  receipts = await testReceiptKeys();
+  subgraph = await startLaSubgraph('csc', (parts) => createCscService({ ...parts, receipts: { jwks: receipts.jwks, organisation: 'northshire' } }), { children: 2500, seed: 13, onQuery: (sql) => statements.push(sql) });
   const persons = readFileSync(populationPaths(subgraph.populationDir).laTable('northshire', 'ssd_person'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pers_common_child_id: string | null });
   withNhs = persons.map((p) => p.pers_common_child_id).filter((n): n is string => n !== null);
 }, 120_000);
@@ -174,53 +177,114 @@ describe('findChildren', () => {
 
 describe('linkNhsNumber', () => {
   const LINK = `mutation ($input: LinkNhsNumberInput!) { linkNhsNumber(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber linked } }`;
-  const unmatched = (skip: number) => subgraph.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' }, skip });
+  const unmatched = (skip: number) =>
+    subgraph.store.prisma.ssd_person.findFirstOrThrow({ where: { pers_common_child_id: null }, orderBy: { pers_person_id: 'asc' }, skip, include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } } });
   // Valid NHS numbers (modulus 11) that no record of this population holds.
-  const unused = () => ['9434765919', '9434765870', '9434765889'].find((n) => !withNhs.includes(n))!;
+  const unusedNumbers = () => ['9434765919', '9434765870', '9434765889', '9434765897'].filter((n) => !withNhs.includes(n));
+  const unused = () => unusedNumbers()[0]!;
+  const nhsOf = async (personId: string) => (await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: personId } })).pers_common_child_id;
 
-  it('links a confirmed potential match, recording who confirmed it, and then finds the record by its NHS number', async () => {
+  it('links a confirmed potential match on MATCH’s receipt, recording who confirmed it and the receipt’s band and score, and then finds the record by its NHS number', async () => {
     const person = await unmatched(0);
     const nhsNumber = unused();
-    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'POTENTIAL_MATCH', score: 0.9, strategy: 'fuzzy', confirmed: true } }, await token('FULL', 'northshire/csc', nhsNumber));
+    // The record's details keyed in another case and spacing are the same details.
+    const details = recordDetails(person);
+    const receipt = await receipts.sign({ nhsNumber, band: 'POTENTIAL_MATCH', score: 0.9, strategy: 'fuzzy', details: { ...details, givenName: ` ${details.givenName?.toLowerCase()} `, postcode: details.postcode?.replace(/\s/g, '').toLowerCase() ?? null } });
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, receipt, confirmed: true } }, await token('FULL', 'northshire/csc', nhsNumber));
     expect(body.errors).toBeUndefined();
     expect(body.data.linkNhsNumber).toEqual({ personId: person.pers_person_id, nhsNumber, linked: true });
-    const linked = await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } });
-    expect(linked.pers_common_child_id).toBe(nhsNumber);
+    expect(await nhsOf(person.pers_person_id)).toBe(nhsNumber);
     const result = await subgraph.store.prisma.la_match_result.findUniqueOrThrow({ where: { subject_table_subject_id: { subject_table: 'ssd_person', subject_id: person.pers_person_id } } });
-    expect(result).toMatchObject({ nhs_number: nhsNumber, status: 'POTENTIAL_MATCH', score: 0.9, review_state: 'CONFIRMED', reviewed_by: 'olivia.bailey' });
+    expect(result).toMatchObject({ nhs_number: nhsNumber, status: 'POTENTIAL_MATCH', score: 0.9, strategy: 'fuzzy', review_state: 'CONFIRMED', reviewed_by: 'olivia.bailey' });
     const entity = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { socialCare { personId } } } }`, { reps: reps([nhsNumber]) }, await token('FULL', 'northshire/csc', nhsNumber));
     expect(entity.body.data._entities[0].socialCare.personId).toBe(person.pers_person_id);
     // The same link again changes nothing; a different NHS number for a linked record is refused.
-    const again = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, band: 'MATCH', score: 0.99, confirmed: false } }, await token('FULL', 'northshire/csc', nhsNumber));
+    const again = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, receipt: await receipts.sign({ nhsNumber, details }), confirmed: false } }, await token('FULL', 'northshire/csc', nhsNumber));
     expect(again.body.data.linkNhsNumber.linked).toBe(false);
-    const other = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: withNhs[0], band: 'MATCH', score: 0.99, confirmed: true } }, await token('FULL', 'northshire/csc', withNhs[0]));
+    const other = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: withNhs[0], receipt: await receipts.sign({ nhsNumber: withNhs[0]!, details }), confirmed: true } }, await token('FULL', 'northshire/csc', withNhs[0]));
     expect(other.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'nhsNumber' });
-    expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBe(nhsNumber);
+    expect(await nhsOf(person.pers_person_id)).toBe(nhsNumber);
   });
 
-  it.each([
-    ['an unconfirmed potential match', { band: 'POTENTIAL_MATCH', score: 0.9, confirmed: false }, 'confirmed'],
-    ['a score below its band', { band: 'MATCH', score: 0.9, confirmed: true }, 'score'],
-    ['a record that does not exist', { band: 'MATCH', score: 0.97, confirmed: true, personId: 'NO-SUCH-PERSON' }, 'personId'],
-  ])('refuses %s and writes nothing', async (_name, overrides, field) => {
+  it('refuses, with a stable reason and writing nothing, any receipt but MATCH’s for this LA, this child and this record’s details, unexpired, and a potential match unconfirmed', async () => {
     const person = await unmatched(1);
-    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), ...overrides } }, await token('FULL', 'northshire/csc', unused()));
-    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
-    expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBeNull();
+    const details = recordDetails(person);
+    const forger = await testReceiptKeys('match-receipts-test');
+    const fieldOf = fc.constantFrom('givenName', 'familyName', 'dateOfBirth', 'postcode') as fc.Arbitrary<keyof typeof details>;
+    const tamper = fc.oneof(
+      fc.constant({ kind: 'forged' as const }),
+      fc.constantFrom('southshire', 'eastshire', 'DfE').map((organisation) => ({ kind: 'other LA' as const, organisation })),
+      fc.record({ kind: fc.constant('other details' as const), field: fieldOf, value: fc.string({ minLength: 1, maxLength: 12 }) }),
+      fc.integer({ min: 16, max: 24 * 60 }).map((minutes) => ({ kind: 'expired' as const, minutes })),
+      fc.constant({ kind: 'other child' as const }),
+      fc.constant({ kind: 'unconfirmed' as const }),
+      fc.oneof(fc.string({ maxLength: 40 }), fc.constant('e30.e30.'), fc.constant('eyJhbGciOiJub25lIn0.eyJzdWIiOiI5NDM0NzY1OTE5In0.')).map((text) => ({ kind: 'not a receipt' as const, text })),
+    );
+    await fc.assert(
+      fc.asyncProperty(tamper, async (t) => {
+        const [nhsNumber, another] = unusedNumbers() as [string, string];
+        let receipt: string;
+        let expected: Record<string, unknown>;
+        switch (t.kind) {
+          case 'forged':
+            receipt = await forger.sign({ nhsNumber, details });
+            expected = { field: 'receipt', reason: 'RECEIPT_INVALID' };
+            break;
+          case 'other LA':
+            receipt = await receipts.sign({ nhsNumber, details, organisation: t.organisation });
+            expected = { field: 'receipt', reason: 'RECEIPT_OTHER_ORGANISATION' };
+            break;
+          case 'other details': {
+            const changed = t.field === 'dateOfBirth' ? '2001-01-01' : `${details[t.field] ?? ''}${t.value.trim() || 'x'}`;
+            receipt = await receipts.sign({ nhsNumber, details: { ...details, [t.field]: changed } });
+            expected = { field: 'receipt', reason: 'RECEIPT_OTHER_DEMOGRAPHICS' };
+            break;
+          }
+          case 'expired':
+            receipt = await receipts.sign({ nhsNumber, details }, Date.now() - t.minutes * 60_000);
+            expected = { field: 'receipt', reason: 'RECEIPT_EXPIRED' };
+            break;
+          case 'other child':
+            receipt = await receipts.sign({ nhsNumber: another, details });
+            expected = { field: 'receipt', reason: 'RECEIPT_OTHER_CHILD' };
+            break;
+          case 'unconfirmed':
+            receipt = await receipts.sign({ nhsNumber, details, band: 'POTENTIAL_MATCH' });
+            expected = { field: 'confirmed' };
+            break;
+          case 'not a receipt':
+            receipt = t.text;
+            expected = { field: 'receipt', reason: 'RECEIPT_INVALID' };
+            break;
+        }
+        const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber, receipt, confirmed: t.kind !== 'unconfirmed' } }, await token('FULL', 'northshire/csc', nhsNumber));
+        expect(body.data).toBeNull();
+        expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', ...expected });
+        expect(await nhsOf(person.pers_person_id)).toBeNull();
+      }),
+      { numRuns: 60 },
+    );
+    expect(await subgraph.store.prisma.la_match_result.count({ where: { subject_id: person.pers_person_id } })).toBe(0);
+  });
+
+  it('refuses a record that does not exist', async () => {
+    const nhsNumber = unused();
+    const { body } = await graphql(LINK, { input: { personId: 'NO-SUCH-PERSON', nhsNumber, receipt: await receipts.sign({ nhsNumber, details: { givenName: 'A', familyName: 'B', dateOfBirth: '2015-01-01' } }), confirmed: true } }, await token('FULL', 'northshire/csc', nhsNumber));
+    expect(body.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'personId' });
   });
 
   it('refuses an invalid NHS number with INVALID_NHS_NUMBER', async () => {
     const person = await unmatched(1);
-    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: '1234567890', band: 'MATCH', score: 0.97, confirmed: true } }, await token('FULL', 'northshire/csc', '1234567890'));
+    const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: '1234567890', receipt: await receipts.sign({ nhsNumber: '1234567890', details: recordDetails(person) }), confirmed: true } }, await token('FULL', 'northshire/csc', '1234567890'));
     expect(body.errors?.[0]?.extensions?.code).toBe('INVALID_NHS_NUMBER');
   });
 
   it('refuses a link to any child but the one its token names, and writes nothing', async () => {
     const person = await unmatched(1);
     for (const bound of [withNhs[1], undefined]) {
-      const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), band: 'MATCH', score: 0.97, confirmed: true } }, await token('FULL', 'northshire/csc', bound));
+      const { body } = await graphql(LINK, { input: { personId: person.pers_person_id, nhsNumber: unused(), receipt: await receipts.sign({ nhsNumber: unused(), details: recordDetails(person) }), confirmed: true } }, await token('FULL', 'northshire/csc', bound));
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'linkNhsNumber' });
     }
-    expect((await subgraph.store.prisma.ssd_person.findUniqueOrThrow({ where: { pers_person_id: person.pers_person_id } })).pers_common_child_id).toBeNull();
+    expect(await nhsOf(person.pers_person_id)).toBeNull();
   });
 });

@@ -1,7 +1,9 @@
 // The matching subgraph over HTTP, in front of the real PDS sandbox, auditing into a real central store.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demographicsDigest, useReceiptVerifier } from '../../../lib/match-receipt.ts';
 import { openStore, type CentralClient, type Store } from '../../../lib/db/store.ts';
 import { PdsClient } from '../../../lib/pds/client.ts';
 import { CentralDirectory } from '../../../lib/register/directory.ts';
@@ -20,9 +22,10 @@ let token: string;
 let database: TestDatabase;
 let store: Store<CentralClient>;
 let directory: CentralDirectory;
+let receiptKey: { privateJwk: JWK; publicJwk: JWK };
 
 async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks }, sql: store.sql, directory });
+  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks }, sql: store.sql, directory, receiptKey: receiptKey.privateJwk });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -33,6 +36,8 @@ async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => P
 }
 
 beforeAll(async () => {
+  const pair = await generateKeyPair('ES256', { extractable: true });
+  receiptKey = { privateJwk: { ...(await exportJWK(pair.privateKey)), kid: 'match-receipts-1', alg: 'ES256' }, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'match-receipts-1', alg: 'ES256' } };
   dfe = await startDfeTokens();
   token = await dfe.token('northshire', MATCHING_AUDIENCE);
   database = await freshDatabase();
@@ -80,6 +85,21 @@ describe('the matching subgraph', () => {
     expect(body.errors).toBeUndefined();
     expect(body.data.matchChild).toMatchObject({ status: 'MATCH', nhsNumber: '9000000009', strategy: 'exact' });
     expect(body.data.matchChild.candidates[0].fieldAgreement).toContainEqual({ field: 'familyName', level: 'exact' });
+  });
+
+  it('signs a receipt for a linkable result, for the asking organisation and over what it was asked, and none for any other', async () => {
+    const input = { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', postcode: 'LS1 6AE' };
+    const { body } = await graphql(`query ($input: DemographicsInput!) { matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status nhsNumber score strategy receipt } }`, { input });
+    const result = body.data.matchChild as { status: string; nhsNumber: string; score: number; strategy: string; receipt: string };
+    expect(result.status).toBe('MATCH');
+    const claims = await useReceiptVerifier({ jwks: { keys: [receiptKey.publicJwk] }, organisation: 'northshire' }).verify(result.receipt);
+    expect(claims).toMatchObject({ organisation: 'northshire', nhsNumber: result.nhsNumber, band: 'MATCH', score: result.score, strategy: result.strategy, digest: demographicsDigest(input) });
+    expect(claims.expiresAt.getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(claims.expiresAt.getTime() - Date.now()).toBeLessThanOrEqual(15 * 60_000);
+    // For northshire alone.
+    await expect(useReceiptVerifier({ jwks: { keys: [receiptKey.publicJwk] }, organisation: 'southshire' }).verify(result.receipt)).rejects.toMatchObject({ reason: 'RECEIPT_OTHER_ORGANISATION' });
+    const nobody = await graphql(`query ($input: DemographicsInput!) { matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status receipt } }`, { input: { givenName: 'Nobody', familyName: 'Atall', dateOfBirth: '2012-01-01' } });
+    expect(nobody.body.data.matchChild).toEqual({ status: 'NO_MATCH', receipt: null });
   });
 
   it.each([
