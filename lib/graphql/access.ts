@@ -16,11 +16,12 @@ export const CHILD_ROLES: ReadonlySet<string> = new Set([...SOCIAL_CARE_ROLES, '
 export const SEARCH_ROLES: Readonly<Record<'findChildren' | 'matchChild', ReadonlySet<string>>> = { findChildren: SOCIAL_CARE_ROLES, matchChild: CHILD_ROLES };
 export const maySearch = (search: keyof typeof SEARCH_ROLES, roles: readonly string[]) => roles.some((r) => SEARCH_ROLES[search].has(r));
 
-/** A search names a child closely enough: a given or family name, and a date of birth. Null when it does; else what is missing. */
-export function searchProblem(input: { givenName?: unknown; familyName?: unknown; dateOfBirth?: unknown } | null | undefined): string | null {
+/** A search names a child closely enough: a given or family name with a date of birth, or an NHS number. Null when it does; else what is missing. */
+export function searchProblem(input: { givenName?: unknown; familyName?: unknown; dateOfBirth?: unknown; nhsNumber?: unknown } | null | undefined): string | null {
   const filled = (v: unknown) => v instanceof Date || (typeof v === 'string' && v.trim() !== '');
   if ((filled(input?.givenName) || filled(input?.familyName)) && filled(input?.dateOfBirth)) return null;
-  return 'A search needs a given or family name and a date of birth';
+  if (filled(input?.nhsNumber)) return null;
+  return 'A search needs a given or family name with a date of birth, or an NHS number';
 }
 
 /** Throws FORBIDDEN for a detail field unless the decision was a full view (or break-glass). */

@@ -8,6 +8,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Audit } from './Audit.tsx';
 import { completeSignIn, sha256Hex, signIn, signOut, type PortalConfig, type Session } from './auth.ts';
 import { Find } from './Find.tsx';
+import { moreResultsLink } from './more-results.ts';
 import { ErrorSummary } from './ui.tsx';
 
 type State = { kind: 'loading' } | { kind: 'signed-out'; config: PortalConfig; problem?: string } | { kind: 'signed-in'; config: PortalConfig; session: Session } | { kind: 'broken'; problem: string };
@@ -76,7 +77,7 @@ function SignedIn({ session }: { session: Session }) {
     () =>
       new ApolloClient({
         // Operations go by id (SHA-256 of the text the build extracted); the router holds the text.
-        link: createPersistedQueryLink(generatePersistedQueryIdsAtRuntime({ sha256: sha256Hex })).concat(new HttpLink({ uri: '/graphql', headers: { authorization: `Bearer ${session.accessToken}` } })),
+        link: moreResultsLink.concat(createPersistedQueryLink(generatePersistedQueryIdsAtRuntime({ sha256: sha256Hex }))).concat(new HttpLink({ uri: '/graphql', headers: { authorization: `Bearer ${session.accessToken}` } })),
         // Nothing about a child is kept after it is shown.
         cache: new InMemoryCache(),
         defaultOptions: { query: { fetchPolicy: 'no-cache', errorPolicy: 'all' }, watchQuery: { fetchPolicy: 'no-cache', errorPolicy: 'all' } },

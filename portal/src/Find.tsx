@@ -4,6 +4,7 @@
 // candidates, and a confirmation before a potential match is linked.
 import { useLazyQuery, useMutation } from '@apollo/client';
 import { useState, type FormEvent } from 'react';
+import { moreResultsOf, type MoreResults } from './more-results.ts';
 import { FIND_CHILDREN, LINK_NHS_NUMBER, MATCH_CHILD, PURPOSES, SINGLE_VIEW } from './operations.ts';
 import { SingleView } from './SingleView.tsx';
 import { DateInput, emptyDate, ErrorSummary, isEmptyDate, isoFromParts, NHS_NUMBER_PROBLEM, nhsNumberDigits, problemsOf, refusal, TextField, type DateParts } from './ui.tsx';
@@ -136,7 +137,7 @@ export function Find() {
       {findResult.loading ? <p role="status">Searching this LA’s records…</p> : null}
       {findRefusal ? <ErrorSummary problems={[findRefusal]} /> : null}
       {findResult.called && !findResult.loading && findResult.data ? (
-        <SearchResults hits={hits} onView={showChild} onMatch={(hit) => setMatching(hit)} />
+        <SearchResults hits={hits} more={moreResultsOf('FindChildren')} onView={showChild} onMatch={(hit) => setMatching(hit)} />
       ) : null}
       {matching ? <MatchPanel key={matching.personId} hit={matching} purpose={purpose} onView={showChild} /> : null}
 
@@ -148,13 +149,14 @@ export function Find() {
   );
 }
 
-function SearchResults({ hits, onView, onMatch }: { hits: SearchHit[]; onView(nhsNumber: string): void; onMatch(hit: SearchHit): void }) {
+function SearchResults({ hits, more, onView, onMatch }: { hits: SearchHit[]; more: MoreResults | null; onView(nhsNumber: string): void; onMatch(hit: SearchHit): void }) {
   if (hits.length === 0) return <p role="status">No record of this LA fits. Check the spelling, or search by fewer details.</p>;
   return (
     <section aria-labelledby="results-heading">
       <h2 id="results-heading">
-        {hits.length} {hits.length === 1 ? 'record' : 'records'} found
+        {more ? `The closest ${hits.length} records` : `${hits.length} ${hits.length === 1 ? 'record' : 'records'} found`}
       </h2>
+      {more ? <p className="warning">More records fit than the {more.limit} shown. Add details (a given name, a postcode) to narrow the search.</p> : null}
       <table className="results">
         <caption className="visually-hidden">Records of this LA that fit the search, closest first</caption>
         <thead>

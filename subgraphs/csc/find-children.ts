@@ -9,6 +9,8 @@ export interface ChildSearch {
   familyName?: string | null;
   dateOfBirth?: string | null;
   postcode?: string | null;
+  /** The records holding this NHS number; the other details are then not used. */
+  nhsNumber?: string | null;
 }
 
 export interface ChildSearchHit {
@@ -39,6 +41,10 @@ function nameScore(query: string, stored: string | null): number {
 
 /** The best `limit` hits, best first, and whether more records matched than that. */
 export async function findChildren(prisma: LocalClient, search: ChildSearch, limit = DEFAULT_SEARCH_LIMIT): Promise<{ hits: ChildSearchHit[]; more: boolean }> {
+  if (search.nhsNumber) {
+    const held = await prisma.ssd_person.findMany({ where: { pers_common_child_id: search.nhsNumber }, include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } }, orderBy: { pers_person_id: 'asc' }, take: limit + 1 });
+    return { hits: held.slice(0, limit).map((person) => hitOf(person, 1)), more: held.length > limit };
+  }
   const given = search.givenName?.trim() || undefined;
   const family = search.familyName?.trim() || undefined;
   const dob = search.dateOfBirth ?? undefined;
@@ -71,17 +77,23 @@ export async function findChildren(prisma: LocalClient, search: ChildSearch, lim
     const total = parts.reduce((sum, [w]) => sum + w, 0);
     const score = Math.round((parts.reduce((sum, [w, s]) => sum + w * s, 0) / total) * 1000) / 1000;
     if (score < MIN_SCORE) continue;
-    hits.push({
-      personId: person.pers_person_id,
-      nhsNumber: person.pers_common_child_id,
-      matched: person.pers_common_child_id !== null,
-      givenName: person.pers_forename,
-      familyName: person.pers_surname,
-      dateOfBirth: personDob,
-      postcode: personPostcode,
-      score,
-    });
+    hits.push(hitOf(person, score));
   }
   hits.sort((a, b) => b.score - a.score || a.personId.localeCompare(b.personId));
   return { hits: hits.slice(0, limit), more: hits.length > limit };
+}
+
+type PersonWithAddress = { pers_person_id: string; pers_common_child_id: string | null; pers_forename: string | null; pers_surname: string | null; pers_dob: Date | null; addresses: { addr_address_postcode: string | null }[] };
+
+function hitOf(person: PersonWithAddress, score: number): ChildSearchHit {
+  return {
+    personId: person.pers_person_id,
+    nhsNumber: person.pers_common_child_id,
+    matched: person.pers_common_child_id !== null,
+    givenName: person.pers_forename,
+    familyName: person.pers_surname,
+    dateOfBirth: isoDate(person.pers_dob),
+    postcode: person.addresses[0]?.addr_address_postcode ?? null,
+    score,
+  };
 }

@@ -152,9 +152,9 @@ type Root =
   | { kind: 'trail'; nhs: ChildName; nhsForm: Form }
   | { kind: 'closed' }
   | { kind: 'typename' };
-/** What a search gives: a name with a date of birth (enough), or less. */
-type SearchShape = 'names+dob' | 'family+dob' | 'given+dob+postcode' | 'names only' | 'dob+postcode';
-const ENOUGH: ReadonlySet<SearchShape> = new Set(['names+dob', 'family+dob', 'given+dob+postcode']);
+/** What a search gives: a name with a date of birth, or an NHS number (enough), or less. */
+type SearchShape = 'names+dob' | 'family+dob' | 'given+dob+postcode' | 'nhs' | 'names only' | 'dob+postcode';
+const ENOUGH: ReadonlySet<SearchShape> = new Set(['names+dob', 'family+dob', 'given+dob+postcode', 'nhs']);
 interface Entry {
   root: Root;
   alias: boolean;
@@ -167,7 +167,7 @@ const condition = fc.option(fc.record({ directive: fc.constantFrom<'include' | '
 const childName = fc.constantFrom<ChildName>('A', 'B', 'C');
 const root: fc.Arbitrary<Root> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('child' as const), nhs: childName, nhsForm: form, purpose: fc.constantFrom(...PURPOSES), purposeForm: form, reason: fc.constantFrom('none', 'none', 'short', 'long'), items: fc.uniqueArray(fc.record({ item: fc.nat(ITEMS.length - 1), alias: fc.boolean() }), { selector: (i) => i.item, maxLength: 4 }), itemsIn: fc.constantFrom('plain', 'inline', 'named') }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('search' as const), of: childName, purpose: fc.constantFrom(...PURPOSES), shape: fc.constantFrom<SearchShape>('names+dob', 'family+dob', 'given+dob+postcode', 'names only', 'dob+postcode') }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('search' as const), of: childName, purpose: fc.constantFrom(...PURPOSES), shape: fc.constantFrom<SearchShape>('names+dob', 'family+dob', 'given+dob+postcode', 'nhs', 'names only', 'dob+postcode') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('trail' as const), nhs: childName, nhsForm: form }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'closed' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'typename' as const }) },
@@ -219,8 +219,8 @@ function build(entries: Entry[], decoy: boolean) {
       text = `child(nhsNumber: ${nhs}, purpose: ${purpose}${reason})${directive(e.condition)} { nhsNumber ${inner} }`;
     } else if (r.kind === 'search') {
       const c = children[r.of];
-      const given = { givenName: c.givenName, familyName: c.familyName, dateOfBirth: c.dateOfBirth, postcode: 'DL1 1AA' };
-      const keep = { 'names+dob': ['givenName', 'familyName', 'dateOfBirth'], 'family+dob': ['familyName', 'dateOfBirth'], 'given+dob+postcode': ['givenName', 'dateOfBirth', 'postcode'], 'names only': ['givenName', 'familyName'], 'dob+postcode': ['dateOfBirth', 'postcode'] }[r.shape];
+      const given = { givenName: c.givenName, familyName: c.familyName, dateOfBirth: c.dateOfBirth, postcode: 'DL1 1AA', nhsNumber: c.nhs };
+      const keep = { 'names+dob': ['givenName', 'familyName', 'dateOfBirth'], 'family+dob': ['familyName', 'dateOfBirth'], 'given+dob+postcode': ['givenName', 'dateOfBirth', 'postcode'], nhs: ['nhsNumber'], 'names only': ['givenName', 'familyName'], 'dob+postcode': ['dateOfBirth', 'postcode'] }[r.shape];
       const input = keep.map((k) => `${k}: ${JSON.stringify(given[k as keyof typeof given])}`).join(', ');
       text = `findChildren(input: { ${input} }, purpose: ${r.purpose})${directive(e.condition)} { personId nhsNumber }`;
     } else if (r.kind === 'trail') {
@@ -313,6 +313,8 @@ describe('what an operation executes, however it is spelled', () => {
         for (const q of searches) {
           const hits = (body.data?.[q.key] ?? []) as { nhsNumber: string | null }[];
           expect(hits.length).toBeLessThanOrEqual(20);
+          // By NHS number: that child's record, and only it.
+          if (q.shape === 'nhs' && body.data?.[q.key] !== undefined) expect(hits.map((h) => h.nhsNumber)).toEqual([children[q.of].nhs]);
           returned += hits.filter((h) => h.nhsNumber !== null).length;
         }
         expect(searchEntries.length).toBe(returned);
