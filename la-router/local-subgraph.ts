@@ -52,7 +52,7 @@ interface AuditRow {
   purpose: string | null;
   break_glass_reason: string | null;
   nhs_number: string | null;
-  sources: { answered?: string[]; decision?: string; action?: string; criteria?: string[] } | null;
+  sources: { answered?: string[]; decision?: string; action?: string; criteria?: string[]; receipt?: { id: string | null; digest: string | null; band: string | null; score: number | null } | null } | null;
   withheld: string[] | null;
   outcome: string;
 }
@@ -81,6 +81,7 @@ const record = (row: AuditRow) => ({
   sources: row.sources?.answered ?? [],
   withheld: row.withheld ?? [],
   outcome: row.outcome,
+  receipt: row.sources?.receipt ?? null,
 });
 
 function requireIgOfficer(context: RouterContext, field: string): void {

@@ -19,6 +19,7 @@ interface AuditRecord {
   sources?: string[];
   withheld?: string[];
   outcome: string;
+  receipt?: { band: string | null; score: number | null } | null;
 }
 
 interface IgAlert {
@@ -91,7 +92,7 @@ function AuditTrail() {
           ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
           ['Access', (r) => (
             <>
-              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'SEARCH' || r.action === 'MATCH' ? `Searched on ${(r.searchedOn ?? []).map((d) => DETAILS[d] ?? d).join(', ') || 'nothing'}` : r.action === 'AUDIT_TRAIL' ? '—' : (DECISIONS[r.decision ?? ''] ?? r.decision)}
+              {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'SEARCH' || r.action === 'MATCH' ? `Searched on ${(r.searchedOn ?? []).map((d) => DETAILS[d] ?? d).join(', ') || 'nothing'}` : r.action === 'AUDIT_TRAIL' ? '—' : r.action === 'LINK' ? `On MATCH’s ${(r.receipt?.band ?? 'unknown band').replace('_', ' ')}${typeof r.receipt?.score === 'number' ? ` (${r.receipt.score.toFixed(3)})` : ''}` : (DECISIONS[r.decision ?? ''] ?? r.decision)}
               {r.breakGlassReason ? <span> “{r.breakGlassReason}”</span> : null}
               {(r.withheld ?? []).length > 0 ? <span className="hint"> Withheld: {(r.withheld ?? []).join(', ')}</span> : null}
             </>

@@ -52,7 +52,7 @@ export const LINK_NHS_NUMBER = gql`
 
 export const AUDIT_TRAIL = gql`
   query AuditTrail($nhsNumber: NhsNumber!) {
-    auditTrail(nhsNumber: $nhsNumber) { at caseworker roles purpose action searchedOn decision breakGlassReason sources withheld outcome }
+    auditTrail(nhsNumber: $nhsNumber) { at caseworker roles purpose action searchedOn decision breakGlassReason sources withheld outcome receipt { band score } }
   }
 `;
 

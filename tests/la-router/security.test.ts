@@ -290,10 +290,10 @@ describe('authorization and audit', () => {
     expect(reply.body.errors).toBeUndefined();
     expect(reply.body.data.linkNhsNumber).toEqual({ personId: person.pers_person_id, nhsNumber: '9434765870', linked: true });
     expect((await entries()).at(-1)).toMatchObject({ actor: other, nhs_number: '9434765870', purpose: 'CHILD_IN_NEED_ASSESSMENT', outcome: 'OK', sources: { answered: ['csc'], action: 'LINK', receipt: { band: 'POTENTIAL_MATCH', score: 0.9, digest: recordDigest(person), id: expect.any(String) } } });
-    const trail = await ask(await tokenFor('ivy.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action } }`, { n: '9434765870' });
+    const trail = await ask(await tokenFor('ivy.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action outcome receipt { band score digest } } }`, { n: '9434765870' });
     expect(trail.body.data.auditTrail).toEqual([
-      { caseworker: other, action: 'LINK' },
-      { caseworker: other, action: 'LINK' },
+      { caseworker: other, action: 'LINK', outcome: 'ERROR', receipt: { band: 'MATCH', score: 0.99, digest: 'x' } },
+      { caseworker: other, action: 'LINK', outcome: 'OK', receipt: { band: 'POTENTIAL_MATCH', score: 0.9, digest: recordDigest(person) } },
     ]);
   });
 

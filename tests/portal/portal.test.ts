@@ -192,6 +192,9 @@ describe('the portal in a browser', () => {
     const trail = (await routerQuery(cliToken('ig.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action searchedOn } }`, { n: nhsNumber })).body.data?.auditTrail;
     expect(trail).toContainEqual({ caseworker: allocated.username, action: 'MATCH', searchedOn: ['dateOfBirth', 'familyName', 'givenName', ...(withPostcode ? ['postcode'] : [])] });
     expect(trail).toContainEqual({ caseworker: allocated.username, action: 'SEARCH', searchedOn: ['dateOfBirth', 'familyName'] });
+    // The link was made on MATCH's receipt, passed on by the portal unchanged: its band and score are in the audit.
+    const links = (await routerQuery(cliToken('ig.officer'), `query ($n: NhsNumber!) { auditTrail(nhsNumber: $n) { caseworker action outcome receipt { band score digest } } }`, { n: nhsNumber })).body.data?.auditTrail.filter((a: { action: string }) => a.action === 'LINK');
+    expect(links).toEqual([{ caseworker: allocated.username, action: 'LINK', outcome: 'OK', receipt: { band: 'POTENTIAL_MATCH', score: expect.any(Number), digest: expect.stringMatching(/^[\w-]{43}$/) } }]);
   });
 
   it('lets a practitioner break glass with a reason, and the IG officer finds it in the audit trail and the break-glass report', async () => {
