@@ -7,7 +7,7 @@ export interface FhirPatient {
   gender?: string;
   birthDate?: string;
   deceasedDateTime?: string;
-  address?: { use?: string; line?: string[]; postalCode?: string }[];
+  address?: { use?: string; line?: string[]; postalCode?: string; period?: { start?: string; end?: string } }[];
   generalPractitioner?: { identifier?: { value?: string } }[];
 }
 
@@ -20,13 +20,19 @@ export interface Patient {
   deathDate: string | null;
   /** The current home address; null for a restricted patient or when none is held. */
   address: { lines: string[]; postcode: string | null } | null;
+  /** Postcodes of earlier home addresses (ended), when PDS returned them; empty for a restricted patient. */
+  previousPostcodes: string[];
   gpOdsCode: string | null;
   restricted: boolean;
 }
 
 export function patientFromFhir(resource: FhirPatient): Patient {
   const usual = resource.name?.find((n) => n.use === 'usual') ?? resource.name?.[0];
-  const home = resource.address?.find((a) => (a.use ?? 'home') === 'home');
+  // The current home address: the home address with no end, else the one that ended last. Every other
+  // home or old address is an earlier one (PDS marks them by period.end; some sources by use: old).
+  const homes = (resource.address ?? []).filter((a) => (a.use ?? 'home') === 'home');
+  const home = homes.find((a) => a.period?.end === undefined) ?? [...homes].sort((a, b) => (b.period?.end ?? '').localeCompare(a.period?.end ?? ''))[0];
+  const earlier = (resource.address ?? []).filter((a) => a !== home && (a.use === 'old' || (a.use ?? 'home') === 'home'));
   return {
     nhsNumber: resource.id,
     givenNames: usual?.given ?? [],
@@ -35,6 +41,7 @@ export function patientFromFhir(resource: FhirPatient): Patient {
     birthDate: resource.birthDate ?? null,
     deathDate: resource.deceasedDateTime?.slice(0, 10) ?? null,
     address: home ? { lines: home.line ?? [], postcode: home.postalCode ?? null } : null,
+    previousPostcodes: [...new Set(earlier.filter((a) => a.postalCode).map((a) => a.postalCode!))],
     gpOdsCode: resource.generalPractitioner?.[0]?.identifier?.value ?? null,
     restricted: (resource.meta?.security ?? []).some((s) => s.code === 'R' || s.code === 'V'),
   };

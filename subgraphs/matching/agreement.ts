@@ -2,7 +2,8 @@
 // log2(m/u) evidence (m: how often true matches agree like this; u: how often non-matches do). It
 // turns PDS's "this is the only patient like that" into a calibrated score, and refuses a PDS hit
 // whose other fields disagree. A given name, family name or date of birth that disagrees outright
-// caps the score below MATCH whatever the rest says: twins share everything else.
+// caps the score below MATCH whatever the rest says: twins share everything else. And names, date of
+// birth and sex alone never reach MATCH: a namesake shares them; the postcode (now or before) must agree.
 import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { swapDayAndMonth } from '../../lib/population/dates.ts';
@@ -34,6 +35,7 @@ export const LEVELS = {
   genderAgree: { level: 'agree', m: 0.99, u: 0.5 },
   genderDisagree: { level: 'disagree', m: 0.01, u: 0.5 },
   postcodeExact: { level: 'exact', m: 0.75, u: 0.001 },
+  postcodeHistoric: { level: 'historic', m: 0.1, u: 0.001 },
   postcodeDistrict: { level: 'same-district', m: 0.05, u: 0.01 },
   postcodeDisagree: { level: 'disagree', m: 0.1, u: 0.99 },
 } as const satisfies Record<string, Level>;
@@ -42,11 +44,31 @@ export const LEVELS = {
 const MIDPOINT = 12;
 /** The highest score a candidate with an outright name or birth-date disagreement can get. */
 export const DISAGREEMENT_CAP = 0.9;
+/**
+ * The highest score of a candidate nothing but its names, date of birth and sex vouch for: a namesake
+ * living elsewhere shares all of those. Automatic acceptance needs the record's postcode to be the
+ * candidate's, now or in its address history; without that (no postcode, a postcode no history explains,
+ * a day/month-swapped date) the candidate goes to a person for review.
+ */
+export const UNCORROBORATED_CAP = 0.94;
+
+/** Why a candidate's score was held below MATCH, if it was. */
+export type Cap = 'disagreement' | 'uncorroborated';
 
 export interface Agreement {
   score: number;
   evidence: number;
   fields: Record<string, string>;
+  /** `disagreement`: a name or the date of birth disagrees outright. `uncorroborated`: nothing a namesake would not share agrees. */
+  cap: Cap | null;
+}
+
+export interface AgreementOptions {
+  /**
+   * The candidate came from a search that asked PDS for the record's whole postcode, exactly, with
+   * address history: PDS holds that postcode for them now or held it before, whatever address it returned.
+   */
+  postcodeSearched?: boolean;
 }
 
 interface NameLevels {
@@ -75,10 +97,11 @@ function nameLevel(query: string, stored: string | undefined, levels: NameLevels
 
 const district = (postcode: string) => normalisePostcode(postcode).slice(0, -3);
 
-export function agreement(input: Demographics, patient: Patient): Agreement {
+export function agreement(input: Demographics, patient: Patient, options: AgreementOptions = {}): Agreement {
   const fields: Record<string, string> = {};
   let evidence = 0;
   let capped = false;
+  let corroborated = false;
   const add = (field: string, level: Level) => {
     fields[field] = level.level;
     evidence += weight(level);
@@ -107,13 +130,26 @@ export function agreement(input: Demographics, patient: Patient): Agreement {
     add('gender', input.gender === patient.gender ? LEVELS.genderAgree : LEVELS.genderDisagree);
   }
   const stored = patient.address?.postcode;
-  if (input.postcode && stored) {
+  if (input.postcode && (stored || patient.previousPostcodes.length > 0 || options.postcodeSearched)) {
     const a = normalisePostcode(input.postcode);
-    const b = normalisePostcode(stored);
-    add('postcode', a === b ? LEVELS.postcodeExact : district(a) === district(b) ? LEVELS.postcodeDistrict : LEVELS.postcodeDisagree);
+    const b = stored ? normalisePostcode(stored) : '';
+    const level =
+      a === b
+        ? LEVELS.postcodeExact
+        : options.postcodeSearched || patient.previousPostcodes.some((p) => normalisePostcode(p) === a)
+          ? LEVELS.postcodeHistoric
+          : b && district(a) === district(b)
+            ? LEVELS.postcodeDistrict
+            : LEVELS.postcodeDisagree;
+    add('postcode', level);
+    corroborated = level === LEVELS.postcodeExact || level === LEVELS.postcodeHistoric;
   }
+  // A day/month-swapped date is a likely slip, and a likely namesake's too: never enough on its own.
+  if (birthLevel === LEVELS.birthSwapped) corroborated = false;
 
   let score = 1 / (1 + 2 ** -(evidence - MIDPOINT));
-  if (capped) score = Math.min(score, DISAGREEMENT_CAP);
-  return { score: Math.round(score * 10_000) / 10_000, evidence: Math.round(evidence * 100) / 100, fields };
+  const cap: Cap | null = capped ? 'disagreement' : !corroborated && score > UNCORROBORATED_CAP ? 'uncorroborated' : null;
+  if (cap === 'disagreement') score = Math.min(score, DISAGREEMENT_CAP);
+  if (cap === 'uncorroborated') score = Math.min(score, UNCORROBORATED_CAP);
+  return { score: Math.round(score * 10_000) / 10_000, evidence: Math.round(evidence * 100) / 100, fields, cap };
 }

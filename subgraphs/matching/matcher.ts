@@ -5,7 +5,7 @@ import { dayOf, isoDay, swapDayAndMonth } from '../../lib/population/dates.ts';
 import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
-import { agreement } from './agreement.ts';
+import { agreement, type Cap } from './agreement.ts';
 import type { Demographics } from './demographics.ts';
 
 export type MatchStatus = 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' | 'MANY_MATCH' | 'NO_MATCH' | 'ERROR';
@@ -22,6 +22,8 @@ export interface Candidate {
   pdsScore: number;
   strategy: string;
   fields: Record<string, string>;
+  /** Why the score was held below MATCH, if it was (agreement.ts). */
+  cap: Cap | null;
   patient: Patient;
 }
 
@@ -131,16 +133,23 @@ export class Matcher {
           manyMatches ??= strategy.name;
           continue;
         }
+        // A non-fuzzy search on the whole postcode, with history, returns only those PDS holds that postcode for, now or before.
+        const postcodeSearched = !search.fuzzy && search.history === true && search.postcode !== undefined && !search.postcode.includes('*');
         const confident: Candidate[] = [];
+        const uncorroborated: Candidate[] = [];
         for (const match of result.matches) {
-          const checked = agreement(d, match.patient);
-          const candidate: Candidate = { nhsNumber: match.patient.nhsNumber, score: checked.score, pdsScore: match.score, strategy: strategy.name, fields: checked.fields, patient: match.patient };
+          const checked = agreement(d, match.patient, { postcodeSearched });
+          const candidate: Candidate = { nhsNumber: match.patient.nhsNumber, score: checked.score, pdsScore: match.score, strategy: strategy.name, fields: checked.fields, cap: checked.cap, patient: match.patient };
           const previous = candidates.get(candidate.nhsNumber);
           if (!previous || previous.score < candidate.score) candidates.set(candidate.nhsNumber, candidate);
           if (band(candidate.score) === 'MATCH') confident.push(candidate);
+          else if (checked.cap === 'uncorroborated') uncorroborated.push(candidate);
         }
         if (confident.length === 1) return finish('MATCH', confident[0]);
         if (confident.length > 1) return finish('MANY_MATCH');
+        // With no postcode, no later search can vouch for anyone: a person reviews the candidate now.
+        if (!d.postcode && uncorroborated.length === 1) return finish('POTENTIAL_MATCH', uncorroborated[0]);
+        if (!d.postcode && uncorroborated.length > 1) return finish('MANY_MATCH');
       }
     } catch (error) {
       return finish('ERROR', undefined, error instanceof Error ? error.message : String(error));

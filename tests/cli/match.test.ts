@@ -79,10 +79,14 @@ describe('mais match --la', () => {
     const patient = await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/matching/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}` },
-      body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { givenNames familyName dateOfBirth } } } }` }),
-    }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { givenNames: string[]; familyName: string; dateOfBirth: string } }[] } }>);
+      body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { givenNames familyName dateOfBirth address { postcode } } } } }` }),
+    }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { givenNames: string[]; familyName: string; dateOfBirth: string; address: { postcode: string } } }[] } }>);
     const d = patient.data._entities[0]!.demographics;
-    writeFileSync(input, `id,given_name,family_name,date_of_birth,gender,postcode\nA1,${d.givenNames[0]},${d.familyName},${d.dateOfBirth},,\nA2,Zebedee,Quartermaine,2012-01-01,male,E1 6AN\nA3,,Nobody,2012-01-01,,\n`);
+    // A1 with its postcode; A4 the same child with none: names and a date of birth alone go to review.
+    writeFileSync(
+      input,
+      `id,given_name,family_name,date_of_birth,gender,postcode\nA1,${d.givenNames[0]},${d.familyName},${d.dateOfBirth},,${d.address.postcode}\nA2,Zebedee,Quartermaine,2012-01-01,male,E1 6AN\nA3,,Nobody,2012-01-01,,\nA4,${d.givenNames[0]},${d.familyName},${d.dateOfBirth},,\n`,
+    );
     const result = run(['match', '--csv', input, '--out', output, '--json'], env);
     expect(result.status).toBe(0);
     const lines = readFileSync(output, 'utf8').trim().split('\n');
@@ -92,5 +96,6 @@ describe('mais match --la', () => {
     expect(byId.A1![7]).toBe('MATCH');
     expect(byId.A2![7]).toBe('NO_MATCH');
     expect(byId.A3![7]).toBe('REFUSED');
+    expect(byId.A4![7]).toBe('POTENTIAL_MATCH');
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Patient } from '../../../lib/pds/patient.ts';
 import { oneEditApart } from '../../../lib/names.ts';
-import { agreement, DISAGREEMENT_CAP } from '../../../subgraphs/matching/agreement.ts';
+import { agreement, DISAGREEMENT_CAP, UNCORROBORATED_CAP } from '../../../subgraphs/matching/agreement.ts';
 import { band } from '../../../subgraphs/matching/matcher.ts';
 import { DemographicsError, validateDemographics } from '../../../subgraphs/matching/demographics.ts';
 
@@ -13,6 +13,7 @@ const patient = (overrides: Partial<Patient> = {}): Patient => ({
   birthDate: '2014-03-09',
   deathDate: null,
   address: { lines: ['1 High Street'], postcode: 'DL1 4AB' },
+  previousPostcodes: [],
   gpOdsCode: 'A81001',
   restricted: false,
   ...overrides,
@@ -64,6 +65,32 @@ describe('agreement', () => {
     expect(agreement({ ...input, dateOfBirth: '2014-09-03' }, patient()).fields.dateOfBirth).toBe('day-month-swapped');
     const transposed = agreement({ ...input, givenName: "O'Brien", familyName: 'Olivia' }, patient());
     expect(transposed.fields).toMatchObject({ familyName: 'transposed', givenName: 'transposed' });
+  });
+
+  it('never reaches MATCH on names, date of birth and sex alone: a namesake shares them; the postcode, now or before, must agree', () => {
+    const { postcode: _postcode, ...withoutPostcode } = input;
+    for (const [record, holder] of [
+      [withoutPostcode, patient()],
+      [{ ...input, postcode: 'SO14 2AB' }, patient()],
+      [{ ...input, postcode: 'DL1 4ZZ' }, patient()],
+      [input, patient({ address: null })],
+    ] as const) {
+      const result = agreement(record, holder);
+      expect(result).toMatchObject({ cap: 'uncorroborated' });
+      expect(result.score).toBeLessThanOrEqual(UNCORROBORATED_CAP);
+      expect(band(result.score)).toBe('POTENTIAL_MATCH');
+    }
+    // An earlier address PDS returned, or a search that asked PDS for that postcode with history, vouches as the current one does.
+    const moved = agreement({ ...input, postcode: 'TS1 3XY' }, patient({ previousPostcodes: ['TS1 3XY'] }));
+    expect(moved).toMatchObject({ cap: null, fields: { postcode: 'historic' } });
+    expect(band(moved.score)).toBe('MATCH');
+    expect(band(agreement({ ...input, postcode: 'TS1 3XY' }, patient(), { postcodeSearched: true }).score)).toBe('MATCH');
+  });
+
+  it('never reaches MATCH on a day/month-swapped date, whatever else agrees', () => {
+    const swapped = agreement({ ...input, dateOfBirth: '2014-09-03' }, patient());
+    expect(swapped.cap).toBe('uncorroborated');
+    expect(band(swapped.score)).not.toBe('MATCH');
   });
 
   it('weighs a missing postcode as no evidence, a different one against', () => {
