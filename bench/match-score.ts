@@ -1,6 +1,7 @@
 // Scores MATCH's answers against a labelled set: precision and recall of what it links by itself and
 // of what it links once a person has confirmed its potential matches, PDS calls, and each error by
 // its cause. Used by `npm run bench:match`; kept apart so that a test can check it on a hand-scored set.
+import { UNCORROBORATED_CAP } from '../subgraphs/matching/agreement.ts';
 import type { MatchStatus } from '../subgraphs/matching/matcher.ts';
 
 /** What MATCH answered for one record, as `bench:match --out` writes it. */
@@ -52,6 +53,19 @@ export interface Score {
   errorsByCause: Record<string, number>;
   /** Wrong links and misses in whose record each noise class appears (a record with two classes counts under both). */
   errorsByClass: Record<string, { wrongLinks: number; missed: number }>;
+  /**
+   * How the bands are calibrated: for each band and score range, the records whose best candidate was
+   * offered, and how often that candidate is the child (per cent).
+   */
+  calibration: Record<string, { records: number; candidateIsChild: number; rate: number }>;
+}
+
+/** The band and score range a best candidate falls in, for calibration. */
+export function calibrationBin(status: MatchStatus, score: number): string | null {
+  if (status === 'MATCH') return 'MATCH';
+  if (status === 'POTENTIAL_MATCH') return score === UNCORROBORATED_CAP ? `POTENTIAL_MATCH held at ${UNCORROBORATED_CAP} (uncorroborated)` : score >= 0.9 ? 'POTENTIAL_MATCH 0.90-0.95' : 'POTENTIAL_MATCH 0.85-0.90';
+  if (status === 'LOW_CONFIDENCE') return score >= 0.5 ? 'LOW_CONFIDENCE 0.50-0.85' : 'LOW_CONFIDENCE below 0.50';
+  return null;
 }
 
 const percent = (part: number, whole: number, empty: number) => (whole === 0 ? empty : Math.round((part / whole) * 100_000) / 1000);
@@ -80,6 +94,7 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
     }
   };
   const add = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
+  const calibration: Record<string, { records: number; candidateIsChild: number }> = {};
   for (const outcome of outcomes) {
     calls += outcome.pdsCalls;
     const status = byStatus.get(outcome.status) ?? { records: 0, calls: 0 };
@@ -93,6 +108,12 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
       notInPds++;
       if (label.noise) add(notInPdsResembling, label.noise.find((n) => n.startsWith('resembles_')) ?? 'resembles_none');
     } else inPds++;
+    const bin = outcome.candidate === null ? null : calibrationBin(outcome.status, outcome.score);
+    if (bin) {
+      const entry = (calibration[bin] ??= { records: 0, candidateIsChild: 0 });
+      entry.records++;
+      if (outcome.candidate === label.nhsNumber) entry.candidateIsChild++;
+    }
     const cause = label.noise ? label.noise.filter((n) => n !== 'no_nhs_number' && !n.startsWith('resembles_')).join('+') || 'none' : 'unknown';
     if (outcome.status === 'MATCH') {
       autoLinks++;
@@ -124,6 +145,7 @@ export function scoreMatches(outcomes: readonly Outcome[], labels: ReadonlyMap<s
     falseLinksNotInPds,
     errorsByCause: Object.fromEntries(Object.entries(errorsByCause).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     errorsByClass: Object.fromEntries(Object.entries(errorsByClass).sort((a, b) => b[1].wrongLinks + b[1].missed - (a[1].wrongLinks + a[1].missed) || a[0].localeCompare(b[0]))),
+    calibration: Object.fromEntries(Object.entries(calibration).sort().map(([bin, v]) => [bin, { ...v, rate: percent(v.candidateIsChild, v.records, 0) }])),
   };
 }
 
@@ -138,6 +160,11 @@ export function describeScore(score: Score): string {
     `  PDS calls per record: ${score.pdsCallsPerRecord} (${Object.entries(score.pdsCallsByStatus).map(([s, v]) => `${s} ${v.callsPerRecord} over ${v.records}`).join(', ')})`,
     `  children not in PDS linked to someone else: ${Object.values(score.falseLinksNotInPds).reduce((a, b) => a + b, 0)}${Object.keys(score.falseLinksNotInPds).length ? ` ${JSON.stringify(score.falseLinksNotInPds)}` : ''}`,
   ];
+  const bins = Object.entries(score.calibration);
+  if (bins.length) {
+    lines.push('  the best candidate is the child (calibration of the bands):');
+    for (const [bin, v] of bins) lines.push(`    ${`${v.rate}%`.padStart(8)}  of ${String(v.records).padStart(5)}  ${bin}`);
+  }
   const classes = Object.entries(score.errorsByClass);
   if (classes.length) {
     lines.push('  errors by noise class (a record with several counts under each):', `    ${'wrong links'.padStart(11)}  ${'missed'.padStart(6)}  class`);

@@ -42,6 +42,8 @@ describe('the scorer', () => {
     expect(score.errorsByClass).toEqual({
       not_in_pds: { wrongLinks: 1, missed: 0 }, resembles_namesake: { wrongLinks: 1, missed: 0 }, surname_typo: { wrongLinks: 1, missed: 0 }, middle_names: { wrongLinks: 0, missed: 1 },
     });
+    // Calibration: of the best candidates each band offered, how many were the child (all at score 0.9 here).
+    expect(score.calibration).toEqual({ MATCH: { records: 3, candidateIsChild: 1, rate: 33.333 }, 'POTENTIAL_MATCH 0.90-0.95': { records: 2, candidateIsChild: 1, rate: 50 } });
     expect(score.errorsByCause).toEqual({ 'missed (NO_MATCH): middle_names': 1, 'missed (POTENTIAL_MATCH): none': 1, 'wrong link: not_in_pds': 1, 'wrong link: surname_typo': 1 });
   });
 });
