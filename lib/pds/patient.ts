@@ -3,7 +3,7 @@
 export interface FhirPatient {
   id: string;
   meta?: { versionId?: string; security?: { code?: string }[] };
-  name?: { use?: string; given?: string[]; family?: string }[];
+  name?: { use?: string; given?: string[]; family?: string; period?: { start?: string; end?: string } }[];
   gender?: string;
   birthDate?: string;
   deceasedDateTime?: string;
@@ -15,6 +15,8 @@ export interface Patient {
   nhsNumber: string;
   givenNames: string[];
   familyName: string | null;
+  /** Family names the patient was known by before (PDS's name history, when it returned it). */
+  previousFamilyNames: string[];
   gender: string | null;
   birthDate: string | null;
   deathDate: string | null;
@@ -37,6 +39,7 @@ export function patientFromFhir(resource: FhirPatient): Patient {
     nhsNumber: resource.id,
     givenNames: usual?.given ?? [],
     familyName: usual?.family ?? null,
+    previousFamilyNames: [...new Set((resource.name ?? []).filter((n) => n !== usual && (n.use === 'old' || n.period?.end !== undefined) && n.family && n.family !== usual?.family).map((n) => n.family!))],
     gender: resource.gender ?? null,
     birthDate: resource.birthDate ?? null,
     deathDate: resource.deceasedDateTime?.slice(0, 10) ?? null,

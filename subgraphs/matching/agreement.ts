@@ -20,6 +20,7 @@ const weight = ({ m, u }: Level) => Math.log2(m / u);
 
 export const LEVELS = {
   familyExact: { level: 'exact', m: 0.93, u: 0.01 },
+  familyPrevious: { level: 'previous-name', m: 0.03, u: 0.0003 },
   familySoundex: { level: 'sound-alike', m: 0.04, u: 0.02 },
   familyTypo: { level: 'one-edit', m: 0.03, u: 0.001 },
   familyDisagree: { level: 'disagree', m: 0.01, u: 0.97 },
@@ -71,6 +72,11 @@ export interface AgreementOptions {
    * address history: PDS holds that postcode for them now or held it before, whatever address it returned.
    */
   postcodeSearched?: boolean;
+  /**
+   * Likewise for the record's family name: a non-fuzzy search on it with history returns only those PDS
+   * knows by that name now or before.
+   */
+  familySearched?: boolean;
 }
 
 interface NameLevels {
@@ -99,6 +105,35 @@ function nameLevel(query: string, stored: string | undefined, levels: NameLevels
 
 const district = (postcode: string) => normalisePostcode(postcode).slice(0, -3);
 
+/** Words records put where a baby's given name will go: no given name at all. */
+const PLACEHOLDERS = new Set(['BABY', 'INFANT', 'NEWBORN', 'UNNAMED', 'UNKNOWN', 'BOY', 'GIRL', 'TWIN', 'NK', 'NOT KNOWN']);
+
+/** The given names a record holds, one by one ("Jack Thomas" is Jack, then Thomas); none for a placeholder ("Baby", "Baby Boy", "Twin 1"). */
+export function givenNamesOf(value: string): string[] {
+  const names = normaliseName(value).split(' ').filter(Boolean);
+  return names.every((n) => PLACEHOLDERS.has(n) || /^\d+$/.test(n)) || PLACEHOLDERS.has(normaliseName(value)) ? [] : names;
+}
+
+const rank = (levels: NameLevels, level: Level) => [levels.exact, levels.typo, levels.prefix, levels.alike, levels.disagree].indexOf(level);
+
+/**
+ * The record's given names against the patient's: the record's first against the patient's first, then
+ * any of the record's against any of the patient's (a middle name recorded first, or a first name the
+ * child is not known by), the closer agreement kept.
+ */
+function givenLevel(record: string[], patient: string[]): Level {
+  const theirs = patient.flatMap((g) => normaliseName(g).split(' ')).filter(Boolean);
+  let best = nameLevel(record[0] ?? '', theirs[0], GIVEN);
+  for (const mine of record) {
+    for (const other of theirs) {
+      const level = nameLevel(mine, other, GIVEN);
+      // Only an exact agreement elsewhere in the names counts: a typo of a middle name is not evidence.
+      if (level === GIVEN.exact && rank(GIVEN, level) < rank(GIVEN, best)) best = level;
+    }
+  }
+  return best;
+}
+
 export function agreement(input: Demographics, patient: Patient, options: AgreementOptions = {}): Agreement {
   const fields: Record<string, string> = {};
   let evidence = 0;
@@ -110,7 +145,10 @@ export function agreement(input: Demographics, patient: Patient, options: Agreem
   };
 
   let family = nameLevel(input.familyName, patient.familyName ?? undefined, FAMILY);
-  let given = nameLevel(input.givenName, patient.givenNames[0], GIVEN);
+  // A surname the child was known by before (PDS's name history).
+  if (family !== LEVELS.familyExact && (options.familySearched || patient.previousFamilyNames.some((f) => nameLevel(input.familyName, f, FAMILY) === LEVELS.familyExact))) family = LEVELS.familyPrevious;
+  const givenNames = givenNamesOf(input.givenName);
+  let given: Level | null = givenNames.length === 0 ? null : givenLevel(givenNames, patient.givenNames);
   if (family === LEVELS.familyDisagree && given === LEVELS.givenDisagree) {
     const transposedFamily = nameLevel(input.familyName, patient.givenNames[0], FAMILY);
     const transposedGiven = nameLevel(input.givenName, patient.familyName ?? undefined, GIVEN);
@@ -120,7 +158,9 @@ export function agreement(input: Demographics, patient: Patient, options: Agreem
     }
   }
   add('familyName', family);
-  add('givenName', given);
+  // A placeholder ("Baby") is no evidence either way.
+  if (given) add('givenName', given);
+  else fields.givenName = 'none';
   if (family === LEVELS.familyDisagree || given === LEVELS.givenDisagree) capped = true;
 
   const birth = patient.birthDate;

@@ -5,7 +5,7 @@ import { dayOf, isoDay, swapDayAndMonth } from '../../lib/population/dates.ts';
 import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
-import { agreement, type Cap } from './agreement.ts';
+import { agreement, givenNamesOf, type Cap } from './agreement.ts';
 import type { Demographics } from './demographics.ts';
 
 export type MatchStatus = 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' | 'MANY_MATCH' | 'NO_MATCH' | 'ERROR';
@@ -44,56 +44,76 @@ interface Strategy {
 }
 
 const withOptional = (d: Demographics, options: { postcode?: boolean; gender?: boolean } = {}): Partial<PatientSearch> => ({
-  ...(options.gender !== false && d.gender ? { gender: d.gender } : {}),
+  // An unknown gender is no filter: PDS would return only patients recorded as unknown.
+  ...(options.gender !== false && d.gender && d.gender !== 'unknown' ? { gender: d.gender } : {}),
   ...(options.postcode !== false && d.postcode ? { postcode: d.postcode } : {}),
 });
 
-/** The DfE SUI Matcher's sequence: exact; fuzzy; date of birth widened; postcode area wildcard; day and month swapped. */
+/** The given name to search PDS with: the record's first (the rest are compared, not searched); none for a placeholder. */
+const first = (d: Demographics): string | undefined => givenNamesOf(d.givenName)[0];
+/** A strategy that searches by given name, for records that have one. */
+const named = (search: (d: Demographics, given: string) => PatientSearch | undefined) => (d: Demographics) => {
+  const given = first(d);
+  return given ? search(d, given) : undefined;
+};
+
+/**
+ * The DfE SUI Matcher's sequence (exact; fuzzy; date of birth widened; postcode area wildcard; day and
+ * month swapped), searching with the record's first given name only (the rest are compared), never by an
+ * unknown gender, and without a given name for a placeholder ("Baby"). PDS's fuzzy search also finds
+ * given and family names the other way round.
+ */
 export const STRATEGIES: Strategy[] = [
   {
     name: 'exact',
-    search: (d) => ({ given: [d.givenName], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) }),
+    search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) })),
+  },
+  {
+    name: 'no_given_name',
+    // A placeholder for a baby's given name ("Baby", "Infant"): family name, birth date, gender and postcode.
+    search: (d) => (first(d) ? undefined : { family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) }),
   },
   {
     name: 'fuzzy',
-    search: (d) => ({ given: [d.givenName], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) }),
+    search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) })),
   },
   {
     name: 'fuzzy_no_given_name',
     // Family name, birth date, gender and postcode: finds a child recorded under another first name.
-    search: (d) => (d.gender && d.postcode ? { family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined),
+    search: named((d) => (d.gender && d.gender !== 'unknown' && d.postcode ? { family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined)),
   },
   {
     name: 'fuzzy_no_family_name',
     // Given name, birth date, gender and postcode: finds a child whose family name was mistyped.
-    search: (d) => (d.gender && d.postcode ? { given: [d.givenName], birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined),
+    search: named((d, given) => (d.gender && d.gender !== 'unknown' && d.postcode ? { given: [given], birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined)),
   },
   {
     name: 'postcode_area_wildcard',
-    search: (d) =>
+    search: named((d, given) =>
       d.postcode
         ? {
-            given: [`${d.givenName.slice(0, 3)}*`],
+            given: [`${given.slice(0, 3)}*`],
             family: d.familyName,
             birthdate: [`eq${d.dateOfBirth}`],
             postcode: `${d.postcode.slice(0, 2)}*`,
             history: true,
           }
         : undefined,
+    ),
   },
   {
     name: 'date_of_birth_range',
-    search: (d) => {
+    search: named((d, given) => {
       const day = dayOf(d.dateOfBirth);
-      return { given: [d.givenName], family: d.familyName, birthdate: [`ge${isoDay(day - 183)}`, `le${isoDay(day + 183)}`], fuzzy: true, ...withOptional(d, { postcode: false }) };
-    },
+      return { given: [given], family: d.familyName, birthdate: [`ge${isoDay(day - 183)}`, `le${isoDay(day + 183)}`], fuzzy: true, ...withOptional(d, { postcode: false }) };
+    }),
   },
   {
     name: 'day_month_swapped',
-    search: (d) => {
+    search: named((d, given) => {
       const swapped = swapDayAndMonth(d.dateOfBirth);
-      return swapped ? { given: [d.givenName], family: d.familyName, birthdate: [`eq${swapped}`], fuzzy: true } : undefined;
-    },
+      return swapped ? { given: [given], family: d.familyName, birthdate: [`eq${swapped}`], fuzzy: true } : undefined;
+    }),
   },
 ];
 
@@ -135,10 +155,11 @@ export class Matcher {
         }
         // A non-fuzzy search on the whole postcode, with history, returns only those PDS holds that postcode for, now or before.
         const postcodeSearched = !search.fuzzy && search.history === true && search.postcode !== undefined && !search.postcode.includes('*');
+        const familySearched = !search.fuzzy && search.history === true && search.family === d.familyName;
         const confident: Candidate[] = [];
         const uncorroborated: Candidate[] = [];
         for (const match of result.matches) {
-          const checked = agreement(d, match.patient, { postcodeSearched });
+          const checked = agreement(d, match.patient, { postcodeSearched, familySearched });
           const candidate: Candidate = { nhsNumber: match.patient.nhsNumber, score: checked.score, pdsScore: match.score, strategy: strategy.name, fields: checked.fields, cap: checked.cap, patient: match.patient };
           const previous = candidates.get(candidate.nhsNumber);
           if (!previous || previous.score < candidate.score) candidates.set(candidate.nhsNumber, candidate);

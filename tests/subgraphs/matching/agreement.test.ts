@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Patient } from '../../../lib/pds/patient.ts';
 import { oneEditApart } from '../../../lib/names.ts';
-import { agreement, DISAGREEMENT_CAP, UNCORROBORATED_CAP } from '../../../subgraphs/matching/agreement.ts';
+import { agreement, DISAGREEMENT_CAP, givenNamesOf, UNCORROBORATED_CAP } from '../../../subgraphs/matching/agreement.ts';
 import { band } from '../../../subgraphs/matching/matcher.ts';
 import { DemographicsError, validateDemographics } from '../../../subgraphs/matching/demographics.ts';
 
@@ -9,6 +9,7 @@ const patient = (overrides: Partial<Patient> = {}): Patient => ({
   nhsNumber: '9990001234',
   givenNames: ['Olivia', 'Rose'],
   familyName: "O'Brien",
+  previousFamilyNames: [],
   gender: 'female',
   birthDate: '2014-03-09',
   deathDate: null,
@@ -91,6 +92,16 @@ describe('agreement', () => {
     const swapped = agreement({ ...input, dateOfBirth: '2014-09-03' }, patient());
     expect(swapped.cap).toBe('uncorroborated');
     expect(band(swapped.score)).not.toBe('MATCH');
+  });
+
+  it('reads given names one by one, a placeholder as none, and compares a surname with the name history', () => {
+    expect(givenNamesOf('Jack  Thomas')).toEqual(['JACK', 'THOMAS']);
+    for (const placeholder of ['Baby', 'BABY BOY', 'Infant', 'Twin 1', 'Unknown']) expect(givenNamesOf(placeholder)).toEqual([]);
+    expect(agreement({ ...input, givenName: 'Rose' }, patient()).fields.givenName).toBe('exact');
+    expect(agreement({ ...input, givenName: 'Baby' }, patient()).fields.givenName).toBe('none');
+    const before = agreement({ ...input, familyName: 'Kowalski' }, patient({ previousFamilyNames: ['Kowalski'] }));
+    expect(before.fields.familyName).toBe('previous-name');
+    expect(band(before.score)).toBe('MATCH');
   });
 
   it('weighs a missing postcode as no evidence, a different one against', () => {

@@ -17,6 +17,9 @@ const ALEXANDER = nhs(40);
 const DANIEL = nhs(50);
 const TOMASZ = nhs(60);
 const TOMASZ_TWIN = nhs(70);
+const JACK = nhs(80);
+const AMARA = nhs(90);
+const BABY = nhs(100);
 
 let pds: TestPds;
 let matcher: Matcher;
@@ -33,6 +36,16 @@ beforeAll(async () => {
       patient(DANIEL, 'Daniel', 'Patel', '2011-04-07', 'male', 'PO1 2XX'),
       patient(TOMASZ, 'Tomasz', 'Kowalski', '2013-05-05', 'male', 'M14 5AA'),
       patient(TOMASZ_TWIN, 'Tomasz', 'Kowalski', '2013-05-05', 'male', 'B10 9ZZ'),
+      // Jack Thomas Reid, known by his middle name at one LA; Amara Eze, once Amara Obi; a baby registered as Ruby Hale.
+      fhirPatient(JACK, ['Jack', 'Thomas'], 'Reid', '2015-02-14', 'male', { address: [{ use: 'home', line: ['2 Street'], postalCode: 'NE1 4ST' }] }),
+      fhirPatient(AMARA, ['Amara'], 'Eze', '2012-08-30', 'female', {
+        name: [
+          { use: 'usual', given: ['Amara'], family: 'Eze', period: { start: '2019-01-01' } },
+          { use: 'old', given: ['Amara'], family: 'Obi', period: { start: '2012-08-30', end: '2018-12-31' } },
+        ],
+        address: [{ use: 'home', line: ['3 Street'], postalCode: 'LS6 2AB' }],
+      }),
+      fhirPatient(BABY, ['Ruby'], 'Hale', '2026-05-01', 'female', { address: [{ use: 'home', line: ['4 Street'], postalCode: 'M14 6BB' }] }),
     ]),
     { applications: [app.registered] },
   );
@@ -69,6 +82,28 @@ describe('matchChild', () => {
     const result = await matcher.match({ givenName: 'Faith', familyName: 'Nowak', dateOfBirth: '2016-06-01', gender: 'female', postcode: 'SO14 2AB' });
     expect(result.status).not.toBe('MATCH');
     expect(['MANY_MATCH', 'NO_MATCH', 'POTENTIAL_MATCH', 'LOW_CONFIDENCE']).toContain(result.status);
+  });
+
+  it('searches with the first of several given names and compares them all', async () => {
+    const result = await matcher.match({ givenName: 'Jack Thomas', familyName: 'Reid', dateOfBirth: '2015-02-14', gender: 'male', postcode: 'NE1 4ST' });
+    expect(result).toMatchObject({ status: 'MATCH', nhsNumber: JACK, pdsCalls: 1 });
+    // Known by his middle name: found through the postcode, the middle name agreeing.
+    const byMiddle = await matcher.match({ givenName: 'Thomas', familyName: 'Reid', dateOfBirth: '2015-02-14', gender: 'male', postcode: 'NE1 4ST' });
+    expect(byMiddle).toMatchObject({ status: 'MATCH', nhsNumber: JACK });
+  });
+
+  it('matches a surname the child was known by before, from PDS’s name history', async () => {
+    const result = await matcher.match({ givenName: 'Amara', familyName: 'Obi', dateOfBirth: '2012-08-30', gender: 'female', postcode: 'LS6 2AB' });
+    expect(result).toMatchObject({ status: 'MATCH', nhsNumber: AMARA });
+    expect(result.candidates[0]?.fields.familyName).toBe('previous-name');
+  });
+
+  it('treats a placeholder given name as none, and never filters PDS by an unknown gender', async () => {
+    const baby = await matcher.match({ givenName: 'Baby', familyName: 'Hale', dateOfBirth: '2026-05-01', gender: 'unknown', postcode: 'M14 6BB' });
+    expect(baby).toMatchObject({ status: 'MATCH', nhsNumber: BABY, strategy: 'no_given_name' });
+    expect(baby.candidates[0]?.fields.givenName).toBe('none');
+    const unknown = await matcher.match({ givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-03-09', gender: 'unknown', postcode: 'DL1 4AB' });
+    expect(unknown).toMatchObject({ status: 'MATCH', nhsNumber: OLIVIA, pdsCalls: 1 });
   });
 
   it('says MANY_MATCH when PDS cannot tell two children apart', async () => {
