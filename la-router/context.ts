@@ -24,7 +24,7 @@ export interface RouterContext {
   /** The child the request is about, once the operation is read; `action` LINK when it links a record to them. */
   child?: { nhsNumber: string; breakGlassReason: string | null; action?: 'VIEW' | 'LINK'; receipt?: { id: string | null; digest: string | null; band: string | null; score: number | null } | null };
   /** Each search or match the operation makes (its response key), and the names of the details it was asked on. */
-  lookups?: { key: string; action: 'SEARCH' | 'MATCH'; criteria: string[] }[];
+  lookups?: { key: string; action: 'SEARCH' | 'MATCH'; criteria: string[]; nhsNumber?: string }[];
   /** Response paths of fields withheld for the purpose or the relationship. */
   withheld?: string[];
   withheldFields?: { path: string[]; category: string; reason: 'purpose' | 'relationship' }[];

@@ -8,6 +8,7 @@
 import { GraphQLError, Kind, parse, visit, type DocumentNode, type FieldNode, type GraphQLFormattedError, type SelectionNode } from 'graphql';
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import { detailsGiven } from '../../lib/audit/details.ts';
+import { normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import type { RouterContext } from '../context.ts';
 import type { Executed } from './executed.ts';
 
@@ -28,7 +29,14 @@ function selectionsOf(source: string): readonly SelectionNode[] {
 
 /** Each search and match the executed operation makes, by response key, with the names of the details it was asked on. */
 export function lookupsOf(executed: Executed): NonNullable<RouterContext['lookups']> {
-  return executed.fields.filter((f) => LOOKUPS[f.name]).map((f) => ({ key: f.key, action: LOOKUPS[f.name]!.action, criteria: detailsGiven((f.args.input as Record<string, unknown> | null | undefined) ?? null) }));
+  return executed.fields
+    .filter((f) => LOOKUPS[f.name])
+    .map((f) => {
+      const input = (f.args.input as Record<string, unknown> | null | undefined) ?? null;
+      // A search by NHS number is about that child, whatever it returns.
+      const nhsNumber = typeof input?.nhsNumber === 'string' && input.nhsNumber.trim() !== '' ? normaliseNhsNumber(input.nhsNumber) : undefined;
+      return { key: f.key, action: LOOKUPS[f.name]!.action, criteria: detailsGiven(input), ...(nhsNumber ? { nhsNumber } : {}) };
+    });
 }
 
 /**
@@ -105,7 +113,7 @@ export async function writeAudit(
     const base = { actor: caller.username, roles: caller.roles, purpose: contextValue.purpose, break_glass_reason: null, withheld: [], trace_id: contextValue.traceId };
     const sources = { answered: [...contextValue.sources].sort(), unavailable: [...unavailable].sort(), action: lookup.action, criteria: lookup.criteria, results: results?.length ?? 0 };
     const answered = unavailable.length > 0 ? 'PARTIAL' : 'OK';
-    if (!results || results.length === 0) return [{ ...base, nhs_number: null, sources, outcome: results ? answered : denied ? 'DENIED' : 'ERROR' }];
+    if (!results || results.length === 0) return [{ ...base, nhs_number: lookup.nhsNumber ?? null, sources, outcome: results ? answered : denied ? 'DENIED' : 'ERROR' }];
     return results.map((r) => ({ ...base, nhs_number: r.nhsNumber, sources: { ...sources, ...(r.personId ? { personId: r.personId } : {}), ...(r.status ? { status: r.status } : {}) }, outcome: answered }));
   });
   try {

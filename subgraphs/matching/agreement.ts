@@ -9,6 +9,7 @@ import type { Patient } from '../../lib/pds/patient.ts';
 import { swapDayAndMonth } from '../../lib/population/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { Demographics } from './demographics.ts';
+import { familiarForms } from './familiar-forms.ts';
 
 interface Level {
   level: string;
@@ -28,6 +29,7 @@ export const LEVELS = {
   givenPrefix: { level: 'prefix', m: 0.06, u: 0.02 },
   givenSoundex: { level: 'sound-alike', m: 0.03, u: 0.02 },
   givenTypo: { level: 'one-edit', m: 0.03, u: 0.002 },
+  givenFamiliar: { level: 'familiar-form', m: 0.04, u: 0.002 },
   givenDisagree: { level: 'disagree', m: 0.03, u: 0.95 },
   namesTransposed: { level: 'transposed', m: 0.01, u: 0.0002 },
   birthExact: { level: 'exact', m: 0.97, u: 0.003 },
@@ -131,6 +133,8 @@ function givenLevel(record: string[], patient: string[]): Level {
       if (level === GIVEN.exact && rank(GIVEN, level) < rank(GIVEN, best)) best = level;
     }
   }
+  // A familiar form (Tom for Thomas) of the first name, when nothing closer agrees.
+  if ((best === GIVEN.disagree || best === GIVEN.alike) && record[0] && theirs[0] && familiarForms(record[0], theirs[0])) return LEVELS.givenFamiliar;
   return best;
 }
 

@@ -6,6 +6,7 @@ import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { agreement, givenNamesOf, type Cap } from './agreement.ts';
+import { formalNamesOf } from './familiar-forms.ts';
 import type { Demographics } from './demographics.ts';
 
 export type MatchStatus = 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' | 'MANY_MATCH' | 'NO_MATCH' | 'ERROR';
@@ -77,6 +78,14 @@ export const STRATEGIES: Strategy[] = [
     name: 'fuzzy',
     search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) })),
   },
+  ...[0, 1].map((i) => ({
+    name: i === 0 ? 'familiar_form' : `familiar_form_${i + 1}`,
+    // A familiar form (Tom) searched as the formal name it may stand for (Thomas).
+    search: named((d, given) => {
+      const formal = formalNamesOf(given)[i];
+      return formal ? { given: [formal], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) } : undefined;
+    }),
+  })),
   {
     name: 'fuzzy_no_given_name',
     // Family name, birth date, gender and postcode: finds a child recorded under another first name.

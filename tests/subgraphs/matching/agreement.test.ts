@@ -3,6 +3,7 @@ import type { Patient } from '../../../lib/pds/patient.ts';
 import { oneEditApart } from '../../../lib/names.ts';
 import { agreement, DISAGREEMENT_CAP, givenNamesOf, UNCORROBORATED_CAP } from '../../../subgraphs/matching/agreement.ts';
 import { band } from '../../../subgraphs/matching/matcher.ts';
+import { familiarForms, formalNamesOf } from '../../../subgraphs/matching/familiar-forms.ts';
 import { DemographicsError, validateDemographics } from '../../../subgraphs/matching/demographics.ts';
 
 const patient = (overrides: Partial<Patient> = {}): Patient => ({
@@ -102,6 +103,16 @@ describe('agreement', () => {
     const before = agreement({ ...input, familyName: 'Kowalski' }, patient({ previousFamilyNames: ['Kowalski'] }));
     expect(before.fields.familyName).toBe('previous-name');
     expect(band(before.score)).toBe('MATCH');
+  });
+
+  it('takes a familiar form of the first name as weaker agreement, never as a disagreement', () => {
+    const familiar = agreement({ ...input, givenName: 'Tom', familyName: 'Wright' }, patient({ givenNames: ['Thomas'], familyName: 'Wright', gender: 'male' }));
+    expect(familiar.fields.givenName).toBe('familiar-form');
+    expect(familiar.cap).toBeNull();
+    expect(familiar.evidence).toBeLessThan(agreement({ ...input, givenName: 'Thomas', familyName: 'Wright' }, patient({ givenNames: ['Thomas'], familyName: 'Wright', gender: 'male' })).evidence);
+    expect(familiarForms('Liv', 'Olivia')).toBe(true);
+    expect(familiarForms('Tom', 'Olivia')).toBe(false);
+    expect(formalNamesOf('Alex')).toEqual(['Alexander', 'Alexandra']);
   });
 
   it('weighs a missing postcode as no evidence, a different one against', () => {

@@ -20,6 +20,7 @@ const TOMASZ_TWIN = nhs(70);
 const JACK = nhs(80);
 const AMARA = nhs(90);
 const BABY = nhs(100);
+const THOMAS = nhs(110);
 
 let pds: TestPds;
 let matcher: Matcher;
@@ -46,6 +47,7 @@ beforeAll(async () => {
         address: [{ use: 'home', line: ['3 Street'], postalCode: 'LS6 2AB' }],
       }),
       fhirPatient(BABY, ['Ruby'], 'Hale', '2026-05-01', 'female', { address: [{ use: 'home', line: ['4 Street'], postalCode: 'M14 6BB' }] }),
+      fhirPatient(THOMAS, ['Thomas'], 'Wright', '2013-10-10', 'male', { address: [{ use: 'home', line: ['5 Street'], postalCode: 'B15 2TT' }] }),
     ]),
     { applications: [app.registered] },
   );
@@ -104,6 +106,12 @@ describe('matchChild', () => {
     expect(baby.candidates[0]?.fields.givenName).toBe('none');
     const unknown = await matcher.match({ givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-03-09', gender: 'unknown', postcode: 'DL1 4AB' });
     expect(unknown).toMatchObject({ status: 'MATCH', nhsNumber: OLIVIA, pdsCalls: 1 });
+  });
+
+  it('finds a child recorded under a familiar form of the registered name', async () => {
+    const result = await matcher.match({ givenName: 'Tommy', familyName: 'Wright', dateOfBirth: '2013-10-10', gender: 'male', postcode: 'B15 2TT' });
+    expect(result).toMatchObject({ status: 'MATCH', nhsNumber: THOMAS, strategy: 'familiar_form' });
+    expect(result.candidates[0]?.fields.givenName).toBe('familiar-form');
   });
 
   it('says MANY_MATCH when PDS cannot tell two children apart', async () => {
