@@ -126,6 +126,9 @@ export const STRATEGIES: Strategy[] = [
   },
 ];
 
+/** Names and date of birth agree exactly (a surname from the name history counts). */
+const exactly = (fields: Record<string, string>) => (fields.familyName === 'exact' || fields.familyName === 'previous-name') && fields.givenName === 'exact' && fields.dateOfBirth === 'exact';
+
 export class Matcher {
   constructor(
     private readonly pds: PdsClient,
@@ -180,6 +183,10 @@ export class Matcher {
         // With no postcode, no later search can vouch for anyone: a person reviews the candidate now.
         if (!d.postcode && uncorroborated.length === 1) return finish('POTENTIAL_MATCH', uncorroborated[0]);
         if (!d.postcode && uncorroborated.length > 1) return finish('MANY_MATCH');
+        // With one, a candidate whose names and date of birth agree exactly but whose postcode PDS has never
+        // held (a whole-postcode search with history ran first) will not be vouched for by a later search either.
+        const settled = uncorroborated.filter((c) => exactly(c.fields));
+        if (settled.length === 1 && uncorroborated.length === 1) return finish('POTENTIAL_MATCH', settled[0]);
       }
     } catch (error) {
       return finish('ERROR', undefined, error instanceof Error ? error.message : String(error));

@@ -114,6 +114,12 @@ describe('matchChild', () => {
     expect(result.candidates[0]?.fields.givenName).toBe('familiar-form');
   });
 
+  it('stops at a candidate whose names and date of birth agree but whose postcode PDS never held: a person reviews it', async () => {
+    const result = await matcher.match({ givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-03-09', gender: 'female', postcode: 'E1 6AN' });
+    expect(result).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: OLIVIA, pdsCalls: 2 });
+    expect(result.candidates[0]?.fields.postcode).toBe('disagree');
+  });
+
   it('says MANY_MATCH when PDS cannot tell two children apart', async () => {
     const result = await matcher.match({ givenName: 'Tomasz', familyName: 'Kowalski', dateOfBirth: '2013-05-05', gender: 'male' });
     expect(result).toMatchObject({ status: 'MANY_MATCH', nhsNumber: null });
