@@ -126,15 +126,19 @@ Caoimhe: Keeva
 Seán: Shaun
 `;
 
+/** Each name (normal form) and the others of its groups; each familiar form and the formal names it may stand for. */
 const formsOf = new Map<string, Set<string>>();
+const formalOf = new Map<string, string[]>();
 for (const line of TABLE.trim().split('\n')) {
   const [formal, forms] = line.split(':') as [string, string];
-  const group = [formal, ...forms.trim().split(/\s+/)].map(normaliseName).filter(Boolean);
+  const familiar = forms.trim().split(/\s+/).map(normaliseName).filter(Boolean);
+  const group = [normaliseName(formal), ...familiar];
   for (const name of group) {
     const known = formsOf.get(name) ?? new Set<string>();
     for (const other of group) if (other !== name) known.add(other);
     formsOf.set(name, known);
   }
+  for (const name of familiar) formalOf.set(name, [...new Set([...(formalOf.get(name) ?? []), formal])]);
 }
 
 /** Whether two given names are familiar forms of one another (Tom and Thomas; Tom and Tommy). */
@@ -146,10 +150,5 @@ export function familiarForms(a: string, b: string): boolean {
 
 /** The formal names a familiar form may stand for (Tom: Thomas), to search PDS with; none for a formal name. */
 export function formalNamesOf(name: string): string[] {
-  const x = normaliseName(name);
-  const formal = TABLE.trim()
-    .split('\n')
-    .filter((line) => line.split(':')[1]!.trim().split(/\s+/).map(normaliseName).includes(x))
-    .map((line) => line.split(':')[0]!);
-  return [...new Set(formal)];
+  return formalOf.get(normaliseName(name)) ?? [];
 }
