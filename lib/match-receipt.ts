@@ -4,7 +4,7 @@
 // an NHS number only on such a receipt, recomputing the digest from the record itself, so neither the
 // caller's band and score nor details other than the record's can make a link.
 import { createHash, randomUUID } from 'node:crypto';
-import { errors, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
+import { decodeJwt, errors, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { keySet } from './dfe-token.ts';
 
 /** The JWT `typ` of a receipt: nothing else DfE signs is taken for one. */
@@ -87,7 +87,7 @@ export class ReceiptError extends Error {
 export function unverifiedReceipt(token: unknown): { id: string | null; digest: string | null; band: string | null; score: number | null } | null {
   if (typeof token !== 'string' || token.length > 4096) return null;
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const payload = decodeJwt(token);
     const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 100) : null);
     return { id: text(payload.jti), digest: text(payload.digest), band: text(payload.band), score: typeof payload.score === 'number' ? payload.score : null };
   } catch {

@@ -24,6 +24,9 @@ export interface ChildSearchHit {
   score: number;
 }
 
+/** A record's latest address (by start date): where its postcode comes from, in a search hit and in a link's check. */
+export const LATEST_ADDRESS = { addresses: { orderBy: { addr_address_start_date: 'desc' as const }, take: 1 } };
+
 /** Hits a search answers unless the service is configured otherwise (`--search-limit`). */
 export const DEFAULT_SEARCH_LIMIT = 20;
 const MIN_SCORE = 0.6;
@@ -42,7 +45,7 @@ function nameScore(query: string, stored: string | null): number {
 /** The best `limit` hits, best first, and whether more records matched than that. */
 export async function findChildren(prisma: LocalClient, search: ChildSearch, limit = DEFAULT_SEARCH_LIMIT): Promise<{ hits: ChildSearchHit[]; more: boolean }> {
   if (search.nhsNumber) {
-    const held = await prisma.ssd_person.findMany({ where: { pers_common_child_id: search.nhsNumber }, include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } }, orderBy: { pers_person_id: 'asc' }, take: limit + 1 });
+    const held = await prisma.ssd_person.findMany({ where: { pers_common_child_id: search.nhsNumber }, include: LATEST_ADDRESS, orderBy: { pers_person_id: 'asc' }, take: limit + 1 });
     return { hits: held.slice(0, limit).map((person) => hitOf(person, 1)), more: held.length > limit };
   }
   const given = search.givenName?.trim() || undefined;
@@ -59,7 +62,7 @@ export async function findChildren(prisma: LocalClient, search: ChildSearch, lim
         ...(prefix && prefix.length === 2 ? [{ pers_surname: { startsWith: prefix, mode: 'insensitive' as const } }] : []),
       ],
     },
-    include: { addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1 } },
+    include: LATEST_ADDRESS,
     take: 2000,
   });
   const hits: ChildSearchHit[] = [];
@@ -85,7 +88,8 @@ export async function findChildren(prisma: LocalClient, search: ChildSearch, lim
 
 type PersonWithAddress = { pers_person_id: string; pers_common_child_id: string | null; pers_forename: string | null; pers_surname: string | null; pers_dob: Date | null; addresses: { addr_address_postcode: string | null }[] };
 
-function hitOf(person: PersonWithAddress, score: number): ChildSearchHit {
+/** A record as a search answers it: its identifiers and the details the caseworker sees (and MATCH is asked with). */
+export function hitOf(person: PersonWithAddress, score: number): ChildSearchHit {
   return {
     personId: person.pers_person_id,
     nhsNumber: person.pers_common_child_id,

@@ -7,7 +7,7 @@ import { badUserInput } from '../../lib/graphql/errors.ts';
 import type { InternalClaims } from '../../lib/internal-token.ts';
 import type { LocalClient } from '../../lib/db/store.ts';
 import { demographicsDigest, ReceiptError, type useReceiptVerifier } from '../../lib/match-receipt.ts';
-import { isoDate } from '../../lib/population/dates.ts';
+import { hitOf, LATEST_ADDRESS } from './find-children.ts';
 
 export interface LinkRequest {
   personId: string;
@@ -43,12 +43,10 @@ export async function linkNhsNumber(
   if (receipt.nhsNumber !== request.nhsNumber) throw refusedReceipt(new ReceiptError('RECEIPT_OTHER_CHILD', 'This receipt from MATCH is for another NHS number'));
   if (receipt.band === 'POTENTIAL_MATCH' && !request.confirmed) throw badUserInput('A potential match is linked only when the caseworker confirms it is this child', 'confirmed');
   return prisma.$transaction(async (tx) => {
-    const person = await tx.ssd_person.findUnique({
-      where: { pers_person_id: request.personId },
-      select: { pers_common_child_id: true, pers_forename: true, pers_surname: true, pers_dob: true, addresses: { orderBy: { addr_address_start_date: 'desc' }, take: 1, select: { addr_address_postcode: true } } },
-    });
+    const person = await tx.ssd_person.findUnique({ where: { pers_person_id: request.personId }, include: LATEST_ADDRESS });
     if (!person) throw badUserInput('No record of this LA has that personId', 'personId');
-    const digest = demographicsDigest({ givenName: person.pers_forename, familyName: person.pers_surname, dateOfBirth: isoDate(person.pers_dob), postcode: person.addresses[0]?.addr_address_postcode ?? null });
+    // The record's details exactly as a search shows them to the caseworker who asked MATCH.
+    const digest = demographicsDigest(hitOf(person, 0));
     if (digest !== receipt.digest) {
       throw refusedReceipt(new ReceiptError('RECEIPT_OTHER_DEMOGRAPHICS', 'MATCH was asked with details other than this record’s: correct the record, then ask MATCH again with its details'));
     }
