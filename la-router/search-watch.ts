@@ -3,10 +3,10 @@
 // written to the LA store as an alert for the information-governance officer (`igAlerts`): who, how many
 // and when, never what was searched for. The alert's count follows the caseworker's searches until the
 // window ends.
-import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { SqlConnection } from '../lib/db/sql.ts';
+import { hashedKey, sharedCounter } from '../lib/rate-limit.ts';
 
 export const SEARCH_VOLUME = 'SEARCH_VOLUME';
 
@@ -38,23 +38,14 @@ export class SearchWatch {
   private readonly client: Redis | null;
 
   constructor(private readonly options: SearchWatchOptions) {
-    const points = Number.MAX_SAFE_INTEGER;
-    const duration = options.windowSeconds;
-    if (options.redisUrl) {
-      this.client = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-      this.client.on('error', (error: Error) => options.onRedisError?.(error));
-      this.counter = new RateLimiterRedis({ storeClient: this.client, points, duration, keyPrefix: options.prefix, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory({ points, duration }) });
-    } else {
-      this.client = null;
-      this.counter = new RateLimiterMemory({ points, duration });
-    }
+    // No limit: the count is all that is wanted.
+    ({ limiter: this.counter, client: this.client } = sharedCounter({ points: Number.MAX_SAFE_INTEGER, duration: options.windowSeconds, redisUrl: options.redisUrl, prefix: options.prefix, onRedisError: options.onRedisError }));
   }
 
   /** Counts `searches` more for the caseworker; says so when their count is at or past the threshold. */
   async record(caseworker: string, roles: readonly string[], searches: number, now = Date.now()): Promise<Crossing | null> {
     if (searches <= 0) return null;
-    // Keys hashed: no username is kept in Redis.
-    const result = await this.counter.consume(createHash('sha256').update(caseworker).digest('base64url').slice(0, 22), searches);
+    const result = await this.counter.consume(hashedKey(caseworker), searches);
     const count = result.consumedPoints;
     if (count < this.options.threshold) return null;
     const windowEnd = new Date(now + result.msBeforeNext);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** A token bucket per key: `limit` requests every `windowSeconds`, refilled continuously, in bursts of at most `limit`. */
 export class RateLimiter {
@@ -60,20 +60,11 @@ export function createRateLimiter(options: SharedRateLimitOptions): SharedRateLi
     const local = new RateLimiter(options.limit, windowSeconds);
     return { take: async (key) => local.take(key), close: async () => {} };
   }
-  const client = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  client.on('error', (error: Error) => options.onRedisError?.(error));
-  const limiter = new RateLimiterRedis({
-    storeClient: client,
-    points: options.limit,
-    duration: windowSeconds,
-    keyPrefix: options.prefix,
-    rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory({ points: options.limit, duration: windowSeconds }),
-  });
+  const { limiter, client } = sharedCounter({ points: options.limit, duration: windowSeconds, redisUrl: options.redisUrl, prefix: options.prefix, onRedisError: options.onRedisError });
   return {
     async take(key) {
       try {
-        await limiter.consume(createHash('sha256').update(key).digest('base64url').slice(0, 22));
+        await limiter.consume(hashedKey(key));
         return 0;
       } catch (refusal) {
         if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
@@ -81,9 +72,28 @@ export function createRateLimiter(options: SharedRateLimitOptions): SharedRateLi
       }
     },
     async close() {
-      client.disconnect();
+      client?.disconnect();
     },
   };
+}
+
+/** A key as it is kept in Redis: hashed, so no username is stored there. */
+export const hashedKey = (key: string): string => createHash('sha256').update(key).digest('base64url').slice(0, 22);
+
+/**
+ * A count per key in fixed windows of `duration` seconds (rate-limiter-flexible): in Redis, shared by every
+ * replica, falling back to this replica's own count while Redis cannot be reached; or in memory.
+ */
+export function sharedCounter(options: { points: number; duration: number; redisUrl?: string | undefined; prefix: string; onRedisError?: ((error: Error) => void) | undefined }): {
+  limiter: RateLimiterAbstract;
+  client: Redis | null;
+} {
+  const local = () => new RateLimiterMemory({ points: options.points, duration: options.duration });
+  if (!options.redisUrl) return { limiter: local(), client: null };
+  const client = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  client.on('error', (error: Error) => options.onRedisError?.(error));
+  const limiter = new RateLimiterRedis({ storeClient: client, points: options.points, duration: options.duration, keyPrefix: options.prefix, rejectIfRedisNotReady: true, insuranceLimiter: local() });
+  return { limiter, client };
 }
 
 /** Logs that Redis cannot be reached, at most once a minute (the client tries again and again). */
