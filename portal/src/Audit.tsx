@@ -82,12 +82,7 @@ function AuditTrail() {
         caption="Who looked at this child’s records, oldest first"
         columns={[
           ['When', (r) => when(r.at)],
-          ['Who', (r) => (
-            <>
-              {r.caseworker}
-              <span className="hint"> ({(r.roles ?? []).join(', ') || 'no role'})</span>
-            </>
-          )],
+          ['Who', (r) => <Who caseworker={r.caseworker} roles={r.roles} />],
           ['What', (r) => ACTIONS[r.action ?? 'VIEW'] ?? r.action],
           ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
           ['Access', (r) => (
@@ -163,12 +158,7 @@ function SearchAlerts() {
         caption="Caseworkers who searched more than the threshold, newest first"
         columns={[
           ['Raised', (a) => when(a.at)],
-          ['Who', (a) => (
-            <>
-              {a.caseworker}
-              <span className="hint"> ({a.roles.join(', ') || 'no role'})</span>
-            </>
-          )],
+          ['Who', (a) => <Who caseworker={a.caseworker} roles={a.roles} />],
           ['Searches and matches', (a) => `${a.count} (threshold ${a.threshold})`],
           ['Window', (a) => `${when(a.windowStart)} to ${when(a.windowEnd)}`],
         ]}
@@ -200,6 +190,16 @@ function BreakGlassReport() {
         ]}
       />
     </section>
+  );
+}
+
+/** A caseworker with their roles. */
+function Who({ caseworker, roles }: { caseworker: string; roles: readonly string[] | undefined }) {
+  return (
+    <>
+      {caseworker}
+      <span className="hint"> ({(roles ?? []).join(', ') || 'no role'})</span>
+    </>
   );
 }
 

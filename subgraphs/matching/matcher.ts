@@ -165,9 +165,10 @@ export class Matcher {
           manyMatches ??= strategy.name;
           continue;
         }
-        // A non-fuzzy search on the whole postcode, with history, returns only those PDS holds that postcode for, now or before.
-        const postcodeSearched = !search.fuzzy && search.history === true && search.postcode !== undefined && !search.postcode.includes('*');
-        const familySearched = !search.fuzzy && search.history === true && search.family === d.familyName;
+        // A non-fuzzy search with history on the whole postcode (or the family name) returns only those PDS holds it for, now or before.
+        const exactWithHistory = !search.fuzzy && search.history === true;
+        const postcodeSearched = exactWithHistory && search.postcode !== undefined && !search.postcode.includes('*');
+        const familySearched = exactWithHistory && search.family === d.familyName;
         const confident: Candidate[] = [];
         const uncorroborated: Candidate[] = [];
         for (const match of result.matches) {
