@@ -40,6 +40,11 @@ export interface MatchResult {
 
 interface Strategy {
   name: string;
+  /**
+   * False when no candidate this search alone finds can reach MATCH: one on another date of birth is held
+   * below it (agreement.ts), so once a candidate is in review's band the search can add nothing decisive.
+   */
+  decisive?: false;
   /** The PDS search for these demographics, or undefined when the strategy does not apply. */
   search(d: Demographics): PatientSearch | undefined;
 }
@@ -59,8 +64,7 @@ const named = (search: (d: Demographics, given: string) => PatientSearch | undef
 };
 
 /**
- * The DfE SUI Matcher's sequence (exact; fuzzy; date of birth widened; postcode area wildcard; day and
- * month swapped), searching with the record's first given name only (the rest are compared), never by an
+ * The DfE SUI Matcher's sequence (exact; fuzzy; date of birth widened; day and month swapped), searching with the record's first given name only (the rest are compared), never by an
  * unknown gender, and without a given name for a placeholder ("Baby"). PDS's fuzzy search also finds
  * given and family names the other way round.
  */
@@ -74,18 +78,27 @@ export const STRATEGIES: Strategy[] = [
     // A placeholder for a baby's given name ("Baby", "Infant"): family name, birth date, gender and postcode.
     search: (d) => (first(d) ? undefined : { family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) }),
   },
-  {
-    name: 'fuzzy',
-    search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) })),
-  },
   ...[0, 1].map((i) => ({
     name: i === 0 ? 'familiar_form' : `familiar_form_${i + 1}`,
-    // A familiar form (Tom) searched as the formal name it may stand for (Thomas).
+    // A familiar form (Tom) searched as the formal name it may stand for (Thomas), before any fuzzy search:
+    // a record's given name that is a familiar form more often stands for the formal one than holds a typo.
     search: named((d, given) => {
       const formal = formalNamesOf(given)[i];
       return formal ? { given: [formal], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], history: true, ...withOptional(d) } : undefined;
     }),
   })),
+  {
+    name: 'date_of_birth_range',
+    // Six months either side, fuzzy: holds the exact-date fuzzy search (which then runs only if PDS found too many here).
+    search: named((d, given) => {
+      const day = dayOf(d.dateOfBirth);
+      return { given: [given], family: d.familyName, birthdate: [`ge${isoDay(day - 183)}`, `le${isoDay(day + 183)}`], fuzzy: true, ...withOptional(d, { postcode: false }) };
+    }),
+  },
+  {
+    name: 'fuzzy',
+    search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) })),
+  },
   {
     name: 'fuzzy_no_given_name',
     // Family name, birth date, gender and postcode: finds a child recorded under another first name.
@@ -97,34 +110,39 @@ export const STRATEGIES: Strategy[] = [
     search: named((d, given) => (d.gender && d.gender !== 'unknown' && d.postcode ? { given: [given], birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined)),
   },
   {
-    name: 'postcode_area_wildcard',
-    search: named((d, given) =>
-      d.postcode
-        ? {
-            given: [`${given.slice(0, 3)}*`],
-            family: d.familyName,
-            birthdate: [`eq${d.dateOfBirth}`],
-            postcode: `${d.postcode.slice(0, 2)}*`,
-            history: true,
-          }
-        : undefined,
-    ),
-  },
-  {
-    name: 'date_of_birth_range',
-    search: named((d, given) => {
-      const day = dayOf(d.dateOfBirth);
-      return { given: [given], family: d.familyName, birthdate: [`ge${isoDay(day - 183)}`, `le${isoDay(day + 183)}`], fuzzy: true, ...withOptional(d, { postcode: false }) };
-    }),
-  },
-  {
     name: 'day_month_swapped',
+    decisive: false,
     search: named((d, given) => {
       const swapped = swapDayAndMonth(d.dateOfBirth);
-      return swapped ? { given: [given], family: d.familyName, birthdate: [`eq${swapped}`], fuzzy: true } : undefined;
+      return swapped ? { given: [given], family: d.familyName, birthdate: [`eq${swapped}`], fuzzy: true, ...withOptional(d, { postcode: false }) } : undefined;
     }),
   },
 ];
+
+/** Everything a search asks of PDS but the date of birth. */
+const besidesBirth = (s: PatientSearch) => JSON.stringify([s.given, s.family, s.gender, s.postcode, s.fuzzy ?? false, s.history ?? false]);
+
+/** The first and last day a search's birth-date parameters allow (eq, ge, le). */
+function birthDays(s: PatientSearch): [number, number] {
+  let from = -Infinity;
+  let to = Infinity;
+  for (const p of s.birthdate ?? []) {
+    const day = dayOf(p.slice(2));
+    if (p.startsWith('eq')) [from, to] = [day, day];
+    else if (p.startsWith('ge')) from = day;
+    else if (p.startsWith('le')) to = day;
+  }
+  return [from, to];
+}
+
+/** PDS already answered this search: an earlier one asked the same on a range of birth dates that holds this one's. */
+function answered(search: PatientSearch, made: readonly PatientSearch[]): boolean {
+  const [from, to] = birthDays(search);
+  return made.some((m) => {
+    const [f, t] = birthDays(m);
+    return f <= from && to <= t && besidesBirth(m) === besidesBirth(search);
+  });
+}
 
 /** Names and date of birth agree exactly (a surname from the name history counts). */
 const exactly = (fields: Record<string, string>) => (fields.familyName === 'exact' || fields.familyName === 'previous-name') && fields.givenName === 'exact' && fields.dateOfBirth === 'exact';
@@ -138,6 +156,7 @@ export class Matcher {
   async match(d: Demographics, options: { correlationId?: string; signal?: AbortSignal } = {}): Promise<MatchResult> {
     const candidates = new Map<string, Candidate>();
     let pdsCalls = 0;
+    const made: PatientSearch[] = [];
     let manyMatches: string | undefined;
     const finish = (status: MatchStatus, best?: Candidate, error?: string): MatchResult => ({
       status,
@@ -148,46 +167,70 @@ export class Matcher {
       pdsCalls,
       ...(error ? { error } : {}),
     });
+    /** One PDS search, its candidates checked and kept; undefined when PDS would not take it or found too many. */
+    const ask = async (name: string, search: PatientSearch) => {
+      pdsCalls++;
+      let result;
+      try {
+        result = await this.pds.searchPatients(search, options);
+      } catch (error) {
+        // A search PDS will not take (for example a name too short for it) is skipped, not fatal.
+        if (error instanceof PdsRequestError && error.status === 400) return undefined;
+        throw error;
+      }
+      if (result.kind === 'too-many-matches') {
+        manyMatches ??= name;
+        return undefined;
+      }
+      made.push(search);
+      // A non-fuzzy search with history on the whole postcode (or the family name) returns only those PDS holds it for, now or before.
+      const exactWithHistory = !search.fuzzy && search.history === true;
+      const postcodeSearched = exactWithHistory && search.postcode !== undefined && !search.postcode.includes('*');
+      const familySearched = exactWithHistory && search.family === d.familyName;
+      const confident: Candidate[] = [];
+      const uncorroborated: Candidate[] = [];
+      for (const match of result.matches) {
+        const checked = agreement(d, match.patient, { postcodeSearched, familySearched });
+        const candidate: Candidate = { nhsNumber: match.patient.nhsNumber, score: checked.score, pdsScore: match.score, strategy: name, fields: checked.fields, cap: checked.cap, patient: match.patient };
+        const previous = candidates.get(candidate.nhsNumber);
+        if (!previous || previous.score < candidate.score) candidates.set(candidate.nhsNumber, candidate);
+        if (band(candidate.score) === 'MATCH') confident.push(candidate);
+        else if (checked.cap === 'uncorroborated') uncorroborated.push(candidate);
+      }
+      return { confident, uncorroborated, postcodeSearched };
+    };
     try {
       for (const strategy of this.strategies) {
         const search = strategy.search(d);
-        if (!search) continue;
-        pdsCalls++;
-        let result;
-        try {
-          result = await this.pds.searchPatients(search, options);
-        } catch (error) {
-          // A search PDS will not take (for example a wildcard on a two-letter name) is skipped, not fatal.
-          if (error instanceof PdsRequestError && error.status === 400) continue;
-          throw error;
-        }
-        if (result.kind === 'too-many-matches') {
-          manyMatches ??= strategy.name;
-          continue;
-        }
-        // A non-fuzzy search with history on the whole postcode (or the family name) returns only those PDS holds it for, now or before.
-        const exactWithHistory = !search.fuzzy && search.history === true;
-        const postcodeSearched = exactWithHistory && search.postcode !== undefined && !search.postcode.includes('*');
-        const familySearched = exactWithHistory && search.family === d.familyName;
-        const confident: Candidate[] = [];
-        const uncorroborated: Candidate[] = [];
-        for (const match of result.matches) {
-          const checked = agreement(d, match.patient, { postcodeSearched, familySearched });
-          const candidate: Candidate = { nhsNumber: match.patient.nhsNumber, score: checked.score, pdsScore: match.score, strategy: strategy.name, fields: checked.fields, cap: checked.cap, patient: match.patient };
-          const previous = candidates.get(candidate.nhsNumber);
-          if (!previous || previous.score < candidate.score) candidates.set(candidate.nhsNumber, candidate);
-          if (band(candidate.score) === 'MATCH') confident.push(candidate);
-          else if (checked.cap === 'uncorroborated') uncorroborated.push(candidate);
-        }
+        if (!search || answered(search, made)) continue;
+        // Only another date of birth is left to try, and a person has a candidate to review already.
+        if (strategy.decisive === false && [...candidates.values()].some((c) => c.score >= BANDS.potentialMatch)) continue;
+        const found = await ask(strategy.name, search);
+        if (!found) continue;
+        const { confident, uncorroborated } = found;
         if (confident.length === 1) return finish('MATCH', confident[0]);
         if (confident.length > 1) return finish('MANY_MATCH');
         // With no postcode, no later search can vouch for anyone: a person reviews the candidate now.
         if (!d.postcode && uncorroborated.length === 1) return finish('POTENTIAL_MATCH', uncorroborated[0]);
         if (!d.postcode && uncorroborated.length > 1) return finish('MANY_MATCH');
-        // With one, a candidate whose names and date of birth agree exactly but whose postcode PDS has never
-        // held (a whole-postcode search with history ran first) will not be vouched for by a later search either.
-        const settled = uncorroborated.filter((c) => exactly(c.fields));
-        if (settled.length === 1 && uncorroborated.length === 1) return finish('POTENTIAL_MATCH', settled[0]);
+        if (uncorroborated.length !== 1) continue;
+        const [candidate] = uncorroborated as [Candidate];
+        // A candidate whose names and date of birth agree exactly but whose postcode PDS has never held (a
+        // whole-postcode search with history ran first) will not be vouched for by a later search either.
+        if (exactly(candidate.fields) && !found.postcodeSearched) return finish('POTENTIAL_MATCH', candidate);
+        // One candidate a search without the postcode found: ask PDS once whether it holds the record's
+        // postcode for them, now or before (their own names, birth date and the postcode, with history).
+        // Either answer settles it: vouched for (MATCH if nothing else disagrees) or for a person to review.
+        const given = candidate.patient.givenNames[0];
+        const { familyName, birthDate } = candidate.patient;
+        if (!given || !familyName || !birthDate) continue;
+        const confirm: PatientSearch = { given: [given], family: familyName, birthdate: [`eq${birthDate}`], postcode: d.postcode, history: true };
+        if (answered(confirm, made)) continue;
+        const confirmed = await ask('postcode_history', confirm);
+        if (confirmed?.confident.length === 1) return finish('MATCH', confirmed.confident[0]);
+        if (confirmed && confirmed.confident.length > 1) return finish('MANY_MATCH');
+        const settled = candidates.get(candidate.nhsNumber)!;
+        if (settled.score >= BANDS.potentialMatch) return finish('POTENTIAL_MATCH', settled);
       }
     } catch (error) {
       return finish('ERROR', undefined, error instanceof Error ? error.message : String(error));

@@ -21,6 +21,8 @@ const JACK = nhs(80);
 const AMARA = nhs(90);
 const BABY = nhs(100);
 const THOMAS = nhs(110);
+const ISLA = nhs(120);
+const NOOR = nhs(130);
 
 let pds: TestPds;
 let matcher: Matcher;
@@ -48,6 +50,14 @@ beforeAll(async () => {
       }),
       fhirPatient(BABY, ['Ruby'], 'Hale', '2026-05-01', 'female', { address: [{ use: 'home', line: ['4 Street'], postalCode: 'M14 6BB' }] }),
       fhirPatient(THOMAS, ['Thomas'], 'Wright', '2013-10-10', 'male', { address: [{ use: 'home', line: ['5 Street'], postalCode: 'B15 2TT' }] }),
+      // Isla lived at LS9 9ZZ before; a search result shows only where she lives now.
+      fhirPatient(ISLA, ['Isla'], 'Mcdonald', '2015-07-21', 'female', {
+        address: [
+          { use: 'home', line: ['6 Street'], postalCode: 'LS1 1AA' },
+          { use: 'old', line: ['7 Street'], postalCode: 'LS9 9ZZ', period: { start: '2015-07-21', end: '2020-01-01' } },
+        ],
+      }),
+      patient(NOOR, 'Noor', 'Haddad', '2014-01-11', 'female', 'BD1 1AA'),
     ]),
     { applications: [app.registered] },
   );
@@ -69,7 +79,7 @@ describe('matchChild', () => {
     expect(result.strategy).not.toBe('exact');
   });
 
-  it('matches a familiar form of the first name through the postcode-area wildcard', async () => {
+  it('matches a familiar form of the first name (Alex for Alexander)', async () => {
     const result = await matcher.match({ givenName: 'Alex', familyName: 'Okafor', dateOfBirth: '2012-11-20', gender: 'male', postcode: 'TS1 3XY' });
     expect(result).toMatchObject({ status: 'MATCH', nhsNumber: ALEXANDER });
   });
@@ -78,6 +88,23 @@ describe('matchChild', () => {
     const result = await matcher.match({ givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-09-03', gender: 'female' });
     expect(result.nhsNumber).toBe(OLIVIA);
     expect(result.candidates[0]?.fields.dateOfBirth).toBe('day-month-swapped');
+    // Six months apart: the date-of-birth range search already held the swapped date, so it is not asked again.
+    expect(result).toMatchObject({ status: 'POTENTIAL_MATCH', strategy: 'date_of_birth_range', pdsCalls: 2 });
+    // Ten months apart (11 January, 1 November): only the swapped-date search finds her, and never as MATCH.
+    const far = await matcher.match({ givenName: 'Noor', familyName: 'Haddad', dateOfBirth: '2014-11-01', gender: 'female', postcode: 'BD1 1AA' });
+    expect(far).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: NOOR, strategy: 'day_month_swapped' });
+  });
+
+  it('asks PDS once whether it holds the record’s postcode for a candidate found without it, and stops on the answer', async () => {
+    // Islah for Isla, at the postcode she lived at before: the fuzzy search finds her at her new address; PDS
+    // confirms it held the old one (a non-fuzzy search on her own names and that postcode, with history).
+    const before = await matcher.match({ givenName: 'Islah', familyName: 'Mcdonald', dateOfBirth: '2015-07-21', gender: 'female', postcode: 'LS9 9ZZ' });
+    expect(before).toMatchObject({ status: 'MATCH', nhsNumber: ISLA, strategy: 'postcode_history', pdsCalls: 3 });
+    expect(before.candidates[0]?.fields).toMatchObject({ givenName: 'one-edit', postcode: 'historic' });
+    // At a postcode PDS never held for her: a person reviews her, and no further search is made.
+    const elsewhere = await matcher.match({ givenName: 'Islah', familyName: 'Mcdonald', dateOfBirth: '2015-07-21', gender: 'female', postcode: 'E1 6AN' });
+    expect(elsewhere).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: ISLA, pdsCalls: 3 });
+    expect(elsewhere.candidates[0]?.fields.postcode).toBe('disagree');
   });
 
   it('never auto-matches a twin recorded under the other twin’s first name', async () => {
@@ -110,7 +137,8 @@ describe('matchChild', () => {
 
   it('finds a child recorded under a familiar form of the registered name', async () => {
     const result = await matcher.match({ givenName: 'Tommy', familyName: 'Wright', dateOfBirth: '2013-10-10', gender: 'male', postcode: 'B15 2TT' });
-    expect(result).toMatchObject({ status: 'MATCH', nhsNumber: THOMAS, strategy: 'familiar_form' });
+    // A record whose given name is a familiar form is searched under the formal name next, before any fuzzy search.
+    expect(result).toMatchObject({ status: 'MATCH', nhsNumber: THOMAS, strategy: 'familiar_form', pdsCalls: 2 });
     expect(result.candidates[0]?.fields.givenName).toBe('familiar-form');
   });
 
