@@ -5,6 +5,7 @@ import { dayOf, isoDay, swapDayAndMonth } from '../../lib/population/dates.ts';
 import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
+import { normaliseName } from '../../lib/names.ts';
 import { agreement, givenNamesOf, type Cap } from './agreement.ts';
 import { formalNamesOf } from './familiar-forms.ts';
 import type { Demographics } from './demographics.ts';
@@ -45,6 +46,8 @@ interface Strategy {
    * below it (agreement.ts), so once a candidate is in review's band the search can add nothing decisive.
    */
   decisive?: false;
+  /** Skipped when the strategy named here had its answer from PDS (not too many, not refused). */
+  unless?: string;
   /** The PDS search for these demographics, or undefined when the strategy does not apply. */
   search(d: Demographics): PatientSearch | undefined;
 }
@@ -64,9 +67,13 @@ const named = (search: (d: Demographics, given: string) => PatientSearch | undef
 };
 
 /**
- * The DfE SUI Matcher's sequence (exact; fuzzy; date of birth widened; day and month swapped), searching with the record's first given name only (the rest are compared), never by an
- * unknown gender, and without a given name for a placeholder ("Baby"). PDS's fuzzy search also finds
- * given and family names the other way round.
+ * After the DfE SUI Matcher's sequence, ordered to ask PDS as little as it can: exact; a familiar form's
+ * formal name; fuzzy on the date of birth widened (which holds the exact date); the household at the
+ * record's postcode; the fuzzy searches without a given or a family name only when the household was too
+ * many for PDS to answer; day and month swapped. Each searches with the record's first given name only
+ * (the rest are compared), never by an unknown gender, and without a given name for a placeholder
+ * ("Baby"). PDS's fuzzy search also finds given and family names the other way round. A strategy whose
+ * record lacks what it needs (a postcode, a gender, a familiar form) is not tried.
  */
 export const STRATEGIES: Strategy[] = [
   {
@@ -100,12 +107,24 @@ export const STRATEGIES: Strategy[] = [
     search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) })),
   },
   {
+    name: 'household',
+    // The children PDS holds at the record's postcode (now or before), born that day, of that sex, whose
+    // family name starts as the record's does (its first two letters and a wildcard, non-fuzzy, with
+    // history): a child recorded under another first name, or with a mistyped surname, in one search.
+    search: (d) =>
+      d.gender && d.gender !== 'unknown' && d.postcode && normaliseName(d.familyName).length >= 2
+        ? { family: `${normaliseName(d.familyName).slice(0, 2)}*`, birthdate: [`eq${d.dateOfBirth}`], gender: d.gender, postcode: d.postcode, history: true }
+        : undefined,
+  },
+  {
     name: 'fuzzy_no_given_name',
+    unless: 'household',
     // Family name, birth date, gender and postcode: finds a child recorded under another first name.
     search: named((d) => (d.gender && d.gender !== 'unknown' && d.postcode ? { family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined)),
   },
   {
     name: 'fuzzy_no_family_name',
+    unless: 'household',
     // Given name, birth date, gender and postcode: finds a child whose family name was mistyped.
     search: named((d, given) => (d.gender && d.gender !== 'unknown' && d.postcode ? { given: [given], birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined)),
   },
@@ -144,6 +163,11 @@ function answered(search: PatientSearch, made: readonly PatientSearch[]): boolea
   });
 }
 
+/** The record's postcode is the candidate's, now or before. */
+const atPostcode = (fields: Record<string, string>) => fields.postcode === 'exact' || fields.postcode === 'historic';
+/** Neither name disagrees outright. */
+const namesAgree = (fields: Record<string, string>) => fields.familyName !== 'disagree' && fields.givenName !== 'disagree';
+
 /** Names and date of birth agree exactly (a surname from the name history counts). */
 const exactly = (fields: Record<string, string>) => (fields.familyName === 'exact' || fields.familyName === 'previous-name') && fields.givenName === 'exact' && fields.dateOfBirth === 'exact';
 
@@ -157,6 +181,7 @@ export class Matcher {
     const candidates = new Map<string, Candidate>();
     let pdsCalls = 0;
     const made: PatientSearch[] = [];
+    const answeredBy = new Set<string>();
     let manyMatches: string | undefined;
     const finish = (status: MatchStatus, best?: Candidate, error?: string): MatchResult => ({
       status,
@@ -183,6 +208,7 @@ export class Matcher {
         return undefined;
       }
       made.push(search);
+      answeredBy.add(name);
       // A non-fuzzy search with history on the whole postcode (or the family name) returns only those PDS holds it for, now or before.
       const exactWithHistory = !search.fuzzy && search.history === true;
       const postcodeSearched = exactWithHistory && search.postcode !== undefined && !search.postcode.includes('*');
@@ -202,7 +228,7 @@ export class Matcher {
     try {
       for (const strategy of this.strategies) {
         const search = strategy.search(d);
-        if (!search || answered(search, made)) continue;
+        if (!search || answered(search, made) || (strategy.unless && answeredBy.has(strategy.unless))) continue;
         // Only another date of birth is left to try, and a person has a candidate to review already.
         if (strategy.decisive === false && [...candidates.values()].some((c) => c.score >= BANDS.potentialMatch)) continue;
         const found = await ask(strategy.name, search);
@@ -213,6 +239,11 @@ export class Matcher {
         // With no postcode, no later search can vouch for anyone: a person reviews the candidate now.
         if (!d.postcode && uncorroborated.length === 1) return finish('POTENTIAL_MATCH', uncorroborated[0]);
         if (!d.postcode && uncorroborated.length > 1) return finish('MANY_MATCH');
+        // A candidate in review's band at the record's postcode (now or before) whose names agree, held back
+        // only by its date of birth: no other child of that household bears those names, so no later search
+        // can find a better one. A person reviews it now.
+        const slipped = [...candidates.values()].find((c) => c.score >= BANDS.potentialMatch && atPostcode(c.fields) && namesAgree(c.fields));
+        if (slipped) return finish('POTENTIAL_MATCH', slipped);
         if (uncorroborated.length !== 1) continue;
         const [candidate] = uncorroborated as [Candidate];
         // A candidate whose names and date of birth agree exactly but whose postcode PDS has never held (a

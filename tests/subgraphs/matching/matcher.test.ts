@@ -23,6 +23,7 @@ const BABY = nhs(100);
 const THOMAS = nhs(110);
 const ISLA = nhs(120);
 const NOOR = nhs(130);
+const MALACHI = nhs(140);
 
 let pds: TestPds;
 let matcher: Matcher;
@@ -58,6 +59,7 @@ beforeAll(async () => {
         ],
       }),
       patient(NOOR, 'Noor', 'Haddad', '2014-01-11', 'female', 'BD1 1AA'),
+      patient(MALACHI, 'Malachi', 'Brennan', '2016-09-12', 'male', 'HU1 2AA'),
     ]),
     { applications: [app.registered] },
   );
@@ -93,6 +95,12 @@ describe('matchChild', () => {
     // Ten months apart (11 January, 1 November): only the swapped-date search finds her, and never as MATCH.
     const far = await matcher.match({ givenName: 'Noor', familyName: 'Haddad', dateOfBirth: '2014-11-01', gender: 'female', postcode: 'BD1 1AA' });
     expect(far).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: NOOR, strategy: 'day_month_swapped' });
+  });
+
+  it('stops at a candidate at the record’s postcode whose names agree and only the date of birth does not: a person reviews it', async () => {
+    const result = await matcher.match({ givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-03-19', gender: 'female', postcode: 'DL1 4AB' });
+    expect(result).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: OLIVIA, strategy: 'date_of_birth_range', pdsCalls: 2 });
+    expect(result.candidates[0]?.fields).toMatchObject({ dateOfBirth: 'disagree', postcode: 'exact' });
   });
 
   it('asks PDS once whether it holds the record’s postcode for a candidate found without it, and stops on the answer', async () => {
@@ -146,6 +154,20 @@ describe('matchChild', () => {
     const result = await matcher.match({ givenName: 'Olivia', familyName: "O'Brien", dateOfBirth: '2014-03-09', gender: 'female', postcode: 'E1 6AN' });
     expect(result).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: OLIVIA, pdsCalls: 2 });
     expect(result.candidates[0]?.fields.postcode).toBe('disagree');
+  });
+
+  it('finds the child at the record’s postcode under another first name, or with a surname mistyped out of its sound, in one search', async () => {
+    // Exact, then fuzzy on the names, then the household: the children at HU1 2AA born that day, boys, surname Br*.
+    const otherName = await matcher.match({ givenName: 'Kai', familyName: 'Brennan', dateOfBirth: '2016-09-12', gender: 'male', postcode: 'HU1 2AA' });
+    expect(otherName).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: MALACHI, strategy: 'household', pdsCalls: 3 });
+    expect(otherName.candidates[0]?.fields).toMatchObject({ givenName: 'disagree', postcode: 'exact' });
+    const typo = await matcher.match({ givenName: 'Malachi', familyName: 'Brejnan', dateOfBirth: '2016-09-12', gender: 'male', postcode: 'HU1 2AA' });
+    expect(typo).toMatchObject({ status: 'MATCH', nhsNumber: MALACHI, strategy: 'household', pdsCalls: 3 });
+    expect(typo.candidates[0]?.fields.familyName).toBe('one-edit');
+    // Twins at one postcode are too many for that search: the fuzzy searches without a given or family name follow.
+    const twin = await matcher.match({ givenName: 'Faith', familyName: 'Nowak', dateOfBirth: '2016-06-01', gender: 'female', postcode: 'SO14 2AB' });
+    expect(twin.status).not.toBe('MATCH');
+    expect(twin.pdsCalls).toBe(5);
   });
 
   it('says MANY_MATCH when PDS cannot tell two children apart', async () => {
