@@ -68,8 +68,8 @@ const named = (search: (d: Demographics, given: string) => PatientSearch | undef
 
 /**
  * After the DfE SUI Matcher's sequence, ordered to ask PDS as little as it can: exact; a familiar form's
- * formal name; fuzzy on the date of birth widened (which holds the exact date); the household at the
- * record's postcode; the fuzzy searches without a given or a family name only when the household was too
+ * formal name; the household at the record's postcode; fuzzy on the date of birth widened (which holds
+ * the exact date); the fuzzy searches without a given or a family name only when the household was too
  * many for PDS to answer; day and month swapped. Each searches with the record's first given name only
  * (the rest are compared), never by an unknown gender, and without a given name for a placeholder
  * ("Baby"). PDS's fuzzy search also finds given and family names the other way round. A strategy whose
@@ -95,6 +95,16 @@ export const STRATEGIES: Strategy[] = [
     }),
   })),
   {
+    name: 'household',
+    // The children PDS holds at the record's postcode (now or before), born that day, of that sex, whose
+    // family name starts as the record's does (its first two letters and a wildcard, non-fuzzy, with
+    // history): a child recorded under another first name, or with a mistyped surname, in one search.
+    search: (d) =>
+      d.gender && d.gender !== 'unknown' && d.postcode && normaliseName(d.familyName).length >= 2
+        ? { family: `${normaliseName(d.familyName).slice(0, 2)}*`, birthdate: [`eq${d.dateOfBirth}`], gender: d.gender, postcode: d.postcode, history: true }
+        : undefined,
+  },
+  {
     name: 'date_of_birth_range',
     // Six months either side, fuzzy: holds the exact-date fuzzy search (which then runs only if PDS found too many here).
     search: named((d, given) => {
@@ -105,16 +115,6 @@ export const STRATEGIES: Strategy[] = [
   {
     name: 'fuzzy',
     search: named((d, given) => ({ given: [given], family: d.familyName, birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, ...withOptional(d, { postcode: false }) })),
-  },
-  {
-    name: 'household',
-    // The children PDS holds at the record's postcode (now or before), born that day, of that sex, whose
-    // family name starts as the record's does (its first two letters and a wildcard, non-fuzzy, with
-    // history): a child recorded under another first name, or with a mistyped surname, in one search.
-    search: (d) =>
-      d.gender && d.gender !== 'unknown' && d.postcode && normaliseName(d.familyName).length >= 2
-        ? { family: `${normaliseName(d.familyName).slice(0, 2)}*`, birthdate: [`eq${d.dateOfBirth}`], gender: d.gender, postcode: d.postcode, history: true }
-        : undefined,
   },
   {
     name: 'fuzzy_no_given_name',
@@ -223,7 +223,7 @@ export class Matcher {
         if (band(candidate.score) === 'MATCH') confident.push(candidate);
         else if (checked.cap === 'uncorroborated') uncorroborated.push(candidate);
       }
-      return { confident, uncorroborated, postcodeSearched };
+      return { confident, uncorroborated, postcodeSearched, all: result.matches.map((m) => candidates.get(m.patient.nhsNumber)!) };
     };
     try {
       for (const strategy of this.strategies) {
@@ -244,6 +244,9 @@ export class Matcher {
         // can find a better one. A person reviews it now.
         const slipped = [...candidates.values()].find((c) => c.score >= BANDS.potentialMatch && atPostcode(c.fields) && namesAgree(c.fields));
         if (slipped) return finish('POTENTIAL_MATCH', slipped);
+        // The household held one child born that day, in review's band (another first name, a surname typo):
+        // anyone a later search finds lives elsewhere, and the postcode would not vouch for them.
+        if (strategy.name === 'household' && found.all.length === 1 && found.all[0]!.score >= BANDS.potentialMatch) return finish('POTENTIAL_MATCH', found.all[0]);
         if (uncorroborated.length !== 1) continue;
         const [candidate] = uncorroborated as [Candidate];
         // A candidate whose names and date of birth agree exactly but whose postcode PDS has never held (a
