@@ -6,6 +6,7 @@ import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { PdsUnavailableError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { DemographicsError, validateDemographics } from './demographics.ts';
+import { explain } from './reason.ts';
 import type { Gender, Resolvers } from './generated/resolvers-types.ts';
 
 const toGender = (value: string | null | undefined): Gender | null =>
@@ -43,7 +44,8 @@ export const resolvers: Resolvers = {
       const receipt = linkable
         ? await context.receipts.sign({ organisation: context.caller.code, nhsNumber: outcome.nhsNumber!, band: outcome.status as LinkableBand, score: outcome.score, strategy: outcome.strategy ?? null, digest: demographicsDigest(input) })
         : null;
-      return { ...outcome, receipt };
+      const best = outcome.nhsNumber === null ? undefined : outcome.candidates.find((c) => c.nhsNumber === outcome.nhsNumber);
+      return { ...outcome, receipt, ...explain(outcome.status, best, demographics) };
     },
     validateNhsNumber(_parent, { value }) {
       const digits = normaliseNhsNumber(value);

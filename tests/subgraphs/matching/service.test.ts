@@ -87,6 +87,28 @@ describe('the matching subgraph', () => {
     expect(body.data.matchChild.candidates[0].fieldAgreement).toContainEqual({ field: 'familyName', level: 'exact' });
   });
 
+  it('says why it gave each band, and which details agreed with the candidate and which did not', async () => {
+    const ask = async (input: Record<string, string>) => {
+      const { body } = await graphql(`query ($input: DemographicsInput!) { matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status nhsNumber reason explanation agreed { field level } disagreed } }`, { input: { familyName: 'Smith', dateOfBirth: '2010-10-22', gender: 'FEMALE', givenName: 'Jane', ...input } });
+      expect(body.errors).toBeUndefined();
+      return body.data.matchChild as { status: string; nhsNumber: string | null; reason: string; explanation: string; agreed: { field: string; level: string }[]; disagreed: string[] };
+    };
+    const match = await ask({ postcode: 'LS1 6AE' });
+    expect(match).toMatchObject({ status: 'MATCH', reason: 'CORROBORATED', disagreed: [] });
+    expect(match.agreed).toContainEqual({ field: 'postcode', level: 'exact' });
+    const noPostcode = await ask({});
+    expect(noPostcode).toMatchObject({ status: 'POTENTIAL_MATCH', nhsNumber: '9000000009', reason: 'NO_POSTCODE', disagreed: [] });
+    expect(noPostcode.explanation).toMatch(/no postcode/);
+    const elsewhere = await ask({ postcode: 'E1 6AN' });
+    expect(elsewhere).toMatchObject({ status: 'POTENTIAL_MATCH', reason: 'POSTCODE_NOT_HELD', disagreed: ['postcode'] });
+    expect(elsewhere.agreed.map((a) => a.field)).toEqual(expect.arrayContaining(['givenName', 'familyName', 'dateOfBirth']));
+    const otherName = await ask({ givenName: 'Mary', postcode: 'LS1 6AE' });
+    expect(otherName).toMatchObject({ status: 'POTENTIAL_MATCH', reason: 'FIELD_DISAGREES', disagreed: ['givenName'] });
+    expect(otherName.explanation).toMatch(/^Given name disagrees/);
+    const nobody = await ask({ givenName: 'Zebedee', familyName: 'Quartermaine' });
+    expect(nobody).toMatchObject({ status: 'NO_MATCH', nhsNumber: null, reason: 'NOT_FOUND', agreed: [], disagreed: [] });
+  });
+
   it('signs a receipt for a linkable result, for the asking organisation and over what it was asked, and none for any other', async () => {
     const input = { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', postcode: 'LS1 6AE' };
     const { body } = await graphql(`query ($input: DemographicsInput!) { matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status nhsNumber score strategy receipt } }`, { input });
