@@ -10,9 +10,16 @@ export interface MatchDemographics {
 
 export interface MatchAnswer {
   status: 'MATCH' | 'POTENTIAL_MATCH' | 'LOW_CONFIDENCE' | 'MANY_MATCH' | 'NO_MATCH' | 'ERROR';
+  /** For MATCH the child's NHS number; for POTENTIAL_MATCH and LOW_CONFIDENCE the candidate's, for a person to check. */
   nhsNumber: string | null;
   score: number;
   strategy: string | null;
+  /** MATCH's reason for the band (a MatchReason code) and its sentence for a caseworker. */
+  reason: string;
+  explanation: string;
+  /** The details that agreed with the candidate, and how; those that disagreed. */
+  agreed: { field: string; level: string }[];
+  disagreed: string[];
 }
 
 /** The service refused the input itself (BAD_USER_INPUT): record it, do not retry. */
@@ -27,7 +34,7 @@ export class RefusedInput extends Error {
 }
 
 const QUERY = `query Match($input: DemographicsInput!, $purpose: Purpose!) {
-  matchChild(input: $input, purpose: $purpose) { status nhsNumber score strategy }
+  matchChild(input: $input, purpose: $purpose) { status nhsNumber score strategy reason explanation agreed { field level } disagreed }
 }`;
 
 export class MatchService {

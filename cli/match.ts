@@ -108,6 +108,30 @@ async function countUnmatched(prisma: LocalClient, pupils: boolean): Promise<num
   return Math.max(0, persons + pupilCount - finished);
 }
 
+const INPUT_COLUMNS = ['id', 'given_name', 'family_name', 'date_of_birth', 'gender', 'postcode'];
+const RESULT_COLUMNS = ['nhs_number', 'status', 'score', 'strategy', 'candidate_nhs_number', 'reason', 'explanation', 'agreed', 'disagreed'] as const;
+
+/** `givenName=exact;postcode=historic`: the details that agreed, and how. */
+const agreedText = (agreed: readonly { field: string; level: string }[]) => agreed.map((a) => `${a.field}=${a.level}`).join(';');
+
+/**
+ * A result row: the NHS number only for a MATCH (the one answer safe to link without a person); a
+ * POTENTIAL_MATCH's candidate in its own column, for a person to check, never where a link is read from.
+ */
+function resultColumns(status: Status, answer: MatchAnswer | undefined): Record<(typeof RESULT_COLUMNS)[number], string | number> {
+  return {
+    nhs_number: status === 'MATCH' ? (answer?.nhsNumber ?? '') : '',
+    status,
+    score: answer?.score ?? '',
+    strategy: answer?.strategy ?? '',
+    candidate_nhs_number: status === 'POTENTIAL_MATCH' ? (answer?.nhsNumber ?? '') : '',
+    reason: answer?.reason ?? '',
+    explanation: answer?.explanation ?? '',
+    agreed: agreedText(answer?.agreed ?? []),
+    disagreed: (answer?.disagreed ?? []).join(';'),
+  };
+}
+
 /** Records the outcome; a MATCH also sets the record's NHS number, in the same transaction. */
 async function record(prisma: LocalClient, subject: Subject, status: Status, answer: MatchAnswer | undefined): Promise<void> {
   const accepted = status === 'MATCH' && answer?.nhsNumber;
@@ -116,6 +140,10 @@ async function record(prisma: LocalClient, subject: Subject, status: Status, ans
     status,
     score: answer?.score ?? null,
     strategy: answer?.strategy ?? null,
+    reason: answer?.reason ?? null,
+    explanation: answer?.explanation ?? null,
+    agreed: answer?.agreed ?? [],
+    disagreed: answer?.disagreed ?? [],
     matched_at: new Date(),
     review_state: accepted ? 'ACCEPTED' : status === 'ERROR' ? 'NONE' : 'PENDING',
   };
@@ -169,7 +197,7 @@ export function matchCommand(): Command {
     .option('--la <code>', `the LA whose records to match (${SANDBOX_LAS.map((la) => la.code).join(', ')})`)
     .option('--pupils', 'also match pupils in the education records')
     .option('--csv <file>', 'match a CSV extract instead; columns: id, given_name, family_name, date_of_birth (yyyy-mm-dd), gender (male/female/other/unknown, optional), postcode (optional)')
-    .option('--out <file>', 'with --csv: where to write the input columns plus nhs_number, status, score, strategy')
+    .option('--out <file>', `with --csv: where to write the input columns plus ${RESULT_COLUMNS.join(', ')}`)
     .option('--match-url <url>', "MATCH's GraphQL endpoint (default: the sandbox's, through DfE's gateway)")
     .option('--as <org>', 'the organisation asking MATCH (default: the --la, or northshire)')
     .option('--key <file>', "that organisation's DfE credential private key, a JWK (default: the sandbox's)")
@@ -206,7 +234,7 @@ export function matchCommand(): Command {
         if (options.la) throw new CommandError('use --la or --csv, not both');
         if (!options.out) throw new CommandError('--csv needs --out <file>');
         if (!existsSync(options.csv)) throw new CommandError(`no such file: ${options.csv}`);
-        const output = stringify({ header: true, columns: ['id', 'given_name', 'family_name', 'date_of_birth', 'gender', 'postcode', 'nhs_number', 'status', 'score', 'strategy'] });
+        const output = stringify({ header: true, columns: [...INPUT_COLUMNS, ...RESULT_COLUMNS] });
         output.pipe(createWriteStream(options.out));
         const rows = createReadStream(options.csv).pipe(parse({ columns: true, skip_empty_lines: true, trim: true }));
         let done = 0;
@@ -221,7 +249,7 @@ export function matchCommand(): Command {
             ...(row.postcode ? { postcode: row.postcode } : {}),
           });
           counts[status] = (counts[status] ?? 0) + 1;
-          output.write({ ...row, nhs_number: status === 'MATCH' ? answer?.nhsNumber : '', status, score: answer?.score ?? '', strategy: answer?.strategy ?? '' });
+          output.write({ ...row, ...resultColumns(status, answer) });
           bar.tick(++done);
         });
         bar.stop();
@@ -255,7 +283,7 @@ export function matchCommand(): Command {
 
   match
     .command('review')
-    .description('list match results waiting for a person to confirm (every band but MATCH)')
+    .description('list match results waiting for a person to confirm (every band but MATCH), each with its candidate, the reason for its band and which details agreed and disagreed')
     .requiredOption('--la <code>', 'the LA')
     .option('--json', 'print as JSON')
     .action(async (options: { la: string; json?: boolean }) => {
@@ -264,11 +292,31 @@ export function matchCommand(): Command {
       const store = await openStore({ ...target, kind: 'local' });
       try {
         const pending = await store.prisma.la_match_result.findMany({ where: { review_state: 'PENDING' }, orderBy: [{ score: 'desc' }, { subject_id: 'asc' }] });
-        const rows = pending.map((r) => ({ table: r.subject_table, id: r.subject_id, status: r.status, nhsNumber: r.nhs_number, score: r.score, strategy: r.strategy, matchedAt: r.matched_at.toISOString() }));
+        const rows = pending.map((r) => ({
+          table: r.subject_table,
+          id: r.subject_id,
+          status: r.status,
+          candidateNhsNumber: r.nhs_number,
+          score: r.score,
+          strategy: r.strategy,
+          reason: r.reason,
+          explanation: r.explanation,
+          agreed: (r.agreed ?? []) as { field: string; level: string }[],
+          disagreed: r.disagreed,
+          matchedAt: r.matched_at.toISOString(),
+        }));
         printResult(rows, options.json ?? false, () =>
           rows.length === 0
             ? 'nothing waiting for review'
-            : rows.map((r) => `${r.table}/${r.id}  ${r.status.padEnd(16)} ${r.nhsNumber ?? '-'.padEnd(10)}  ${r.score?.toFixed(4) ?? '-'}  ${r.strategy ?? ''}`).join('\n'),
+            : rows
+                .map((r) =>
+                  [
+                    `${r.table}/${r.id}  ${r.status.padEnd(16)} candidate ${r.candidateNhsNumber ?? '-'.padEnd(10)}  ${r.score?.toFixed(4) ?? '-'}  ${r.strategy ?? ''}`,
+                    ...(r.reason ? [`  ${r.reason}: ${r.explanation ?? ''}`] : []),
+                    ...(r.agreed.length > 0 || r.disagreed.length > 0 ? [`  agreed ${agreedText(r.agreed) || '-'}  disagreed ${r.disagreed.join(';') || '-'}`] : []),
+                  ].join('\n'),
+                )
+                .join('\n'),
         );
       } finally {
         await store.close();

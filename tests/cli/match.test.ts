@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,21 @@ describe('mais match --la', () => {
     const review = run(['match', 'review', '--la', 'northshire', '--json'], env);
     expect(review.stderr).toBe('');
     expect(review.status).toBe(0);
-    expect(JSON.parse(review.stdout)).toHaveLength(results.filter((r) => r.review_state === 'PENDING').length);
+    const pending = JSON.parse(review.stdout) as { status: string; candidateNhsNumber: string | null; reason: string; explanation: string; agreed: { field: string; level: string }[]; disagreed: string[] }[];
+    expect(pending).toHaveLength(results.filter((r) => r.review_state === 'PENDING').length);
+    // Each says why it waits, and a candidate's which details agreed and which did not.
+    for (const p of pending) {
+      expect(p.reason).toMatch(/^[A-Z_]+$/);
+      expect(p.explanation).not.toBe('');
+      if (p.status === 'POTENTIAL_MATCH') expect(p.candidateNhsNumber).toMatch(/^\d{10}$/);
+      if (p.candidateNhsNumber) expect(p.agreed.length + p.disagreed.length).toBeGreaterThan(0);
+    }
+    const text = run(['match', 'review', '--la', 'northshire'], env);
+    // The sandbox's records include some MATCH sends to review (no postcode, a namesake's).
+    const potential = pending.find((p) => p.status === 'POTENTIAL_MATCH');
+    expect(potential).toBeDefined();
+    expect(text.stdout).toContain(`candidate ${potential!.candidateNhsNumber}`);
+    expect(text.stdout).toMatch(/agreed \S+/);
   }, 120_000);
 
   it('matches a CSV extract, writing the documented columns', async () => {
@@ -89,13 +104,16 @@ describe('mais match --la', () => {
     );
     const result = run(['match', '--csv', input, '--out', output, '--json'], env);
     expect(result.status).toBe(0);
-    const lines = readFileSync(output, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('id,given_name,family_name,date_of_birth,gender,postcode,nhs_number,status,score,strategy');
-    const byId = Object.fromEntries(lines.slice(1).map((l) => [l.split(',')[0], l.split(',')]));
-    expect(byId.A1![6]).toBe(example);
-    expect(byId.A1![7]).toBe('MATCH');
-    expect(byId.A2![7]).toBe('NO_MATCH');
-    expect(byId.A3![7]).toBe('REFUSED');
-    expect(byId.A4![7]).toBe('POTENTIAL_MATCH');
+    const text = readFileSync(output, 'utf8');
+    expect(text.split('\n')[0]).toBe('id,given_name,family_name,date_of_birth,gender,postcode,nhs_number,status,score,strategy,candidate_nhs_number,reason,explanation,agreed,disagreed');
+    const byId = Object.fromEntries((parse(text, { columns: true }) as Record<string, string>[]).map((r) => [r.id, r]));
+    expect(byId.A1).toMatchObject({ nhs_number: example, status: 'MATCH', candidate_nhs_number: '', reason: 'CORROBORATED', disagreed: '' });
+    expect(byId.A1!.agreed).toMatch(/(^|;)postcode=exact(;|$)/);
+    expect(byId.A2).toMatchObject({ nhs_number: '', status: 'NO_MATCH', candidate_nhs_number: '', reason: 'NOT_FOUND' });
+    expect(byId.A3).toMatchObject({ nhs_number: '', status: 'REFUSED', candidate_nhs_number: '' });
+    // The same child with no postcode: the candidate for a person to check, never in nhs_number, with why.
+    expect(byId.A4).toMatchObject({ nhs_number: '', status: 'POTENTIAL_MATCH', candidate_nhs_number: example, reason: 'NO_POSTCODE' });
+    expect(byId.A4!.agreed).toMatch(/givenName=exact/);
+    expect(byId.A4!.explanation).toMatch(/no postcode/);
   }, 60_000);
 });
