@@ -208,6 +208,29 @@ const BANDS: Record<string, string> = {
   ERROR: 'MATCH could not ask PDS: try again later',
 };
 
+interface FieldLevel {
+  field: string;
+  level: string;
+}
+
+/** The record's details as a caseworker calls them. */
+const DETAILS: Record<string, string> = { givenName: 'Given name', familyName: 'Family name', dateOfBirth: 'Date of birth', gender: 'Sex', postcode: 'Postcode' };
+const detail = (field: string) => DETAILS[field] ?? field;
+/** How a detail agreed, in words (agreement levels are MATCH's: exact, one-edit, historic, …). */
+const AGREEMENT: Record<string, string> = {
+  exact: 'the same',
+  'previous-name': 'an earlier name',
+  'one-edit': 'one letter different',
+  prefix: 'starts the same',
+  'sound-alike': 'sounds the same',
+  'familiar-form': 'a familiar form',
+  transposed: 'given and family name swapped',
+  'day-month-swapped': 'day and month swapped',
+  historic: 'an earlier address',
+  'same-district': 'the same postcode district',
+  agree: 'the same',
+};
+
 const partsFromIso = (iso: string | null): DateParts => {
   const [year = '', month = '', day = ''] = (iso ?? '').split('-');
   return iso ? { day: String(Number(day)), month: String(Number(month)), year } : emptyDate;
@@ -228,7 +251,19 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
   const name = `${hit.givenName ?? ''} ${hit.familyName ?? ''}`.trim();
   // Only a match asked with the record's own details can be linked (csc checks MATCH's receipt against the record).
   const [askedWithRecord, setAskedWithRecord] = useState(true);
-  const result = matchResult.data?.matchChild as { status: string; nhsNumber: string | null; score: number; strategy: string | null; receipt: string | null; candidates: { nhsNumber: string; score: number; strategy: string; fieldAgreement: { field: string; level: string }[] }[] } | undefined;
+  const result = matchResult.data?.matchChild as
+    | {
+        status: string;
+        nhsNumber: string | null;
+        score: number;
+        strategy: string | null;
+        receipt: string | null;
+        explanation: string;
+        agreed: FieldLevel[];
+        disagreed: string[];
+        candidates: { nhsNumber: string; score: number; strategy: string; fieldAgreement: FieldLevel[] }[];
+      }
+    | undefined;
   const linked = linkResult.data?.linkNhsNumber as { nhsNumber: string } | undefined;
   const matchRefusal = refusal(matchResult.error);
   const linkRefusal = refusal(linkResult.error);
@@ -287,12 +322,34 @@ function MatchPanel({ hit, purpose, onView }: { hit: SearchHit; purpose: string;
             <dd>
               <strong className={`tag band-${result.status.toLowerCase()}`}>{result.status.replace('_', ' ')}</strong> {BANDS[result.status]}
             </dd>
+            <dt>Why</dt>
+            <dd>{result.explanation}</dd>
             <dt>Score</dt>
             <dd>{result.score.toFixed(3)}</dd>
             {result.nhsNumber ? (
               <>
-                <dt>NHS number</dt>
+                <dt>{result.status === 'MATCH' ? 'NHS number' : 'Candidate’s NHS number'}</dt>
                 <dd>{result.nhsNumber}</dd>
+              </>
+            ) : null}
+            {result.agreed.length > 0 ? (
+              <>
+                <dt>Agreed</dt>
+                <dd>
+                  <ul className="plain">
+                    {result.agreed.map((a) => (
+                      <li key={a.field}>
+                        {detail(a.field)}: {AGREEMENT[a.level] ?? a.level}
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            ) : null}
+            {result.disagreed.length > 0 ? (
+              <>
+                <dt>Did not agree</dt>
+                <dd>{result.disagreed.map(detail).join(', ')}</dd>
               </>
             ) : null}
           </dl>

@@ -38,7 +38,7 @@ export const FIND_CHILDREN = gql`
 export const MATCH_CHILD = gql`
   query MatchChild($input: DemographicsInput!, $purpose: Purpose!) {
     matchChild(input: $input, purpose: $purpose) {
-      status nhsNumber score strategy receipt
+      status nhsNumber score strategy receipt reason explanation agreed { field level } disagreed
       candidates { nhsNumber score strategy fieldAgreement { field level } }
     }
   }

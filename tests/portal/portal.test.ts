@@ -135,9 +135,9 @@ describe('the portal in a browser', () => {
   it('finds an unmatched record by name and date of birth, asks MATCH, and links a potential match only once the caseworker confirms it', async () => {
     // A record of northshire's without an NHS number that MATCH places in the POTENTIAL_MATCH band on its own details (only those can be linked).
     const token = cliToken(allocated.username);
-    const MATCH = 'query ($i: DemographicsInput!) { matchChild(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { status score nhsNumber } }';
+    const MATCH = 'query ($i: DemographicsInput!) { matchChild(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { status score nhsNumber explanation } }';
     const FIND = 'query ($i: ChildSearchInput!) { findChildren(input: $i, purpose: CHILD_IN_NEED_ASSESSMENT) { personId postcode } }';
-    let chosen: { record: UnmatchedRecord; withPostcode: boolean; nhsNumber: string } | undefined;
+    let chosen: { record: UnmatchedRecord; withPostcode: boolean; nhsNumber: string; explanation: string } | undefined;
     for (const record of unmatchedRecords(join(dataDir, 'population'), 'northshire', 1000)) {
       if (chosen || !record.givenName || !record.familyName || !record.dateOfBirth) continue;
       // The record's details as the portal shows them (its latest address's postcode), which MATCH is asked with.
@@ -145,10 +145,10 @@ describe('the portal in a browser', () => {
       const postcode = hits?.find((h) => h.personId === record.personId)?.postcode ?? null;
       const input = { givenName: record.givenName, familyName: record.familyName, dateOfBirth: record.dateOfBirth, ...(postcode ? { postcode } : {}) };
       const answer = (await routerQuery(token, MATCH, { i: input })).body.data?.matchChild;
-      if (answer?.status === 'POTENTIAL_MATCH') chosen = { record, withPostcode: Boolean(postcode), nhsNumber: answer.nhsNumber };
+      if (answer?.status === 'POTENTIAL_MATCH') chosen = { record, withPostcode: Boolean(postcode), nhsNumber: answer.nhsNumber, explanation: answer.explanation };
     }
     expect(chosen, 'the sandbox population (seed 11) has a record MATCH calls a potential match').toBeDefined();
-    const { record, withPostcode, nhsNumber } = chosen!;
+    const { record, withPostcode, nhsNumber, explanation } = chosen!;
     const name = `${record.givenName} ${record.familyName}`;
 
     const page = await signIn(allocated.username);
@@ -170,6 +170,12 @@ describe('the portal in a browser', () => {
     const result = panel.getByRole('definition').first();
     await result.waitFor();
     expect(await result.textContent()).toMatch(/^POTENTIAL MATCH Potential match: check it is this child/);
+    // Why it waits for a person, the candidate named as a candidate, and which details agreed.
+    const summary = await panel.getByRole('definition').allTextContents();
+    expect(summary).toContain(explanation);
+    expect(await panel.getByRole('term').allTextContents()).toEqual(expect.arrayContaining(['Why', 'Candidate’s NHS number', 'Agreed']));
+    expect(summary).toContain(nhsNumber);
+    expect(summary.join(' ')).toMatch(/Family name: (the same|an earlier name|one letter different|sounds the same)/);
     expect(await panel.getByRole('table', { name: 'Candidates PDS returned' }).textContent()).toContain(nhsNumber);
 
     await panel.getByRole('button', { name: `Link NHS number ${nhsNumber} to this record` }).click();
