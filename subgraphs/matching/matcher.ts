@@ -46,8 +46,10 @@ interface Strategy {
    * below it (agreement.ts), so once a candidate is in review's band the search can add nothing decisive.
    */
   decisive?: false;
-  /** Skipped when the strategy named here had its answer from PDS (not too many, not refused). */
+  /** Skipped when the strategy named here had its answer from PDS (not too many, not refused)… */
   unless?: string;
+  /** …or only when that answer found someone. */
+  unlessFound?: boolean;
   /** The PDS search for these demographics, or undefined when the strategy does not apply. */
   search(d: Demographics): PatientSearch | undefined;
 }
@@ -57,6 +59,9 @@ const withOptional = (d: Demographics, options: { postcode?: boolean; gender?: b
   ...(options.gender !== false && d.gender && d.gender !== 'unknown' ? { gender: d.gender } : {}),
   ...(options.postcode !== false && d.postcode ? { postcode: d.postcode } : {}),
 });
+
+/** How far either side of the record's date of birth the household search looks: a year's slip and more. */
+const HOUSEHOLD_DAYS = 400;
 
 /** The given name to search PDS with: the record's first (the rest are compared, not searched); none for a placeholder. */
 const first = (d: Demographics): string | undefined => givenNamesOf(d.givenName)[0];
@@ -96,13 +101,17 @@ export const STRATEGIES: Strategy[] = [
   })),
   {
     name: 'household',
-    // The children PDS holds at the record's postcode (now or before), born that day, of that sex, whose
-    // family name starts as the record's does (its first two letters and a wildcard, non-fuzzy, with
-    // history): a child recorded under another first name, or with a mistyped surname, in one search.
-    search: (d) =>
-      d.gender && d.gender !== 'unknown' && d.postcode && normaliseName(d.familyName).length >= 2
-        ? { family: `${normaliseName(d.familyName).slice(0, 2)}*`, birthdate: [`eq${d.dateOfBirth}`], gender: d.gender, postcode: d.postcode, history: true }
-        : undefined,
+    // The children PDS holds at the record's postcode (now or before), of that sex, born within 400 days of
+    // the record's date, whose family name starts as the record's does (its first two letters and a
+    // wildcard, non-fuzzy, with history): a child recorded under another first name, with a mistyped
+    // surname, or with a date slipped by a day, a month or a year, in one search. A brother or sister is
+    // rarely born that close; twins are too many for PDS to answer, and the fuzzy searches follow.
+    search: (d) => {
+      const family = normaliseName(d.familyName);
+      if (!d.gender || d.gender === 'unknown' || !d.postcode || family.length < 2) return undefined;
+      const day = dayOf(d.dateOfBirth);
+      return { family: `${family.slice(0, 2)}*`, birthdate: [`ge${isoDay(day - HOUSEHOLD_DAYS)}`, `le${isoDay(day + HOUSEHOLD_DAYS)}`], gender: d.gender, postcode: d.postcode, history: true };
+    },
   },
   {
     name: 'date_of_birth_range',
@@ -125,7 +134,9 @@ export const STRATEGIES: Strategy[] = [
   {
     name: 'fuzzy_no_family_name',
     unless: 'household',
-    // Given name, birth date, gender and postcode: finds a child whose family name was mistyped.
+    unlessFound: true,
+    // Given name, birth date, gender and postcode: finds a child whose family name was mistyped, also in
+    // the first two letters the household search keeps (Tqylor for Taylor).
     search: named((d, given) => (d.gender && d.gender !== 'unknown' && d.postcode ? { given: [given], birthdate: [`eq${d.dateOfBirth}`], fuzzy: true, gender: d.gender, postcode: d.postcode } : undefined)),
   },
   {
@@ -181,7 +192,8 @@ export class Matcher {
     const candidates = new Map<string, Candidate>();
     let pdsCalls = 0;
     const made: PatientSearch[] = [];
-    const answeredBy = new Set<string>();
+    /** The strategies PDS answered, with how many it found. */
+    const answeredBy = new Map<string, number>();
     let manyMatches: string | undefined;
     const finish = (status: MatchStatus, best?: Candidate, error?: string): MatchResult => ({
       status,
@@ -208,7 +220,7 @@ export class Matcher {
         return undefined;
       }
       made.push(search);
-      answeredBy.add(name);
+      answeredBy.set(name, result.matches.length);
       // A non-fuzzy search with history on the whole postcode (or the family name) returns only those PDS holds it for, now or before.
       const exactWithHistory = !search.fuzzy && search.history === true;
       const postcodeSearched = exactWithHistory && search.postcode !== undefined && !search.postcode.includes('*');
@@ -228,7 +240,8 @@ export class Matcher {
     try {
       for (const strategy of this.strategies) {
         const search = strategy.search(d);
-        if (!search || answered(search, made) || (strategy.unless && answeredBy.has(strategy.unless))) continue;
+        const skipped = strategy.unless !== undefined && answeredBy.has(strategy.unless) && (!strategy.unlessFound || answeredBy.get(strategy.unless)! > 0);
+        if (!search || skipped || answered(search, made)) continue;
         // Only another date of birth is left to try, and a person has a candidate to review already.
         if (strategy.decisive === false && [...candidates.values()].some((c) => c.score >= BANDS.potentialMatch)) continue;
         const found = await ask(strategy.name, search);
@@ -244,7 +257,7 @@ export class Matcher {
         // can find a better one. A person reviews it now.
         const slipped = [...candidates.values()].find((c) => c.score >= BANDS.potentialMatch && atPostcode(c.fields) && namesAgree(c.fields));
         if (slipped) return finish('POTENTIAL_MATCH', slipped);
-        // The household held one child born that day, in review's band (another first name, a surname typo):
+        // The household held one child born about then, in review's band (another first name, a surname typo, a date slip):
         // anyone a later search finds lives elsewhere, and the postcode would not vouch for them.
         if (strategy.name === 'household' && found.all.length === 1 && found.all[0]!.score >= BANDS.potentialMatch) return finish('POTENTIAL_MATCH', found.all[0]);
         if (uncorroborated.length !== 1) continue;
