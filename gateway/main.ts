@@ -3,7 +3,9 @@
 // `--service name=url` for each DfE service it passes calls on to (at /subgraphs/<name>/graphql),
 // `--rate-limit` calls a minute per organisation (shared by every replica through `--redis-url`, or
 // REDIS_URL, when given); `--pseudonym-keys <file>` (DfE's pseudonym keys) runs the
-// relay, whose custodians each have `--relay-timeout-ms` to answer.
+// relay, whose custodians each have `--relay-timeout-ms` to answer. The schema registry checks in
+// `--registry-workers` worker threads (default 1), each check at most `--registry-check-ms` a composition
+// (default 10000), `--registry-per-minute` checks and publishes a minute per organisation (default 30).
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,9 @@ const { values } = parseArgs({
     'redis-url': { type: 'string' },
     'pseudonym-keys': { type: 'string' },
     'relay-timeout-ms': { type: 'string', default: '2000' },
+    'registry-workers': { type: 'string', default: '1' },
+    'registry-check-ms': { type: 'string', default: '10000' },
+    'registry-per-minute': { type: 'string', default: '30' },
   },
 });
 
@@ -45,6 +50,10 @@ await runService('DfE gateway', async () => {
   if (!(Number.isInteger(rateLimitPerMinute) && rateLimitPerMinute > 0)) throw new Error('--rate-limit must be a positive whole number (calls a minute per organisation)');
   const relayTimeoutMs = Number(values['relay-timeout-ms']);
   if (!(Number.isInteger(relayTimeoutMs) && relayTimeoutMs >= 100)) throw new Error('--relay-timeout-ms must be a whole number of milliseconds, at least 100');
+  const registry = { workers: Number(values['registry-workers']), checkMs: Number(values['registry-check-ms']), perMinute: Number(values['registry-per-minute']) };
+  if (!(Number.isInteger(registry.workers) && registry.workers >= 1 && registry.workers <= 16)) throw new Error('--registry-workers must be a whole number, 1 to 16');
+  if (!(Number.isInteger(registry.checkMs) && registry.checkMs >= 100)) throw new Error('--registry-check-ms must be a whole number of milliseconds, at least 100');
+  if (!(Number.isInteger(registry.perMinute) && registry.perMinute >= 1)) throw new Error('--registry-per-minute must be a positive whole number');
   if (values['pseudonym-keys']) readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const port = Number(values.port);
   const issuer = values.issuer ?? `http://${values.host}:${port}`;
@@ -53,7 +62,7 @@ await runService('DfE gateway', async () => {
   try {
     await directory?.start();
     const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, registry, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {

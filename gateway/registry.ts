@@ -10,35 +10,25 @@
 // report, is let through and listed as unused rather than refused. A change to one
 // of DfE's subgraphs is checked against every organisation's composition. History keeps who published
 // what and when; each organisation's supergraph is recomposed on publish and delivered with an ETag.
+// Checking is bounded: the SDL's size here, its tokens, types and fields, the time and memory of each
+// check in a worker thread off the gateway's event loop (registry-work.ts, registry-workers.ts).
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { composeServices } from '@apollo/composition';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { DEFAULT_PURPOSE_CATEGORIES } from '../la-router/categories.ts';
-import { dataCategoryOf } from '../lib/data-categories.ts';
 import type { SqlConnection, SqlSession } from '../lib/db/sql.ts';
-import { checkContract, SOURCE_KINDS, type SourceKind } from '../lib/schema-contract.ts';
+import { DFE, type Member, type Reason, type SchemaLimits } from './registry-work.ts';
+import { DEFAULT_WORK_LIMITS, RegistryWorkers, type RegistryWorkLimits } from './registry-workers.ts';
 
-// @graphql-inspector's CommonJS build, so it reads schemas built by @apollo/subgraph (also CommonJS).
-const { diff, CriticalityLevel } = createRequire(import.meta.url)('@graphql-inspector/core') as typeof import('@graphql-inspector/core');
-// The same build's type checks, for the schemas @apollo/subgraph builds.
-const { isInterfaceType, isObjectType } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+export { DFE, type Reason, type ReasonKind } from './registry-work.ts';
+export { CheckStopped, RegistryBusy } from './registry-workers.ts';
 
-/** The organisation whose subgraphs are in every organisation's supergraph. */
-export const DFE = 'dfe';
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
-export type ReasonKind = 'input' | 'syntax' | 'contract' | 'data-category' | 'composition' | 'breaking';
-
-export interface Reason {
-  kind: ReasonKind;
-  message: string;
-  /** Type or Type.field, where the reason is about one. */
-  path?: string;
-  /** The organisation whose composition failed, for a change to one of DfE's subgraphs. */
-  organisation?: string;
+/** What the registry takes from an organisation, so that no one can hold it. */
+export interface RegistryLimits extends SchemaLimits, RegistryWorkLimits {
+  /** Bytes of SDL in one check or publish. */
+  maxSdlBytes: number;
 }
+
+export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = { maxSdlBytes: 256 * 1024, maxTokens: 200_000, maxTypes: 500, maxFields: 5000, ...DEFAULT_WORK_LIMITS };
 
 export interface CheckResult {
   ok: boolean;
@@ -63,38 +53,8 @@ export interface PublishRequest {
   by: string;
 }
 
-interface Current {
-  org_code: string;
-  subgraph: string;
-  url: string;
-  sdl: string;
+interface Current extends Member {
   version: number;
-}
-
-const KNOWN_CATEGORY_FAMILIES = new Set(Object.values(DEFAULT_PURPOSE_CATEGORIES).flat().filter((p) => p !== '*').map((p) => p.replace(/\.\*$/, '').split('.')[0]!));
-
-/** Fields a subgraph adds to Child other than its key, each of which must say what data it carries. */
-function dataCategoryReasons(document: DocumentNode): Reason[] {
-  const reasons: Reason[] = [];
-  for (const definition of document.definitions) {
-    if ((definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) || definition.name.value !== 'Child') continue;
-    for (const field of definition.fields ?? []) {
-      if (field.name.value === 'nhsNumber') continue;
-      const path = `Child.${field.name.value}`;
-      const name = dataCategoryOf(field);
-      if (!name) reasons.push({ kind: 'data-category', path, message: `${path} carries personal data and needs @dataCategory(name: "<family>.<category>")` });
-      else if (!/^[a-z]+\.[a-z_]+$/.test(name) || !KNOWN_CATEGORY_FAMILIES.has(name.split('.')[0]!)) {
-        reasons.push({ kind: 'data-category', path, message: `${path}: "${name}" is not a category of a known family (${[...KNOWN_CATEGORY_FAMILIES].sort().join(', ')})` });
-      }
-    }
-  }
-  return reasons;
-}
-
-function compose(subgraphs: { subgraph: string; url: string; document: DocumentNode }[]): { supergraph: string } | { errors: string[] } {
-  const result = composeServices(subgraphs.map((s) => ({ name: s.subgraph, url: s.url, typeDefs: s.document })));
-  if (result.errors) return { errors: result.errors.map((e) => e.message) };
-  return { supergraph: result.supergraphSdl };
 }
 
 const hashOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex');
@@ -110,7 +70,21 @@ export class UsageError extends Error {
 }
 
 export class SchemaRegistry {
-  constructor(private readonly sql: SqlConnection) {}
+  private readonly workers: RegistryWorkers;
+  readonly limits: RegistryLimits;
+
+  constructor(
+    private readonly sql: SqlConnection,
+    limits: Partial<RegistryLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...limits };
+    this.workers = new RegistryWorkers(this.limits);
+  }
+
+  /** Ends the workers. */
+  close(): Promise<void> {
+    return this.workers.close();
+  }
 
   private current(db: SqlSession, organisation?: string): Promise<Current[]> {
     return db.query<Current>(
@@ -122,72 +96,54 @@ export class SchemaRegistry {
 
   /** Every check, against the registry as it stands; nothing is saved. */
   async check(request: Omit<PublishRequest, 'by'>): Promise<CheckResult> {
-    return this.sql.withSession((db) => this.checkIn(db, request));
+    const { supergraphs: _supergraphs, ...result } = await this.sql.withSession((db) => this.checkIn(db, request));
+    return result;
   }
 
-  private async checkIn(db: SqlSession, request: Omit<PublishRequest, 'by'>): Promise<CheckResult> {
+  /**
+   * The checks, the parsing and composing done by a worker (registry-work.ts): throws RegistryBusy when
+   * the workers' queue is full and CheckStopped when the check ran too long; with the supergraph each
+   * affected organisation would have.
+   */
+  private async checkIn(db: SqlSession, request: Omit<PublishRequest, 'by'>): Promise<CheckResult & { supergraphs: Record<string, string> }> {
+    const refused = (reasons: Reason[]) => ({ ok: false, reasons, forced: [], unused: [], affects: [], supergraphs: {} });
     const reasons: Reason[] = [];
-    if (!NAME.test(request.name)) reasons.push({ kind: 'input', message: `subgraph name "${request.name}": lower-case letters, digits and dashes, starting with a letter` });
-    if (!/^https?:\/\/\S+$/.test(request.url)) reasons.push({ kind: 'input', message: `url "${request.url}" is not an http(s) URL` });
+    const bytes = Buffer.byteLength(request.sdl, 'utf8');
+    if (bytes > this.limits.maxSdlBytes) return refused([{ kind: 'limit', message: `the schema is ${bytes} bytes; at most ${this.limits.maxSdlBytes}` }]);
+    if (!NAME.test(request.name)) reasons.push({ kind: 'input', message: `subgraph name "${request.name.slice(0, 100)}": lower-case letters, digits and dashes, starting with a letter` });
+    if (!/^https?:\/\/\S+$/.test(request.url)) reasons.push({ kind: 'input', message: `url "${request.url.slice(0, 200)}" is not an http(s) URL` });
     const [known] = await db.query<{ status: string }>('SELECT status FROM organisation WHERE code = $1', [request.organisation]);
     if (!known) reasons.push({ kind: 'input', message: `organisation ${request.organisation} is not in DfE's registry` });
-    let document: DocumentNode;
-    try {
-      document = parse(request.sdl);
-    } catch (error) {
-      reasons.push({ kind: 'syntax', message: error instanceof GraphQLError ? error.message : String(error) });
-      return { ok: false, reasons, forced: [], unused: [], affects: [] };
-    }
-    if ((SOURCE_KINDS as readonly string[]).includes(request.name)) {
-      for (const problem of checkContract(request.sdl, request.name as SourceKind)) reasons.push({ kind: 'contract', path: problem.path, message: `${problem.path}: ${problem.problem}` });
-    }
-    reasons.push(...dataCategoryReasons(document));
 
-    // Composition: the organisation's supergraph with this subgraph in it; for DfE's, every organisation's.
+    // The organisations a change concerns: DfE's, every organisation's; an LA's, its own.
     const all = await this.current(db);
     const organisations = request.organisation === DFE ? [...new Set(all.map((c) => c.org_code).filter((o) => o !== DFE))] : [request.organisation];
-    const candidate = { org_code: request.organisation, subgraph: request.name, url: request.url, sdl: request.sdl, version: 0 };
-    const affects: string[] = [];
-    // The organisations a change concerns: DfE's, every organisation's; an LA's, its own.
     const concerned = organisations.length > 0 ? organisations : [request.organisation];
-    for (const organisation of concerned) {
-      const members = all.filter((c) => (c.org_code === DFE || c.org_code === organisation) && !(c.org_code === candidate.org_code && c.subgraph === candidate.subgraph));
-      const clash = members.find((m) => m.subgraph === candidate.subgraph);
-      if (clash) {
-        reasons.push({ kind: 'composition', organisation, message: `${organisation}: a subgraph named ${candidate.subgraph} is already published by ${clash.org_code}` });
-        continue;
-      }
-      const composed = compose([...members, candidate].map((m) => ({ subgraph: m.subgraph, url: m.url, document: m === candidate ? document : parse(m.sdl) })));
-      if ('errors' in composed) for (const message of composed.errors) reasons.push({ kind: 'composition', organisation, message: `${organisation}: ${message}` });
-      else affects.push(organisation);
-    }
+    const previous = all.find((c) => c.org_code === request.organisation && c.subgraph === request.name);
+    const { maxTokens, maxTypes, maxFields } = this.limits;
+    const analysis = await this.workers.analyse({
+      candidate: { org_code: request.organisation, subgraph: request.name, url: request.url, sdl: request.sdl },
+      members: all.map(({ org_code, subgraph, url, sdl }) => ({ org_code, subgraph, url, sdl })),
+      concerned,
+      previousSdl: previous?.sdl ?? null,
+      limits: { maxTokens, maxTypes, maxFields },
+    });
+    reasons.push(...analysis.reasons);
 
     // Breaking changes against the version routers use now, unless no reporting router has used what they change.
     const forced: Reason[] = [];
     const unused: Reason[] = [];
-    const previous = all.find((c) => c.org_code === request.organisation && c.subgraph === request.name);
-    if (previous && reasons.length === 0) {
-      let changes: { criticality: { level: string }; message: string; path?: string }[] = [];
-      let before: GraphQLSchema | null = null;
-      try {
-        before = buildSubgraphSchema(parse(previous.sdl));
-        changes = await diff(before as never, buildSubgraphSchema(document) as never);
-      } catch (error) {
-        reasons.push({ kind: 'syntax', message: `the schema cannot be built: ${error instanceof Error ? error.message : String(error)}` });
-      }
-      const breaking = changes.filter((c) => c.criticality.level === CriticalityLevel.Breaking);
-      // Usage is read only when something breaks.
-      const usage = breaking.length > 0 ? await this.usageOf(db, concerned) : null;
-      for (const change of breaking) {
-        // Routers report the output fields they serve; a change to anything else (an enum value, an input type) counts as used.
-        const type = change.path ? before?.getType(change.path.split('.')[0]!) : undefined;
-        const used = isObjectType(type) || isInterfaceType(type) ? usage!.usedBy(change.path) : 'routers do not report its use';
+    if (reasons.length === 0 && analysis.breaking.length > 0) {
+      const usage = await this.usageOf(db, concerned);
+      for (const change of analysis.breaking) {
+        const used = change.reported ? usage.usedBy(change.path) : 'routers do not report its use';
         const reason: Reason = { kind: 'breaking', message: `${change.message}${used ? `: ${used}` : ''}`, ...(change.path ? { path: change.path } : {}) };
         if (used === null) unused.push({ ...reason, message: `${change.message}: no router has used it in ${USAGE_WINDOW_DAYS} days` });
         else (request.force ? forced : reasons).push(reason);
       }
     }
-    return { ok: reasons.length === 0, reasons, forced, unused, affects: reasons.length === 0 ? affects : [] };
+    const ok = reasons.length === 0;
+    return { ok, reasons, forced, unused, affects: ok ? analysis.affects : [], supergraphs: ok ? analysis.supergraphs : {} };
   }
 
   /** Checks, then saves the version and recomposes every affected organisation's supergraph, in one transaction. */
@@ -202,7 +158,7 @@ export class SchemaRegistry {
           [request.organisation, request.name, request.sdl, request.url],
         );
         if (same) return { ok: true, reasons: [], forced: [], unused: [], affects: [], version: same.version, unchanged: true };
-        const result = await this.checkIn(db, request);
+        const { supergraphs, ...result } = await this.checkIn(db, request);
         if (!result.ok) return result;
         const [row] = await db.query<{ version: number }>(
           `INSERT INTO schema_version (org_code, subgraph, url, sdl, version, checks, forced, published_by)
@@ -210,13 +166,12 @@ export class SchemaRegistry {
            RETURNING version`,
           [request.organisation, request.name, request.url, request.sdl, JSON.stringify({ forced: result.forced, unused: result.unused }), result.forced.length > 0, request.by],
         );
-        const all = await this.current(db);
+        // Each affected organisation's supergraph as the check composed it (the lock held since).
         for (const organisation of result.affects) {
-          const composed = compose(all.filter((c) => c.org_code === DFE || c.org_code === organisation).map((c) => ({ subgraph: c.subgraph, url: c.url, document: parse(c.sdl) })));
-          if ('errors' in composed) throw new Error(`composition failed after its check for ${organisation}: ${composed.errors[0]}`);
-          const hash = hashOf(composed.supergraph);
+          const supergraph = supergraphs[organisation]!;
+          const hash = hashOf(supergraph);
           const [latest] = await db.query<{ hash: string }>('SELECT hash FROM supergraph WHERE org_code = $1 ORDER BY id DESC LIMIT 1', [organisation]);
-          if (latest?.hash !== hash) await db.query('INSERT INTO supergraph (org_code, sdl, hash) VALUES ($1, $2, $3)', [organisation, composed.supergraph, hash]);
+          if (latest?.hash !== hash) await db.query('INSERT INTO supergraph (org_code, sdl, hash) VALUES ($1, $2, $3)', [organisation, supergraph, hash]);
         }
         return { ...result, version: row!.version };
       }),

@@ -23,7 +23,7 @@ import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.t
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { RELAY_CONNECT_PATH, RelayHub, refuseUpgrade } from './relay-hub.ts';
-import { SchemaRegistry, UsageError, type PublishRequest } from './registry.ts';
+import { CheckStopped, RegistryBusy, SchemaRegistry, UsageError, type PublishRequest, type RegistryLimits } from './registry.ts';
 import { createTokenService, JWKS_PATH, TOKEN_PATH } from './token-service.ts';
 
 export interface GatewayParts {
@@ -47,7 +47,16 @@ export interface GatewayParts {
   relay?: { directory: CentralDirectory; timeoutMs?: number; pingMs?: number };
   /** Structured log lines (one per relay request; never a child's identifier or an answer). */
   logger?: Logger;
+  /**
+   * What the schema registry takes (defaults in DEFAULT_REGISTRY_LIMITS): SDL size, tokens, types and
+   * fields; worker threads, queue, time and memory per check; and `perMinute`, the checks and publishes
+   * each organisation may make a minute (default 30).
+   */
+  registry?: Partial<RegistryLimits> & { perMinute?: number };
 }
+
+/** The scopes that let an organisation use the schema registry. */
+const REGISTRY_SCOPES = ['registry', 'registry:admin'];
 
 /** Headers passed on to a DfE service; everything else stays at the edge. */
 const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'traceparent', 'tracestate'];
@@ -145,10 +154,13 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
 
   const verifiers = new Map(Object.keys(services).map((name) => [name, verifierFor(`mais:dfe:${name}`)]));
   const limiter = createRateLimiter({ limit: parts.rateLimitPerMinute ?? 6000, redisUrl: parts.redisUrl, prefix: 'mais:gateway:rate', ...(parts.logger ? { onRedisError: redisWarning(parts.logger) } : {}) });
-  const registry = new SchemaRegistry(parts.sql);
+  const { perMinute: registryPerMinute, ...registryLimits } = parts.registry ?? {};
+  const registry = new SchemaRegistry(parts.sql, registryLimits);
   const registryVerifier = verifierFor('mais:dfe:registry');
+  // Checks and publishes are heavy: each organisation has a small allowance of its own.
+  const registryLimiter = createRateLimiter({ limit: registryPerMinute ?? 30, redisUrl: parts.redisUrl, prefix: 'mais:gateway:registry', ...(parts.logger ? { onRedisError: redisWarning(parts.logger) } : {}) });
 
-  /** The schema registry's routes, for organisations with a DfE token for mais:dfe:registry. */
+  /** The schema registry's routes, for organisations with the registry scope and a DfE token for mais:dfe:registry. */
   async function registryRoute(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
     let organisation;
     try {
@@ -157,6 +169,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       if (!(error instanceof DfeTokenError)) throw error;
       return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
+    if (!organisation.scopes.some((scope) => REGISTRY_SCOPES.includes(scope))) return sendError(res, 403, 'FORBIDDEN', `${organisation.code} has no registry scope in DfE's organisation registry`);
     if (req.method === 'GET' && path === '/registry/supergraph') {
       const current = await registry.supergraph(organisation.code);
       if (!current) return sendError(res, 404, 'NOT_FOUND', `no supergraph has been composed for ${organisation.code} yet`);
@@ -176,13 +189,23 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     }
     if (req.method === 'GET' && path === '/registry/history') return sendJson(res, 200, await registry.history(organisation.code, url.searchParams.get('name') ?? undefined));
     if (req.method === 'POST' && (path === '/registry/check' || path === '/registry/publish')) {
-      const body = (await readJsonBody(req, res, 2 * 1024 * 1024)) as Partial<PublishRequest> | null | undefined;
+      const wait = await registryLimiter.take(organisation.code);
+      if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', `${organisation.code} has made too many schema checks and publishes; try again shortly`, { 'retry-after': String(wait) });
+      // JSON escaping may double an SDL's size; anything larger is refused before it is read whole.
+      const body = (await readJsonBody(req, res, 2 * registry.limits.maxSdlBytes + 64 * 1024)) as Partial<PublishRequest> | null | undefined;
       if (body === undefined) return;
       if (!body || typeof body.name !== 'string' || typeof body.url !== 'string' || typeof body.sdl !== 'string') return sendError(res, 400, 'BAD_USER_INPUT', 'give name, url and sdl (strings), and force (true/false) if needed');
       // An organisation publishes its own subgraphs only: the organisation is the token's.
       const request = { organisation: organisation.code, name: body.name, url: body.url, sdl: body.sdl, force: body.force === true, by: organisation.code };
-      const result = path === '/registry/check' ? await registry.check(request) : await registry.publish(request);
-      return sendJson(res, result.ok ? 200 : 422, result);
+      try {
+        const result = path === '/registry/check' ? await registry.check(request) : await registry.publish(request);
+        return sendJson(res, result.ok ? 200 : 422, result);
+      } catch (error) {
+        if (error instanceof RegistryBusy) return sendError(res, 429, 'RATE_LIMITED', error.message, { 'retry-after': String(error.retryAfterSeconds) });
+        // Stopped: refused as any other check is, with the limit as its reason.
+        if (error instanceof CheckStopped) return sendJson(res, 422, { ok: false, reasons: [{ kind: 'limit', message: error.message }], forced: [], unused: [], affects: [] });
+        throw error;
+      }
     }
     return sendError(res, 404, 'NOT_FOUND', `Nothing at ${req.method} ${path}`);
   }
@@ -252,6 +275,8 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       await relayService?.stop();
       await upstream.close();
       await limiter.close();
+      await registryLimiter.close();
+      await registry.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -33,8 +33,8 @@ export async function ensureOrganisations(secretsDir: string, sharingUrls: Recor
     return { code, ...rest, jwks: { keys: [key.publicJwk] } };
   };
   return [
-    await withKey('dfe', { name: 'Department for Education', type: 'DFE', scopes: ['find', 'registry:admin', 'dsa:admin'] }),
-    ...(await Promise.all(SANDBOX_LAS.map((la) => withKey(la.code, { name: la.name, type: 'LA', scopes: ['match', 'find', 'register', 'relay'], sharingUrl: sharingUrls[la.code] ?? null })))),
+    await withKey('dfe', { name: 'Department for Education', type: 'DFE', scopes: ['find', 'registry', 'registry:admin', 'dsa:admin'] }),
+    ...(await Promise.all(SANDBOX_LAS.map((la) => withKey(la.code, { name: la.name, type: 'LA', scopes: ['match', 'find', 'register', 'relay', 'registry'], sharingUrl: sharingUrls[la.code] ?? null })))),
   ];
 }
 

@@ -2,6 +2,7 @@
 // for a refusal, history, supergraphs delivered with ETags, and DfE's own changes checked against
 // every organisation's composition.
 import { once } from 'node:events';
+import fc from 'fast-check';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/server.ts';
@@ -40,19 +41,31 @@ async function publish(org: string, name: string, sdl: string, options: { force?
 beforeAll(async () => {
   database = await freshDatabase();
   store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 4, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
-  for (const [code, type] of [['dfe', 'DFE'], ['northshire', 'LA'], ['southshire', 'LA']] as const) {
+  // `rogue` is a hostile organisation: its scopes are whatever a test gives it.
+  for (const [code, type, scopes] of [['dfe', 'DFE', ['registry:admin']], ['northshire', 'LA', ['registry']], ['southshire', 'LA', ['registry']], ['rogue', 'POLICE', []]] as const) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     keys.set(code, { ...(await exportJWK(privateKey)), kid: `${code}-1`, alg: 'ES256' });
-    await store.prisma.organisation.create({ data: { code, name: code, type, scopes: [], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${code}-1`, alg: 'ES256', use: 'sig' }] } as never } });
+    await store.prisma.organisation.create({ data: { code, name: code, type, scopes: [...scopes], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${code}-1`, alg: 'ES256', use: 'sig' }] } as never } });
   }
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  gateway = await createGateway({ sql: store.sql, issuer: base, signingKey: { ...(await exportJWK(privateKey)), kid: 'dfe-1', alg: 'ES256' } });
-  gateway.server.listen(port, '127.0.0.1');
-  await once(gateway.server, 'listening');
+  ({ gateway, base } = await startGateway());
   expect((await publish('dfe', 'locator', locatorSdl)).body).toMatchObject({ ok: true, version: 1 });
 }, 60_000);
+
+async function startGateway(registry?: Parameters<typeof createGateway>[0]['registry']): Promise<{ gateway: Gateway; base: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const started = await createGateway({ sql: store.sql, issuer: url, refreshMs: 100, signingKey: { ...(await exportJWK(privateKey)), kid: 'dfe-1', alg: 'ES256' }, ...(registry ? { registry } : {}) });
+  started.server.listen(port, '127.0.0.1');
+  await once(started.server, 'listening');
+  return { gateway: started, base: url };
+}
+
+/** A schema of `types` keyed types, each with nine fields of two arguments: valid, and slow to compose. */
+function heavySdl(types: number): string {
+  const defs = Array.from({ length: types }, (_, i) => `type T${i} @key(fields: "id") { id: ID! ${Array.from({ length: 9 }, (_, j) => `f${j}(a: Int, b: String): T${(i * 7 + j) % types}`).join(' ')} }`);
+  return `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { heavy: T0 }\n${defs.join('\n')}`;
+}
 
 afterAll(async () => {
   await gateway?.stop();
@@ -135,6 +148,112 @@ describe('schema registry', () => {
       const refused = await call('northshire', 'POST', '/registry/usage', { fields });
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('lets in only an organisation with the registry scope, whatever else it holds', async () => {
+    const SCOPES = ['match', 'find', 'register', 'relay', 'dsa', 'dsa:admin', 'registry', 'registry:admin', 'REGISTRY', 'registry ', 'registryx', 'registry:'];
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.constantFrom(...SCOPES), { maxLength: 4 }), async (scopes) => {
+        await store.prisma.organisation.update({ where: { code: 'rogue' }, data: { scopes } });
+        await expect.poll(() => gateway.organisations.get('rogue')?.scopes).toEqual(scopes);
+        const allowed = scopes.includes('registry') || scopes.includes('registry:admin');
+        const read = await call('rogue', 'GET', '/registry/history');
+        const check = await call('rogue', 'POST', '/registry/check', { name: 'rogue-sg', url: 'http://rogue.example/graphql', sdl: youth('id: ID!') });
+        if (allowed) {
+          expect(read.status).toBe(200);
+          expect(check.status).toBe(200);
+        } else {
+          for (const response of [read, check]) {
+            expect(response.status).toBe(403);
+            expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+          }
+        }
+      }),
+      { numRuns: 15 },
+    );
+    await store.prisma.organisation.update({ where: { code: 'rogue' }, data: { scopes: [] } });
+  }, 60_000);
+
+  it('refuses a schema over its size, token, type or field limits, with the limit as the reason, and saves none', async () => {
+    const before = await call('northshire', 'GET', '/registry/history');
+    const versions = ((await before.json()) as unknown[]).length;
+    const big = `${youth('id: ID!')}\n# ${'x'.repeat(300 * 1024)}`;
+    const tooLarge = await publish('northshire', 'youth-big', big);
+    expect(tooLarge.status).toBe(422);
+    expect(tooLarge.body.reasons).toEqual([{ kind: 'limit', message: expect.stringMatching(/bytes; at most 262144/) }]);
+    const manyTypes = await publish('northshire', 'youth-wide', `${youth('id: ID!')}\n${Array.from({ length: 501 }, (_, i) => `type Extra${i} { a: Int }`).join('\n')}`);
+    expect(manyTypes.body.reasons).toEqual([{ kind: 'limit', message: expect.stringMatching(/types .* at most 500/) }]);
+    const manyFields = await publish('northshire', 'youth-deep', youth(Array.from({ length: 5001 }, (_, i) => `f${i}: Int`).join(' ')));
+    expect(manyFields.body.reasons).toEqual([{ kind: 'limit', message: expect.stringMatching(/5003 fields.* at most 500 and 5000/) }]);
+    // A body far over the limit is refused before it is read whole.
+    const huge = await call('northshire', 'POST', '/registry/check', { name: 'youth', url: 'http://x.example/graphql', sdl: 'x'.repeat(1024 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(((await (await call('northshire', 'GET', '/registry/history')).json()) as unknown[]).length).toBe(versions);
+    // Tokens: graphql-js stops parsing at the limit (here a gateway that allows 500).
+    const own = await startGateway({ maxTokens: 500 });
+    try {
+      const token = await useDfeTokenClient({ tokenUrl: `${own.base}/oauth2/token`, organisation: 'northshire', privateKey: keys.get('northshire')!, resource: 'mais:dfe:registry' }).token();
+      const response = await fetch(`${own.base}/registry/check`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'youth-long', url: 'http://x.example/graphql', sdl: youth(Array.from({ length: 200 }, (_, i) => `f${i}: Int`).join(' ')) }) });
+      expect(response.status).toBe(422);
+      expect(((await response.json()) as { reasons: unknown[] }).reasons).toEqual([{ kind: 'limit', message: expect.stringMatching(/500 tokens/) }]);
+    } finally {
+      await own.gateway.stop();
+    }
+  });
+
+  it('checks off the event loop: a check that runs too long is stopped, a full queue refused, and everyone else answered meanwhile', async () => {
+    // A gateway of its own whose checks may run 300 ms, one at a time, one waiting (and as large as it likes).
+    const own = await startGateway({ checkMs: 300, workers: 1, queue: 1, perMinute: 1000, maxFields: 100_000 });
+    const at = (path: string, body: unknown) =>
+      useDfeTokenClient({ tokenUrl: `${own.base}/oauth2/token`, organisation: 'northshire', privateKey: keys.get('northshire')!, resource: 'mais:dfe:registry' })
+        .token()
+        .then((token) => fetch(`${own.base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    const probe = { name: 'probe', url: 'http://northshire.example/probe/graphql', sdl: `${LINK}\ntype Query { probe: String }` };
+    try {
+      // Its worker started (and a small check passes) before the heavy ones arrive.
+      expect(await (await at('/registry/check', probe)).json()).toMatchObject({ ok: true });
+      const heavy = { name: 'heavy', url: 'http://northshire.example/heavy/graphql', sdl: heavySdl(400) };
+      let settled = 0;
+      const bombs = [at('/registry/check', heavy), at('/registry/check', heavy), at('/registry/check', heavy)].map((p) => p.finally(() => settled++));
+      // While they run, the gateway answers: its health, and another organisation's token.
+      const health = await fetch(`${own.base}/health`);
+      expect(health.status).toBe(200);
+      const token = await useDfeTokenClient({ tokenUrl: `${own.base}/oauth2/token`, organisation: 'southshire', privateKey: keys.get('southshire')!, resource: 'mais:dfe:registry' }).token();
+      expect(token).toMatch(/^ey/);
+      expect(settled).toBeLessThan(3);
+      const answers = await Promise.all(bombs);
+      const statuses = answers.map((a) => a.status).sort();
+      // One ran and was stopped, one waited and was stopped, one found the queue full.
+      expect(statuses).toEqual([422, 422, 429]);
+      const busy = answers.find((a) => a.status === 429)!;
+      expect(Number(busy.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await busy.json()).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
+      for (const stopped of answers.filter((a) => a.status === 422)) expect(await stopped.json()).toMatchObject({ ok: false, reasons: [{ kind: 'limit', message: expect.stringMatching(/ran longer than/) }] });
+      // The worker that was stopped is replaced: a small check passes again.
+      expect(await (await at('/registry/check', probe)).json()).toMatchObject({ ok: true });
+    } finally {
+      await own.gateway.stop();
+    }
+  }, 60_000);
+
+  it('limits each organisation’s checks and publishes a minute, with Retry-After', async () => {
+    const own = await startGateway({ perMinute: 3 });
+    try {
+      const token = await useDfeTokenClient({ tokenUrl: `${own.base}/oauth2/token`, organisation: 'southshire', privateKey: keys.get('southshire')!, resource: 'mais:dfe:registry' }).token();
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 5; i++) {
+        last = await fetch(`${own.base}/registry/check`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'youth', url: 'http://southshire.example/graphql', sdl: youth('id: ID!') }) });
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Another organisation's allowance is its own.
+      const other = await useDfeTokenClient({ tokenUrl: `${own.base}/oauth2/token`, organisation: 'northshire', privateKey: keys.get('northshire')!, resource: 'mais:dfe:registry' }).token();
+      expect((await fetch(`${own.base}/registry/check`, { method: 'POST', headers: { authorization: `Bearer ${other}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'youth', url: 'http://northshire.example/graphql', sdl: youth('id: ID!') }) })).status).toBe(200);
+    } finally {
+      await own.gateway.stop();
     }
   });
 
