@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DfeTokenError } from '../lib/dfe-token.ts';
+import { DfeScopeError, DfeTokenError } from '../lib/dfe-token.ts';
 import type { Organisation } from '../lib/organisation-credential.ts';
 import type { CustodianAnswer } from '../subgraphs/relay/relay.ts';
 
@@ -55,6 +55,7 @@ export class RelayHub {
     try {
       organisation = await this.verify(req.headers.authorization);
     } catch (error) {
+      if (error instanceof DfeScopeError) return refuseUpgrade(socket, 403, 'Forbidden');
       if (!(error instanceof DfeTokenError)) throw error;
       return refuseUpgrade(socket, 401, 'Unauthorized');
     }

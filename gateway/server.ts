@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import pino, { type Logger } from 'pino';
 import { Agent, request as request_ } from 'undici';
-import { DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
+import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
 import { answerClientErrors, failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { createRateLimiter, redisWarning } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
@@ -55,8 +55,6 @@ export interface GatewayParts {
   registry?: Partial<RegistryLimits> & { perMinute?: number };
 }
 
-/** The scopes that let an organisation use the schema registry. */
-const REGISTRY_SCOPES = ['registry', 'registry:admin'];
 
 /** Headers passed on to a DfE service; everything else stays at the edge. */
 const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'traceparent', 'tracestate'];
@@ -166,10 +164,10 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     try {
       organisation = await registryVerifier.verify(req.headers.authorization);
     } catch (error) {
+      if (error instanceof DfeScopeError) return sendError(res, 403, 'FORBIDDEN', error.message);
       if (!(error instanceof DfeTokenError)) throw error;
       return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
-    if (!organisation.scopes.some((scope) => REGISTRY_SCOPES.includes(scope))) return sendError(res, 403, 'FORBIDDEN', `${organisation.code} has no registry scope in DfE's organisation registry`);
     if (req.method === 'GET' && path === '/registry/supergraph') {
       const current = await registry.supergraph(organisation.code);
       if (!current) return sendError(res, 404, 'NOT_FOUND', `no supergraph has been composed for ${organisation.code} yet`);
@@ -215,6 +213,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     try {
       organisation = await verifiers.get(name)!.verify(req.headers.authorization);
     } catch (error) {
+      if (error instanceof DfeScopeError) return sendError(res, 403, 'FORBIDDEN', error.message);
       if (!(error instanceof DfeTokenError)) throw error;
       return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }

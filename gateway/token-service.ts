@@ -10,6 +10,7 @@ import { type RequestListener } from 'node:http';
 import { createHttpServer } from '../lib/http-server.ts';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import { RESOURCE_SCOPES, scopesAllow } from '../lib/dfe-token.ts';
 import { MAX_ASSERTION_SECONDS, ORGANISATION_ALGORITHMS, type Organisation } from '../lib/organisation-credential.ts';
 
 /** The DfE services a token can be for: its `aud`, and what the organisation names as `resource`. */
@@ -104,8 +105,11 @@ export function createTokenService(options: TokenServiceOptions): Provider {
         defaultResource: async () => {
           throw new errors.InvalidTarget('name the DfE service the token is for as `resource` (one of ' + DFE_RESOURCES.join(', ') + ')');
         },
-        getResourceServerInfo: async (_ctx, resource) => {
+        getResourceServerInfo: async (_ctx, resource, client) => {
           if (!resources.has(resource)) throw new errors.InvalidTarget(`${resource} is not a DfE service`);
+          // Only for a service the organisation's scopes open (each service checks them again on every call).
+          const organisation = options.organisation(client.clientId);
+          if (!organisation || !scopesAllow(organisation.scopes, resource)) throw new errors.InvalidTarget(`${client.clientId} has no scope for ${resource} (one of ${(RESOURCE_SCOPES[resource] ?? []).join(', ')})`);
           return { audience: resource, scope: '', accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
         },
       },

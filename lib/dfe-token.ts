@@ -24,6 +24,29 @@ export class DfeTokenError extends Error {
   }
 }
 
+/**
+ * The scopes that open each DfE service: an organisation holds one of them in DfE's organisation
+ * registry, or DfE issues it no token for the service and the service refuses it (both, on every call).
+ * FIND's fields each need their own (`find` to locate, `register` to register records).
+ */
+export const RESOURCE_SCOPES: Readonly<Record<string, readonly string[]>> = {
+  'mais:dfe:locator': ['find', 'register'],
+  'mais:dfe:matching': ['match'],
+  'mais:dfe:registry': ['registry', 'registry:admin'],
+  'mais:dfe:relay': ['relay'],
+};
+
+/** Whether an organisation's scopes open a DfE service (a service with no scopes listed opens to none). */
+export const scopesAllow = (scopes: readonly string[], resource: string): boolean => (RESOURCE_SCOPES[resource] ?? []).some((scope) => scopes.includes(scope));
+
+/** The organisation is known and active, but its scopes do not open the service: 403, not 401. */
+export class DfeScopeError extends DfeTokenError {
+  override name = 'DfeScopeError';
+  constructor(organisation: string, resource: string) {
+    super(`${organisation} has no scope for ${resource} in DfE's organisation registry (one of ${(RESOURCE_SCOPES[resource] ?? []).join(', ')})`, 403);
+  }
+}
+
 export interface DfeTokenClientOptions {
   /** DfE's token URL, e.g. http://127.0.0.1:4000/oauth2/token. */
   tokenUrl: string;
@@ -88,10 +111,10 @@ export interface DfeTokenVerifierOptions {
   /** This service's resource name, e.g. mais:dfe:locator. */
   audience: string;
   /**
-   * The organisation registry as the service currently knows it. A service without one (MATCH keeps no
-   * store) takes the organisation from the token; DfE's gateway checks the registry on every call first.
+   * The organisation registry as the service currently knows it: every call is checked against it (known,
+   * active, and holding a scope that opens the service), as DfE's gateway checks it first.
    */
-  organisation?(code: string): Organisation | undefined;
+  organisation(code: string): Organisation | undefined;
 }
 
 /** DfE's public keys for jose: a key set as given, or the gateway's JWKS URL (fetched, cached, refetched for an unknown kid). */
@@ -120,10 +143,11 @@ export function useDfeTokenVerifier(options: DfeTokenVerifierOptions) {
         if (verified.size >= MAX_REMEMBERED) verified.delete(verified.keys().next().value!);
         verified.set(token, known);
       }
-      if (!options.organisation) return { code: known.code, name: known.code, type: known.type as Organisation['type'], status: 'ACTIVE', scopes: [], jwks: null };
       const organisation = options.organisation(known.code);
       if (!organisation) throw new DfeTokenError(`organisation ${known.code} is not in DfE's registry`);
       if (organisation.status !== 'ACTIVE') throw new DfeTokenError(`organisation ${organisation.code} is suspended`);
+      // The scope as the registry holds it now: one withdrawn counts on the next call, not at the token's expiry.
+      if (!scopesAllow(organisation.scopes, options.audience)) throw new DfeScopeError(organisation.code, options.audience);
       return organisation;
     },
   };

@@ -4,6 +4,7 @@ import { GraphQLError, visit, type GraphQLFormattedError } from 'graphql';
 import { isPurpose } from '../purposes.ts';
 
 export const badUserInput = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field } });
+export const forbidden = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', field } });
 
 /** The purpose an organisation declared in the MAIS-Purpose header, checked: BAD_USER_INPUT when it is missing or not a Purpose. */
 export function declaredPurpose(header: string | null): string {

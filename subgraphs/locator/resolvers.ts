@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { DsaError } from '../../lib/dsa/policy.ts';
 import { dsaHistory, publishDsa } from '../../lib/dsa/registry.ts';
 import { appendAuditInTransaction, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
-import { badUserInput, declaredPurpose, sourceUnavailable } from '../../lib/graphql/errors.ts';
+import { badUserInput, declaredPurpose, forbidden, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { isoDate } from '../../lib/population/dates.ts';
 import { RECORD_TYPES } from '../../lib/record-types.ts';
@@ -12,7 +12,6 @@ import { StaleDirectoryError } from '../../lib/register/directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import { registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from '../../lib/register/register.ts';
 
-const forbidden = (message: string, field: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN', field } });
 
 function requireScope(context: Context, scope: string, field: string): void {
   if (!context.caller.scopes.includes(scope)) throw forbidden(`${context.caller.code} has no "${scope}" scope at DfE`, field);

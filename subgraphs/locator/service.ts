@@ -9,7 +9,7 @@ import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import { LOCATOR_AUDIENCE } from '../../lib/register/client.ts';
-import { DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
+import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError, type CentralDirectory } from '../../lib/register/directory.ts';
 import { lookupLocations } from './lookup.ts';
@@ -55,6 +55,7 @@ export function createLocatorService(options: LocatorServiceOptions): Promise<Su
       try {
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
+        if (error instanceof DfeScopeError) throw new GraphQLError(error.message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
         if (!(error instanceof DfeTokenError)) throw error;
         throw new GraphQLError('FIND needs a DfE access token for mais:dfe:locator (from DfE’s token endpoint)', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }

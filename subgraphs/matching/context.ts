@@ -10,6 +10,8 @@ export interface MatchAuditEntry {
   nhsNumber: string | null;
   decision: string;
   detail: Record<string, unknown>;
+  /** The purpose stated for this answer (matchChild's argument); the MAIS-Purpose header's otherwise. */
+  purpose?: string;
 }
 
 /** What each request's resolvers can use. */

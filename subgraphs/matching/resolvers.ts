@@ -7,6 +7,7 @@ import { PdsUnavailableError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { DemographicsError, validateDemographics } from './demographics.ts';
 import { explain } from './reason.ts';
+import { purposeFor } from './access.ts';
 import type { Gender, Resolvers } from './generated/resolvers-types.ts';
 
 const toGender = (value: string | null | undefined): Gender | null =>
@@ -16,7 +17,8 @@ export const resolvers: Resolvers = {
   NhsNumber,
   Date: DateScalar,
   Query: {
-    async matchChild(_parent, { input }, context) {
+    async matchChild(_parent, { input, purpose: stated }, context) {
+      const purpose = purposeFor(context.caller, stated, 'matchChild');
       let demographics;
       try {
         demographics = validateDemographics({
@@ -36,8 +38,8 @@ export const resolvers: Resolvers = {
       const detail = { status: outcome.status, criteria: detailsGiven(input), results: found.length };
       await context.audit(
         found.length > 0
-          ? found.map((nhsNumber) => ({ action: 'match.search', nhsNumber, decision: 'ALLOW', detail: { ...detail, best: nhsNumber === outcome.nhsNumber } }))
-          : [{ action: 'match.search', nhsNumber: null, decision: 'ALLOW', detail }],
+          ? found.map((nhsNumber) => ({ action: 'match.search', nhsNumber, decision: 'ALLOW', purpose, detail: { ...detail, best: nhsNumber === outcome.nhsNumber } }))
+          : [{ action: 'match.search', nhsNumber: null, decision: 'ALLOW', purpose, detail }],
       );
       // A linkable result carries MATCH's signed word for it, bound to what it was asked and who asked.
       const linkable = (outcome.status === 'MATCH' || outcome.status === 'POTENTIAL_MATCH') && outcome.nhsNumber !== null;
@@ -60,6 +62,7 @@ export const resolvers: Resolvers = {
   Child: {
     __resolveReference: (reference) => ({ nhsNumber: NhsNumber.parseValue(reference.nhsNumber) }),
     async demographics(child, _args, context) {
+      purposeFor(context.caller, context.purpose, 'demographics');
       let patient;
       try {
         patient = await context.pds.getPatient(child.nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});

@@ -7,7 +7,7 @@ import type { JSONWebKeySet, JWK } from 'jose';
 import { useReceiptSigner } from '../../lib/match-receipt.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
-import { DfeTokenError, MATCHING_AUDIENCE, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
+import { DfeScopeError, DfeTokenError, MATCHING_AUDIENCE, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import type { CentralDirectory } from '../../lib/register/directory.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
@@ -49,6 +49,7 @@ export function createMatchingService(options: MatchingServiceOptions): Promise<
       try {
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
+        if (error instanceof DfeScopeError) throw new GraphQLError(error.message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
         if (!(error instanceof DfeTokenError)) throw error;
         throw new GraphQLError(`MATCH needs a DfE access token for ${MATCHING_AUDIENCE} (from DfE’s token endpoint)`, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
@@ -62,7 +63,7 @@ export function createMatchingService(options: MatchingServiceOptions): Promise<
               actor_org: caller.code,
               action: entry.action,
               pseudonym: entry.nhsNumber ? directory.pseudonymsForLookup(entry.nhsNumber).audit : null,
-              purpose,
+              purpose: entry.purpose ?? purpose,
               decision: entry.decision,
               detail: { ...entry.detail, keyVersion: directory.writeVersion },
             })),

@@ -2,7 +2,7 @@
 // only DfE access tokens for mais:dfe:relay, and the asking organisation from the token.
 import { GraphQLError } from 'graphql';
 import type { JSONWebKeySet } from 'jose';
-import { DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
+import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import type { CentralDirectory } from '../../lib/register/directory.ts';
@@ -23,6 +23,7 @@ export function createRelayService(options: { relay: Relay; directory: CentralDi
       try {
         caller = await verifier.verify(req.headers.authorization);
       } catch (error) {
+        if (error instanceof DfeScopeError) throw new GraphQLError(error.message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
         if (!(error instanceof DfeTokenError)) throw error;
         throw new GraphQLError(`The relay needs a DfE access token for ${RELAY_AUDIENCE}`, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }

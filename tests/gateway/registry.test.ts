@@ -42,7 +42,7 @@ beforeAll(async () => {
   database = await freshDatabase();
   store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 4, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
   // `rogue` is a hostile organisation: its scopes are whatever a test gives it.
-  for (const [code, type, scopes] of [['dfe', 'DFE', ['registry:admin']], ['northshire', 'LA', ['registry']], ['southshire', 'LA', ['registry']], ['rogue', 'POLICE', []]] as const) {
+  for (const [code, type, scopes] of [['dfe', 'DFE', ['registry:admin']], ['northshire', 'LA', ['registry', 'find']], ['southshire', 'LA', ['registry']], ['rogue', 'POLICE', ['registry']]] as const) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     keys.set(code, { ...(await exportJWK(privateKey)), kid: `${code}-1`, alg: 'ES256' });
     await store.prisma.organisation.create({ data: { code, name: code, type, scopes: [...scopes], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${code}-1`, alg: 'ES256', use: 'sig' }] } as never } });
@@ -153,17 +153,26 @@ describe('schema registry', () => {
 
   it('lets in only an organisation with the registry scope, whatever else it holds', async () => {
     const SCOPES = ['match', 'find', 'register', 'relay', 'dsa', 'dsa:admin', 'registry', 'registry:admin', 'REGISTRY', 'registry ', 'registryx', 'registry:'];
+    // A token rogue got while it held the scope: the registry is asked again on every call.
+    const held = await useDfeTokenClient({ tokenUrl: `${base}/oauth2/token`, organisation: 'rogue', privateKey: keys.get('rogue')!, resource: 'mais:dfe:registry' }).token();
+    const withHeld = (method: string, path: string, body?: unknown) => fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${held}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fc.constantFrom(...SCOPES), { maxLength: 4 }), async (scopes) => {
         await store.prisma.organisation.update({ where: { code: 'rogue' }, data: { scopes } });
         await expect.poll(() => gateway.organisations.get('rogue')?.scopes).toEqual(scopes);
         const allowed = scopes.includes('registry') || scopes.includes('registry:admin');
-        const read = await call('rogue', 'GET', '/registry/history');
-        const check = await call('rogue', 'POST', '/registry/check', { name: 'rogue-sg', url: 'http://rogue.example/graphql', sdl: youth('id: ID!') });
+        const fresh = await useDfeTokenClient({ tokenUrl: `${base}/oauth2/token`, organisation: 'rogue', privateKey: keys.get('rogue')!, resource: 'mais:dfe:registry' })
+          .token()
+          .then((token) => ({ token }), (error: Error) => ({ refused: error.message }));
+        const read = await withHeld('GET', '/registry/history');
+        const check = await withHeld('POST', '/registry/check', { name: 'rogue-sg', url: 'http://rogue.example/graphql', sdl: youth('id: ID!') });
         if (allowed) {
+          expect(fresh).toEqual({ token: expect.stringMatching(/^ey/) });
           expect(read.status).toBe(200);
           expect(check.status).toBe(200);
         } else {
+          // No new token, and the one held is refused.
+          expect(fresh).toEqual({ refused: expect.stringMatching(/rogue has no scope for mais:dfe:registry/) });
           for (const response of [read, check]) {
             expect(response.status).toBe(403);
             expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
@@ -172,7 +181,7 @@ describe('schema registry', () => {
       }),
       { numRuns: 15 },
     );
-    await store.prisma.organisation.update({ where: { code: 'rogue' }, data: { scopes: [] } });
+    await store.prisma.organisation.update({ where: { code: 'rogue' }, data: { scopes: ['registry'] } });
   }, 60_000);
 
   it('refuses a schema over its size, token, type or field limits, with the limit as the reason, and saves none', async () => {
@@ -203,8 +212,8 @@ describe('schema registry', () => {
   });
 
   it('checks off the event loop: a check that runs too long is stopped, a full queue refused, and everyone else answered meanwhile', async () => {
-    // A gateway of its own whose checks may run 300 ms, one at a time, one waiting (and as large as it likes).
-    const own = await startGateway({ checkMs: 300, workers: 1, queue: 1, perMinute: 1000, maxFields: 100_000 });
+    // A gateway of its own whose checks may run 1 s, one at a time, one waiting (and as large as they like).
+    const own = await startGateway({ checkMs: 1000, workers: 1, queue: 1, perMinute: 1000, maxSdlBytes: 4 * 1024 * 1024, maxTokens: 10_000_000, maxTypes: 100_000, maxFields: 1_000_000 });
     const at = (path: string, body: unknown) =>
       useDfeTokenClient({ tokenUrl: `${own.base}/oauth2/token`, organisation: 'northshire', privateKey: keys.get('northshire')!, resource: 'mais:dfe:registry' })
         .token()
@@ -213,7 +222,7 @@ describe('schema registry', () => {
     try {
       // Its worker started (and a small check passes) before the heavy ones arrive.
       expect(await (await at('/registry/check', probe)).json()).toMatchObject({ ok: true });
-      const heavy = { name: 'heavy', url: 'http://northshire.example/heavy/graphql', sdl: heavySdl(400) };
+      const heavy = { name: 'heavy', url: 'http://northshire.example/heavy/graphql', sdl: heavySdl(2000) };
       let settled = 0;
       const bombs = [at('/registry/check', heavy), at('/registry/check', heavy), at('/registry/check', heavy)].map((p) => p.finally(() => settled++));
       // While they run, the gateway answers: its health, and another organisation's token.

@@ -141,8 +141,8 @@ describe('the relay', () => {
   it('serves LAs with a DfE token for the relay only, and keeps nothing of what it carried in its audit', async () => {
     expect((await ask('northshire', 'CHILD_PROTECTION_ENQUIRY', null)).status).toBe(401);
     expect((await ask('northshire', 'CHILD_PROTECTION_ENQUIRY', await locator.credential('northshire'))).status).toBe(401);
-    const health = await ask('north-icb');
-    expect(health.body.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
+    // An organisation without the relay scope is given no token for it.
+    await expect(locator.credential('north-icb', 'mais:dfe:relay')).rejects.toThrow(/north-icb has no scope for mais:dfe:relay/);
     expect((await ask('northshire', 'NOSY')).body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'MAIS-Purpose' });
     const audit = await locator.store.sql.withSession((db) => db.query<{ row: string }>(`SELECT row_to_json(a)::text AS row FROM audit_entry a`));
     expect(audit.length).toBeGreaterThan(3);
@@ -161,7 +161,17 @@ describe('pull mode', () => {
     };
     expect(await status(null)).toBe(401);
     expect(await status(await locator.credential('southshire'))).toBe(401);
-    expect(await status(await locator.credential('eastshire', 'mais:dfe:relay'))).toBe(403);
+    await expect(locator.credential('eastshire', 'mais:dfe:relay')).rejects.toThrow(/eastshire has no scope for mais:dfe:relay/);
+    // One whose relay scope is withdrawn after its token was issued is refused on the next connection.
+    const held = await locator.credential('southshire', 'mais:dfe:relay');
+    await locator.store.sql.withSession((db) => db.query(`UPDATE organisation SET scopes = array_remove(scopes, 'relay') WHERE code = 'southshire'`));
+    try {
+      await expect.poll(() => locator.gateway.organisations.get('southshire')?.scopes.includes('relay'), { timeout: 3000 }).toBe(false);
+      expect(await status(held)).toBe(403);
+    } finally {
+      await locator.store.sql.withSession((db) => db.query(`UPDATE organisation SET scopes = array_append(scopes, 'relay') WHERE code = 'southshire'`));
+      await expect.poll(() => locator.gateway.organisations.get('southshire')?.scopes.includes('relay'), { timeout: 3000 }).toBe(true);
+    }
   });
 
   it('reconnects by itself when the connection is lost, and stops being asked while its organisation is suspended', async () => {

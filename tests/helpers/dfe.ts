@@ -13,13 +13,14 @@ export interface TestDfe {
   close(): Promise<void>;
 }
 
+/** Test organisations: LAs holding the `match` and `find` scopes (the service under test checks its own registry's). */
 export async function startDfeTokens(codes: string[] = ['northshire', 'southshire']): Promise<TestDfe> {
   const organisations = new Map<string, Organisation>();
   const privateKeys = new Map<string, JWK>();
   for (const code of codes) {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     privateKeys.set(code, { ...(await exportJWK(privateKey)), kid: `${code}-1`, alg: 'ES256' });
-    organisations.set(code, { code, name: code, type: 'LA', status: 'ACTIVE', scopes: ['match'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${code}-1`, alg: 'ES256', use: 'sig' }] } });
+    organisations.set(code, { code, name: code, type: 'LA', status: 'ACTIVE', scopes: ['match', 'find'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${code}-1`, alg: 'ES256', use: 'sig' }] } });
   }
   const service = await serveTokenService(organisations, 'dfe-test');
   return {

@@ -15,8 +15,8 @@ import { freshDatabase, type TestDatabase } from './database.ts';
 import { freePort } from './ports.ts';
 
 export const TEST_ORGANISATIONS: { code: string; name: string; type: OrganisationType; scopes: string[] }[] = [
-  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register', 'relay'] },
-  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register', 'relay'] },
+  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register', 'relay', 'match'] },
+  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register', 'relay', 'match'] },
   { code: 'eastshire', name: 'Eastshire Council', type: 'LA', scopes: ['find', 'register'] },
   { code: 'north-icb', name: 'NHS North Integrated Care Board', type: 'HEALTH', scopes: ['find', 'register'] },
   { code: 'dfe', name: 'Department for Education', type: 'DFE', scopes: ['find'] },

@@ -1,6 +1,7 @@
 // The matching subgraph over HTTP, in front of the real PDS sandbox, auditing into a real central store.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import fc from 'fast-check';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demographicsDigest, useReceiptVerifier } from '../../../lib/match-receipt.ts';
@@ -38,11 +39,12 @@ async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => P
 beforeAll(async () => {
   const pair = await generateKeyPair('ES256', { extractable: true });
   receiptKey = { privateJwk: { ...(await exportJWK(pair.privateKey)), kid: 'match-receipts-1', alg: 'ES256' }, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'match-receipts-1', alg: 'ES256' } };
-  dfe = await startDfeTokens();
+  // `probe`: an organisation whose type and scopes in DfE's registry a test sets.
+  dfe = await startDfeTokens(['northshire', 'southshire', 'probe']);
   token = await dfe.token('northshire', MATCHING_AUDIENCE);
   database = await freshDatabase();
   store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 4, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
-  for (const code of ['northshire', 'southshire']) await store.prisma.organisation.create({ data: { code, name: code, type: 'LA', scopes: ['match'], jwks: { keys: [] } } });
+  for (const code of ['northshire', 'southshire', 'probe']) await store.prisma.organisation.create({ data: { code, name: code, type: 'LA', scopes: ['match', 'find'], jwks: { keys: [] } } });
   directory = new CentralDirectory({ sql: store.sql, keys: [{ version: 1, secret: randomBytes(32) }], refreshMs: 200 });
   await directory.start();
   pds = await startPds(ndjsonFile([referenceJson('sandbox/mocks/Patient.json'), referenceJson('sandbox/mocks/Sensitive_Patient.json')]));
@@ -175,6 +177,60 @@ describe('the matching subgraph', () => {
       await down.stop();
     }
   });
+
+  it('answers only an organisation whose scopes and type give it a purpose, for a stated purpose, whatever it holds', async () => {
+    const TYPES = ['LA', 'HEALTH', 'POLICE', 'SCHOOL_TRUST', 'DFE'] as const;
+    const ENTITY = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { demographics { familyName address { postcode } gpPracticeCode } } } }`;
+    const MATCH_AS = `query ($input: DemographicsInput!) { matchChild(input: $input, purpose: EARLY_HELP) { status nhsNumber } }`;
+    const ask = async (token: string, header: string | null, query: string, variables: Record<string, unknown>) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(header !== null ? { 'mais-purpose': header } : {}) }, body: JSON.stringify({ query, variables }) });
+      return { status: response.status, body: (await response.json()) as { data?: any; errors?: { extensions?: { code?: string; field?: string } }[] } };
+    };
+    const probeEntries = () => store.sql.withSession((db) => db.query<{ action: string; purpose: string | null }>("SELECT action, purpose FROM audit_entry WHERE actor_org = 'probe' ORDER BY seq"));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...TYPES),
+        fc.uniqueArray(fc.constantFrom('match', 'find', 'register', 'relay', 'registry', 'MATCH', 'match:admin'), { maxLength: 3 }),
+        fc.constantFrom('CHILD_IN_NEED_ASSESSMENT', 'EARLY_HELP', null, 'NOSY', ''),
+        async (type, scopes, header) => {
+          await store.prisma.organisation.update({ where: { code: 'probe' }, data: { type, scopes } });
+          await expect.poll(() => directory.organisations.get('probe')).toMatchObject({ type, scopes });
+          // Issued while the token service knew probe with the match scope: MATCH asks its own registry.
+          const token = await dfe.token('probe', MATCHING_AUDIENCE);
+          const before = (await probeEntries()).length;
+          const demographics = await ask(token, header, ENTITY, { reps: [{ __typename: 'Child', nhsNumber: '9000000009' }] });
+          const match = await ask(token, header, MATCH_AS, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', postcode: 'LS1 6AE' } });
+          const after = (await probeEntries()).slice(before);
+          if (!scopes.includes('match')) {
+            for (const answer of [demographics, match]) {
+              expect(answer.status).toBe(403);
+              expect(answer.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+            }
+            expect(after).toEqual([]);
+          } else if (type !== 'LA') {
+            // Nothing of the child: no name, address or GP, no NHS number, nothing audited as read.
+            expect(demographics.body.data?._entities?.[0]?.demographics ?? null).toBeNull();
+            expect(demographics.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+            expect(match.body.data?.matchChild ?? null).toBeNull();
+            expect(match.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'matchChild' });
+            expect(after).toEqual([]);
+          } else {
+            // matchChild states its purpose as an argument, and DfE's audit records it.
+            expect(match.body.data.matchChild).toMatchObject({ status: 'MATCH', nhsNumber: '9000000009' });
+            expect(after.filter((e) => e.action === 'match.search').every((e) => e.purpose === 'EARLY_HELP')).toBe(true);
+            if (header === 'CHILD_IN_NEED_ASSESSMENT' || header === 'EARLY_HELP') {
+              expect(demographics.body.data._entities[0].demographics).toMatchObject({ familyName: 'Smith' });
+              expect(after.find((e) => e.action === 'match.demographics')?.purpose).toBe(header);
+            } else {
+              expect(demographics.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'MAIS-Purpose' });
+              expect(after.some((e) => e.action === 'match.demographics')).toBe(false);
+            }
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 60_000);
 
   describe('DfE’s audit', () => {
     const entries = () => store.sql.withSession((db) => db.query<{ actor_org: string; action: string; pseudonym: Uint8Array | null; purpose: string | null; decision: string; detail: Record<string, unknown> }>('SELECT * FROM audit_entry ORDER BY seq'));
