@@ -93,7 +93,7 @@ describe('mais match --la', () => {
     const dfeToken = await useDfeTokenClient({ tokenUrl: `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/oauth2/token`, organisation: 'northshire', privateKey: laKey, resource: 'mais:dfe:matching' }).token();
     const patient = await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/subgraphs/matching/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}`, 'mais-purpose': 'CHILD_IN_NEED_ASSESSMENT' },
       body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "Child", nhsNumber: "${example}" }]) { ... on Child { demographics { givenNames familyName dateOfBirth address { postcode } } } } }` }),
     }).then((r) => r.json() as Promise<{ data: { _entities: { demographics: { givenNames: string[]; familyName: string; dateOfBirth: string; address: { postcode: string } } }[] } }>);
     const d = patient.data._entities[0]!.demographics;

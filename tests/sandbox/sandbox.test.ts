@@ -109,7 +109,8 @@ describe('npm start', () => {
     }
     const laKey = JSON.parse(readFileSync(join(dataDir, 'secrets', 'northshire-dfe.private.jwk.json'), 'utf8'));
     const dfeToken = await useDfeTokenClient({ tokenUrl: `http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/oauth2/token`, organisation: 'northshire', privateKey: laKey, resource: 'mais:dfe:matching' }).token();
-    const matching = await fetch(throughGateway, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}` }, body: entities }).then(
+    // Demographics for a stated purpose only, as the LA router states its caseworker's.
+    const matching = await fetch(throughGateway, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dfeToken}`, 'mais-purpose': 'CHILD_IN_NEED_ASSESSMENT' }, body: entities }).then(
       (r) => r.json() as Promise<{ data: { _entities: { demographics: { dateOfBirth: string } | null }[] } }>,
     );
     expect(matching.data._entities[0]!.demographics?.dateOfBirth).toMatch(/^\d{4}-\d{2}-\d{2}$/);
