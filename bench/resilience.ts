@@ -2,7 +2,9 @@
 // the sandbox under a steady mix of single-view queries from many caseworkers (autocannon, fixed
 // duration), then the same load through faults, one at a time: a local subgraph hangs, a local subgraph
 // is killed (and started again by the sandbox, as a cluster would), DfE's gateway stops, PDS answers 429
-// and 503 storms, DfE suspends the LA. For each: 5xx answers,
+// and 503 storms, DfE suspends the LA, and another LA posts the largest schema checks DfE's registry
+// allows as fast as its limits let it (held when the steady load's p99 stays within 1.5× of the load
+// phase's and DfE's /health answers throughout). For each: 5xx answers,
 // data-bearing and partial answers (which sources were unavailable), error
 // rate, p50/p99/max latency, the router's RSS, how long the service took to recover after the fault
 // ended, and whether every data-bearing answer has its audit entry (and the chain verifies). Prints a
@@ -171,6 +173,8 @@ try {
     recoveredMs: number | null;
     auditEntries: number;
     auditLost: number;
+    /** For the registry phase: the bombs' answers by HTTP status, and DfE's /health probed meanwhile. */
+    registry?: { checks: Record<string, number>; healthProbes: number; healthFailures: number; healthMaxMs: number };
     /** No 5xx, no audit entry lost, no answer without the child except as the phase allows, recovered in time (and, under steady load, RSS grew at most 10%). */
     held?: boolean;
   }
@@ -298,6 +302,62 @@ try {
     await central.sql.withSession((db) => db.query(`UPDATE organisation SET status = $1 WHERE code = 'northshire'`, [status]));
     await central.close();
   };
+  /**
+   * Southshire, as a hostile organisation would, posts the largest schema DfE's registry allows (490 keyed
+   * types, 4,900 fields and arguments, padded to 250 KiB; it composes, so every check does the whole
+   * work) from four loops, as fast as its limits allow (a 429's Retry-After, at most a second), while
+   * DfE's /health is asked every 200 ms.
+   */
+  const registryBombs = () => {
+    const health = { probes: 0, failures: 0, maxMs: 0 };
+    const checks: Record<string, number> = {};
+    let running = false;
+    let loops: Promise<void>[] = [];
+    const types = Array.from({ length: 490 }, (_, i) => `type T${i} @key(fields: "id") { id: ID! ${[0, 1, 2].map((j) => `f${j}(a: Int, b: String): T${(i * 7 + j) % 490}`).join(' ')} }`);
+    const core = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { bomb: T0 }\n${types.join('\n')}\n`;
+    const sdl = `${core}# ${'x'.repeat(250 * 1024 - core.length)}\n`;
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    return {
+      fault: {
+        sources: ['locator', 'matching', 'relay'],
+        faultSeconds,
+        start: () => {
+          running = true;
+          const gateway = state().services.find((s) => s.name === 'DfE gateway')!.url;
+          const key = JSON.parse(readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'southshire-dfe.private.jwk.json'), 'utf8')) as JWK;
+          const client = useDfeTokenClient({ tokenUrl: `${gateway}/oauth2/token`, organisation: 'southshire', privateKey: key, resource: 'mais:dfe:registry' });
+          const body = JSON.stringify({ name: 'bomb', url: 'http://southshire.example/bomb/graphql', sdl });
+          const bomber = async () => {
+            while (running) {
+              const response = await fetch(`${gateway}/registry/check`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await client.token()}` }, body }).catch(() => null);
+              const status = response ? String(response.status) : 'no answer';
+              checks[status] = (checks[status] ?? 0) + 1;
+              await response?.arrayBuffer();
+              if (response?.status === 429) await pause(Math.min(1000, Number(response.headers.get('retry-after') ?? 1) * 1000));
+            }
+          };
+          const prober = async () => {
+            while (running) {
+              const started = performance.now();
+              const ok = await fetch(`${gateway}/health`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+              health.probes++;
+              if (!ok) health.failures++;
+              health.maxMs = Math.max(health.maxMs, Math.round(performance.now() - started));
+              await pause(200);
+            }
+          };
+          loops = [bomber(), bomber(), bomber(), bomber(), prober()];
+        },
+        end: async () => {
+          running = false;
+          await Promise.all(loops);
+        },
+      } satisfies Fault,
+      result: () => ({ checks, healthProbes: health.probes, healthFailures: health.failures, healthMaxMs: health.maxMs }),
+    };
+  };
+  const bombs = registryBombs();
+
   /** `refusals`: why an answer may carry no child during this phase (first error's code and source); otherwise every answer must. */
   const PHASES: { key: string; name: string; seconds: number; fault?: Fault; refusals?: string[] }[] = [
     { key: 'load', name: 'load held', seconds: Number(values.duration) },
@@ -313,6 +373,7 @@ try {
     { key: 'pds-500', name: 'PDS 500 storm', seconds: faultSeconds + 15, fault: pdsStorm(500) },
     { key: 'pds-503', name: 'PDS 503 storm', seconds: faultSeconds + 15, fault: pdsStorm(503) },
     { key: 'suspended', name: 'northshire suspended at DfE', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching', 'relay'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') } },
+    { key: 'registry-bombs', name: 'registry bombs from southshire', seconds: faultSeconds + 15, fault: bombs.fault },
   ];
   const keys = [...PHASES.map((p) => p.key), 'bad-inputs'];
   const chosen = values.phases ? values.phases.split(',') : keys;
@@ -320,13 +381,17 @@ try {
   if (unknown.length > 0) throw new Error(`no phase ${unknown.join(', ')}; the phases are ${keys.join(', ')}`);
 
   log('warming up');
-  await phase('warm-up', 10);
+  const warmUp = await phase('warm-up', 10);
   const results: PhaseResult[] = [];
   for (const { key, name, seconds, fault, refusals = [] } of PHASES) {
     if (!chosen.includes(key)) continue;
     log(`${name}: ${seconds} s`);
     const result = await phase(name, seconds, fault);
+    // The bombs' phase holds only if the others' answers stay as fast as under steady load, and DfE's /health answers throughout.
+    const steadyP99 = results.find((r) => r.phase === 'load held')?.p99Ms ?? warmUp.p99Ms;
+    if (key === 'registry-bombs') result.registry = bombs.result();
     result.held =
+      (key !== 'registry-bombs' || (result.p99Ms <= Math.max(1, steadyP99) * 1.5 && result.registry!.healthFailures === 0 && result.registry!.healthProbes > 0)) &&
       result.fiveXx === 0 &&
       result.auditLost === 0 &&
       Object.keys(result.withoutData).every((why) => refusals.includes(why)) &&
@@ -446,6 +511,9 @@ try {
     return `${[format(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(format)].join('\n')}\n`;
   };
   process.stdout.write(table(header, rows));
+  for (const r of results) {
+    if (r.registry) process.stdout.write(`\n${r.phase}: checks answered ${counts(r.registry.checks)}; DfE /health ${r.registry.healthProbes - r.registry.healthFailures} of ${r.registry.healthProbes} answered, slowest ${r.registry.healthMaxMs} ms\n`);
+  }
   if (badInputs.length > 0) {
     process.stdout.write(`\n${table(['bad inputs to', 'tried', 'answers (HTTP status, first code)', 'problems'], badInputs.map((r) => [r.target, String(r.tried), counts(r.outcomes), String(r.problemCount)]))}`);
     for (const r of badInputs) for (const problem of r.problems) process.stdout.write(`  ${r.target}: ${problem}\n`);

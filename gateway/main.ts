@@ -4,7 +4,7 @@
 // `--rate-limit` calls a minute per organisation (shared by every replica through `--redis-url`, or
 // REDIS_URL, when given); `--pseudonym-keys <file>` (DfE's pseudonym keys) runs the
 // relay, whose custodians each have `--relay-timeout-ms` to answer. The schema registry checks in
-// `--registry-workers` worker threads (default 1), each check at most `--registry-check-ms` a composition
+// `--registry-workers` niced worker processes (default 1), each check at most `--registry-check-ms` a composition
 // (default 10000), `--registry-per-minute` checks and publishes a minute per organisation (default 30).
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The schema registry's CPU work, run in a worker thread (registry-workers.ts) so that no organisation's
+// The schema registry's CPU work, run in a worker process (registry-workers.ts) so that no organisation's
 // schema can hold DfE's gateway: parsing within limits, the contract and data-category checks,
 // composition of each organisation's supergraph, and the breaking-change diff. It reads nothing and
 // writes nothing: everything it needs comes in the task, and the registry does the rest.
@@ -53,6 +53,8 @@ export interface AnalyseTask {
   /** The version routers use now, for the breaking-change diff; null for a new subgraph. */
   previousSdl: string | null;
   limits: SchemaLimits;
+  /** Whether to send back the composed supergraphs (a publish saves them; a check does not need them). */
+  supergraphs: boolean;
 }
 
 export interface Analysis {
@@ -109,9 +111,7 @@ export function compose(subgraphs: readonly Member[]): { supergraph: string } | 
   return { supergraph: result.supergraphSdl };
 }
 
-export default async function analyse(task: AnalyseTask | { warm: true }): Promise<Analysis | null> {
-  // A new worker's first task: its modules are loaded, nothing is checked.
-  if ('warm' in task) return null;
+export default async function analyse(task: AnalyseTask): Promise<Analysis> {
   const { candidate, limits } = task;
   const none: Analysis = { reasons: [], affects: [], supergraphs: {}, breaking: [] };
   let document: DocumentNode;
@@ -145,7 +145,7 @@ export default async function analyse(task: AnalyseTask | { warm: true }): Promi
     if ('errors' in composed) for (const message of composed.errors) reasons.push({ kind: 'composition', organisation, message: `${organisation}: ${message}` });
     else {
       affects.push(organisation);
-      supergraphs[organisation] = composed.supergraph;
+      if (task.supergraphs) supergraphs[organisation] = composed.supergraph;
     }
   }
 
@@ -165,4 +165,15 @@ export default async function analyse(task: AnalyseTask | { warm: true }): Promi
     }
   }
   return { reasons, affects: reasons.length === 0 ? affects : [], supergraphs: reasons.length === 0 ? supergraphs : {}, breaking };
+}
+
+// As a worker process (registry-workers.ts starts it): one task at a time over IPC, and "ready" once loaded.
+if (process.env.MAIS_REGISTRY_WORKER === '1' && process.send) {
+  process.on('message', (message: { id: number; task: AnalyseTask }) => {
+    analyse(message.task).then(
+      (result) => process.send!({ id: message.id, result }),
+      (error: unknown) => process.send!({ id: message.id, error: error instanceof Error ? error.message : String(error) }),
+    );
+  });
+  process.send({ ready: true });
 }

@@ -1,12 +1,16 @@
-// The schema registry's checks run here, off the gateway's event loop: a few worker threads (piscina),
-// a short bounded queue in front of them, and a time and memory limit on each check. A check that runs
-// too long is stopped (its worker is ended and another started); a full queue is refused at once, so
-// one organisation posting heavy schemas cannot hold tokens, FIND, MATCH or the relay for the others.
-import { Piscina } from 'piscina';
+// The schema registry's checks run here, away from the gateway: in worker processes at the lowest CPU
+// priority (nice 19, the whole process, its garbage collector's threads too), behind a short bounded
+// queue, each check with a time and a memory limit. A check that runs too long is stopped (its process
+// killed and another started); a full queue is refused at once. So one organisation posting heavy
+// schemas holds neither the gateway's event loop nor the CPU its tokens, FIND, MATCH and relay need.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { AnalyseTask, Analysis } from './registry-work.ts';
 
 export interface RegistryWorkLimits {
-  /** Worker threads checking schemas at once. */
+  /** Worker processes checking schemas at once. */
   workers: number;
   /** Checks that may wait for a worker; more are refused with RegistryBusy. */
   queue: number;
@@ -31,62 +35,140 @@ export class CheckStopped extends Error {
   override name = 'CheckStopped';
 }
 
+const WORKER = fileURLToPath(new URL('./registry-work.ts', import.meta.url));
+/** Started through nice(1) where there is one, so the process and every thread it starts run at nice 19. */
+const NICE = ['/usr/bin/nice', '/bin/nice'].find((path) => existsSync(path));
 const seconds = (ms: number) => (ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000)));
 
+type Reply = { ready: true } | { id: number; result: Analysis } | { id: number; error: string };
+
+/** One worker process: started, ready, and asked one task at a time. */
+class Worker {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  private pending: { id: number; resolve(result: Analysis): void; reject(error: Error): void } | null = null;
+  private nextId = 0;
+  exited = false;
+
+  constructor(memoryMb: number) {
+    const node = [process.execPath, '--import', 'tsx', `--max-old-space-size=${memoryMb}`];
+    this.child = fork(WORKER, [], {
+      ...(NICE ? { execPath: NICE, execArgv: ['-n', '19', ...node] } : { execArgv: node.slice(1) }),
+      env: { ...process.env, MAIS_REGISTRY_WORKER: '1' },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    if (!NICE && this.child.pid) {
+      try {
+        setPriority(this.child.pid, 19);
+      } catch {
+        // Not permitted here: the time, memory and queue limits still bound the work.
+      }
+    }
+    this.ready = new Promise((resolve, reject) => {
+      this.child.on('message', (reply: Reply) => {
+        if ('ready' in reply) return resolve();
+        const pending = this.pending;
+        if (!pending || pending.id !== reply.id) return;
+        this.pending = null;
+        if ('result' in reply) pending.resolve(reply.result);
+        else pending.reject(new Error(reply.error));
+      });
+      this.child.once('exit', (code, signal) => {
+        this.exited = true;
+        reject(new Error(`the registry's worker exited before it was ready (${signal ?? code})`));
+        // A worker that dies mid-check ran out of memory (V8 aborts) or was killed for its time.
+        this.pending?.reject(new CheckStopped(`the check used more than ${memoryMb} MB and was stopped`));
+        this.pending = null;
+      });
+    });
+    this.ready.catch(() => {});
+  }
+
+  run(task: AnalyseTask): Promise<Analysis> {
+    return new Promise((resolve, reject) => {
+      this.pending = { id: ++this.nextId, resolve, reject };
+      this.child.send({ id: this.nextId, task });
+    });
+  }
+
+  stop(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+}
+
 export class RegistryWorkers {
-  private readonly pool: Piscina;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly all = new Set<Worker>();
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+  private closed = false;
 
   constructor(readonly limits: RegistryWorkLimits = DEFAULT_WORK_LIMITS) {
-    this.pool = new Piscina({
-      filename: new URL('./registry-work.ts', import.meta.url).href,
-      minThreads: limits.workers,
-      maxThreads: limits.workers,
-      // The services run TypeScript through tsx; so do their workers.
-      execArgv: ['--import', 'tsx'],
-      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
+    for (let i = 0; i < limits.workers; i++) this.start();
+  }
+
+  /** Starts a worker; once it is ready it takes the first waiting check, or waits for one. */
+  private start(): void {
+    if (this.closed) return;
+    const worker = new Worker(this.limits.memoryMb);
+    this.all.add(worker);
+    worker.child.once('exit', () => {
+      this.all.delete(worker);
+      // One that died while idle is replaced; one that died on a check is replaced by analyse.
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) {
+        this.idle.splice(at, 1);
+        this.start();
+      }
     });
-    // A worker loads its modules before its first check, not during it.
-    this.running++;
-    this.warm();
+    worker.ready.then(
+      () => this.release(worker),
+      () => void setTimeout(() => this.start(), 1000).unref(),
+    );
   }
 
-  /** Runs a no-op on a worker holding a slot, then frees it: a new worker's start-up is no check's time. */
-  private warm(): void {
-    void this.pool.run({ warm: true }).catch(() => {}).finally(() => this.release());
-  }
-
-  private release(): void {
+  private release(worker: Worker): void {
+    if (this.closed || worker.exited) return worker.stop();
     const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
+    if (next) next(worker);
+    else this.idle.push(worker);
   }
 
   /** Runs the check on a worker once one is free; its time limit starts when it does. */
   async analyse(task: AnalyseTask): Promise<Analysis> {
-    if (this.running >= this.limits.workers) {
+    let worker = this.idle.pop();
+    if (!worker) {
       if (this.waiting.length >= this.limits.queue) throw new RegistryBusy(Math.ceil(this.limits.checkMs / 1000));
-      // A finishing check hands its worker straight to the first waiting one.
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else this.running++;
+      worker = await new Promise<Worker>((resolve) => this.waiting.push(resolve));
+    }
     const allowedMs = this.limits.checkMs * Math.max(1, task.concerned.length);
-    let stopped = false;
+    let overTime = false;
+    const timer = setTimeout(() => {
+      overTime = true;
+      worker.stop();
+    }, allowedMs);
     try {
-      return (await this.pool.run(task, { signal: AbortSignal.timeout(allowedMs) })) as Analysis;
+      const result = await worker.run(task);
+      this.release(worker);
+      return result;
     } catch (error) {
-      stopped = true;
-      if (error instanceof Error && error.name === 'AbortError') throw new CheckStopped(`the check ran longer than ${seconds(allowedMs)} s and was stopped`);
-      if (error instanceof Error && 'code' in error && error.code === 'ERR_WORKER_OUT_OF_MEMORY') throw new CheckStopped(`the check used more than ${this.limits.memoryMb} MB and was stopped`);
+      if (!worker.exited) {
+        this.release(worker);
+        throw error;
+      }
+      // Killed for its time, or out of memory: a new worker takes its place.
+      this.start();
+      if (overTime) throw new CheckStopped(`the check ran longer than ${seconds(allowedMs)} s and was stopped`);
       throw error;
     } finally {
-      // A stopped check's worker was ended: the slot is freed once its replacement has started.
-      if (stopped) this.warm();
-      else this.release();
+      clearTimeout(timer);
     }
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    this.closed = true;
+    for (const worker of this.all) worker.stop();
+    this.all.clear();
+    this.idle.length = 0;
   }
 }

@@ -11,7 +11,8 @@
 // of DfE's subgraphs is checked against every organisation's composition. History keeps who published
 // what and when; each organisation's supergraph is recomposed on publish and delivered with an ETag.
 // Checking is bounded: the SDL's size here, its tokens, types and fields, the time and memory of each
-// check in a worker thread off the gateway's event loop (registry-work.ts, registry-workers.ts).
+// check in a niced worker process, with no database session held meanwhile (registry-work.ts,
+// registry-workers.ts).
 import { createHash } from 'node:crypto';
 import type { SqlConnection, SqlSession } from '../lib/db/sql.ts';
 import { DFE, type Member, type Reason, type SchemaLimits } from './registry-work.ts';
@@ -58,6 +59,8 @@ interface Current extends Member {
 }
 
 const hashOf = (sdl: string) => createHash('sha256').update(sdl).digest('hex');
+/** What the registry holds now, in brief: every current subgraph's organisation, name and version. */
+const stamp = (all: readonly Current[]) => all.map((c) => `${c.org_code}/${c.subgraph}/${c.version}`).join(',');
 
 /** How far back field usage counts for the breaking-change check. */
 export const USAGE_WINDOW_DAYS = 30;
@@ -96,27 +99,27 @@ export class SchemaRegistry {
 
   /** Every check, against the registry as it stands; nothing is saved. */
   async check(request: Omit<PublishRequest, 'by'>): Promise<CheckResult> {
-    const { supergraphs: _supergraphs, ...result } = await this.sql.withSession((db) => this.checkIn(db, request));
+    const { supergraphs: _supergraphs, ...result } = await this.checkIn(request, await this.sql.withSession((db) => this.current(db)), false);
     return result;
   }
 
   /**
-   * The checks, the parsing and composing done by a worker (registry-work.ts): throws RegistryBusy when
-   * the workers' queue is full and CheckStopped when the check ran too long; with the supergraph each
-   * affected organisation would have.
+   * The checks against `all` (every organisation's current subgraphs), the parsing and composing done by
+   * a worker (registry-work.ts) while no database session is held: throws RegistryBusy when the workers'
+   * queue is full and CheckStopped when the check ran too long; with the supergraph each affected
+   * organisation would have.
    */
-  private async checkIn(db: SqlSession, request: Omit<PublishRequest, 'by'>): Promise<CheckResult & { supergraphs: Record<string, string> }> {
+  private async checkIn(request: Omit<PublishRequest, 'by'>, all: Current[], withSupergraphs: boolean): Promise<CheckResult & { supergraphs: Record<string, string> }> {
     const refused = (reasons: Reason[]) => ({ ok: false, reasons, forced: [], unused: [], affects: [], supergraphs: {} });
     const reasons: Reason[] = [];
     const bytes = Buffer.byteLength(request.sdl, 'utf8');
     if (bytes > this.limits.maxSdlBytes) return refused([{ kind: 'limit', message: `the schema is ${bytes} bytes; at most ${this.limits.maxSdlBytes}` }]);
     if (!NAME.test(request.name)) reasons.push({ kind: 'input', message: `subgraph name "${request.name.slice(0, 100)}": lower-case letters, digits and dashes, starting with a letter` });
     if (!/^https?:\/\/\S+$/.test(request.url)) reasons.push({ kind: 'input', message: `url "${request.url.slice(0, 200)}" is not an http(s) URL` });
-    const [known] = await db.query<{ status: string }>('SELECT status FROM organisation WHERE code = $1', [request.organisation]);
+    const [known] = await this.sql.withSession((db) => db.query<{ status: string }>('SELECT status FROM organisation WHERE code = $1', [request.organisation]));
     if (!known) reasons.push({ kind: 'input', message: `organisation ${request.organisation} is not in DfE's registry` });
 
     // The organisations a change concerns: DfE's, every organisation's; an LA's, its own.
-    const all = await this.current(db);
     const organisations = request.organisation === DFE ? [...new Set(all.map((c) => c.org_code).filter((o) => o !== DFE))] : [request.organisation];
     const concerned = organisations.length > 0 ? organisations : [request.organisation];
     const previous = all.find((c) => c.org_code === request.organisation && c.subgraph === request.name);
@@ -127,6 +130,7 @@ export class SchemaRegistry {
       concerned,
       previousSdl: previous?.sdl ?? null,
       limits: { maxTokens, maxTypes, maxFields },
+      supergraphs: withSupergraphs,
     });
     reasons.push(...analysis.reasons);
 
@@ -134,7 +138,7 @@ export class SchemaRegistry {
     const forced: Reason[] = [];
     const unused: Reason[] = [];
     if (reasons.length === 0 && analysis.breaking.length > 0) {
-      const usage = await this.usageOf(db, concerned);
+      const usage = await this.sql.withSession((db) => this.usageOf(db, concerned));
       for (const change of analysis.breaking) {
         const used = change.reported ? usage.usedBy(change.path) : 'routers do not report its use';
         const reason: Reason = { kind: 'breaking', message: `${change.message}${used ? `: ${used}` : ''}`, ...(change.path ? { path: change.path } : {}) };
@@ -146,36 +150,43 @@ export class SchemaRegistry {
     return { ok, reasons, forced, unused, affects: ok ? analysis.affects : [], supergraphs: ok ? analysis.supergraphs : {} };
   }
 
-  /** Checks, then saves the version and recomposes every affected organisation's supergraph, in one transaction. */
+  /**
+   * Checks, then saves the version and each affected organisation's supergraph, in one transaction. The
+   * check runs outside it (no session held while a worker composes); the transaction saves only if the
+   * registry is still what was checked against, and checks again otherwise.
+   */
   async publish(request: PublishRequest): Promise<CheckResult & { version?: number; unchanged?: boolean }> {
-    return this.sql.withSession((session) =>
-      session.transaction(async (db) => {
-        // One publish at a time: each checks against what the one before it saved.
-        await db.query('SELECT pg_advisory_xact_lock(72707370)');
-        // The same schema at the same URL again is no new version.
-        const [same] = await db.query<{ version: number }>(
-          'SELECT version FROM schema_version WHERE org_code = $1 AND subgraph = $2 AND version = (SELECT max(version) FROM schema_version WHERE org_code = $1 AND subgraph = $2) AND sdl = $3 AND url = $4',
-          [request.organisation, request.name, request.sdl, request.url],
-        );
-        if (same) return { ok: true, reasons: [], forced: [], unused: [], affects: [], version: same.version, unchanged: true };
-        const { supergraphs, ...result } = await this.checkIn(db, request);
-        if (!result.ok) return result;
-        const [row] = await db.query<{ version: number }>(
-          `INSERT INTO schema_version (org_code, subgraph, url, sdl, version, checks, forced, published_by)
-           SELECT $1, $2, $3, $4, coalesce(max(version), 0) + 1, $5::jsonb, $6, $7 FROM schema_version WHERE org_code = $1 AND subgraph = $2
-           RETURNING version`,
-          [request.organisation, request.name, request.url, request.sdl, JSON.stringify({ forced: result.forced, unused: result.unused }), result.forced.length > 0, request.by],
-        );
-        // Each affected organisation's supergraph as the check composed it (the lock held since).
-        for (const organisation of result.affects) {
-          const supergraph = supergraphs[organisation]!;
-          const hash = hashOf(supergraph);
-          const [latest] = await db.query<{ hash: string }>('SELECT hash FROM supergraph WHERE org_code = $1 ORDER BY id DESC LIMIT 1', [organisation]);
-          if (latest?.hash !== hash) await db.query('INSERT INTO supergraph (org_code, sdl, hash) VALUES ($1, $2, $3)', [organisation, supergraph, hash]);
-        }
-        return { ...result, version: row!.version };
-      }),
-    );
+    for (let attempt = 0; ; attempt++) {
+      const all = await this.sql.withSession((db) => this.current(db));
+      const same = all.find((c) => c.org_code === request.organisation && c.subgraph === request.name && c.sdl === request.sdl && c.url === request.url);
+      // The same schema at the same URL again is no new version.
+      if (same) return { ok: true, reasons: [], forced: [], unused: [], affects: [], version: same.version, unchanged: true };
+      const { supergraphs, ...result } = await this.checkIn(request, all, true);
+      if (!result.ok) return result;
+      const saved = await this.sql.withSession((session) =>
+        session.transaction(async (db) => {
+          // One publish at a time, and only onto the registry this one was checked against.
+          await db.query('SELECT pg_advisory_xact_lock(72707370)');
+          if (stamp(await this.current(db)) !== stamp(all)) return null;
+          const [row] = await db.query<{ version: number }>(
+            `INSERT INTO schema_version (org_code, subgraph, url, sdl, version, checks, forced, published_by)
+             SELECT $1, $2, $3, $4, coalesce(max(version), 0) + 1, $5::jsonb, $6, $7 FROM schema_version WHERE org_code = $1 AND subgraph = $2
+             RETURNING version`,
+            [request.organisation, request.name, request.url, request.sdl, JSON.stringify({ forced: result.forced, unused: result.unused }), result.forced.length > 0, request.by],
+          );
+          for (const organisation of result.affects) {
+            const supergraph = supergraphs[organisation]!;
+            const hash = hashOf(supergraph);
+            const [latest] = await db.query<{ hash: string }>('SELECT hash FROM supergraph WHERE org_code = $1 ORDER BY id DESC LIMIT 1', [organisation]);
+            if (latest?.hash !== hash) await db.query('INSERT INTO supergraph (org_code, sdl, hash) VALUES ($1, $2, $3)', [organisation, supergraph, hash]);
+          }
+          return { ...result, version: row!.version };
+        }),
+      );
+      if (saved) return saved;
+      // Another publish landed meanwhile: check again against what it saved.
+      if (attempt >= 4) throw new Error('the registry kept changing while this publish was checked; try again');
+    }
   }
 
   /** Adds a router's report of the schema coordinates it served (Type.field → times) to today's counts. */

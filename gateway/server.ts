@@ -49,7 +49,7 @@ export interface GatewayParts {
   logger?: Logger;
   /**
    * What the schema registry takes (defaults in DEFAULT_REGISTRY_LIMITS): SDL size, tokens, types and
-   * fields; worker threads, queue, time and memory per check; and `perMinute`, the checks and publishes
+   * fields; worker processes, queue, time and memory per check; and `perMinute`, the checks and publishes
    * each organisation may make a minute (default 30).
    */
   registry?: Partial<RegistryLimits> & { perMinute?: number };
