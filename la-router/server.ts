@@ -8,7 +8,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { AuditWriter, LA_AUDIT } from '../lib/audit/chain.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
-import { RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
+import { operationNames, RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
 import { operationLimits, rateLimited } from './plugins/hardening.ts';
 import { loadTrustedDocuments, trustedDocumentCache, useTrustedDocuments } from './plugins/trusted-documents.ts';
@@ -118,7 +118,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     ApolloServerPluginUsageReportingDisabled(),
     ApolloServerPluginSchemaReportingDisabled(),
     ...trustedPlugins,
-    useTelemetry({ metrics, logger }),
+    useTelemetry({ metrics, logger, operations: operationNames([trusted, portalDocuments].filter((d) => d !== null)) }),
     // insecure-dev reads the purpose here (for an arbitrary supergraph, nothing); the other modes as they decide.
     ...(!secure && config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure

@@ -1,10 +1,35 @@
 // What the platform engineer watches: Prometheus metrics (requests and latency per operation, subgraph
 // fetches per source, errors by code, audit writes) and one structured log line per request. Neither
-// carries personal data: operations are named, children and caseworkers are not.
+// carries personal data, nor any text a caller chose: an operation is named by its trusted document's
+// name, or `other` (`anonymous` without a name); an error by a code from the contract's list, or
+// `other`. So the series, and the router's memory, stay bounded however many names callers invent.
 import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, parse } from 'graphql';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CODES } from '../../lib/graphql/errors.ts';
 import type { RouterContext } from '../context.ts';
+import type { TrustedDocuments } from './trusted-documents.ts';
+
+/** The operation names the trusted documents define: the only ones that become labels or log values. */
+export function operationNames(manifests: readonly TrustedDocuments[]): Set<string> {
+  const names = new Set<string>();
+  for (const manifest of manifests) {
+    for (const body of manifest.values()) {
+      try {
+        for (const definition of parse(body).definitions) if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
+      } catch {
+        // A manifest's document that does not parse names nothing (and runs nowhere).
+      }
+    }
+  }
+  return names;
+}
+
+/** The label for an operation the caller named: a trusted document's name, or `other`. */
+export const operationLabel = (known: ReadonlySet<string>, name: string | null | undefined): string => (!name ? 'anonymous' : known.has(name) ? name : 'other');
+/** The label for an error code: one of the contract's, or `other`. */
+export const codeLabel = (code: string): string => (CODES.has(code) || code === 'INTERNAL_SERVER_ERROR' ? code : 'other');
 
 export class RouterMetrics {
   readonly registry = new Registry();
@@ -21,16 +46,16 @@ export class RouterMetrics {
   }
 }
 
-export function useTelemetry(options: { metrics: RouterMetrics; logger: Logger }): ApolloServerPlugin<RouterContext> {
+export function useTelemetry(options: { metrics: RouterMetrics; logger: Logger; operations: ReadonlySet<string> }): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       return {
         async willSendResponse({ response, operationName, errors, contextValue: context }) {
           const seconds = (performance.now() - started) / 1000;
-          const operation = operationName ?? 'anonymous';
+          const operation = operationLabel(options.operations, operationName);
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
-          const codes = [...(body?.errors ?? []), ...(errors ?? [])].map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+          const codes = [...(body?.errors ?? []), ...(errors ?? [])].map((e) => codeLabel(String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
           const outcome = codes.length === 0 ? 'ok' : body?.data ? 'partial' : 'error';
           options.metrics.requests.inc({ operation, outcome });
           options.metrics.latency.observe({ operation }, seconds);

@@ -16,7 +16,8 @@ export function declaredPurpose(header: string | null): string {
 export const sourceUnavailable = (source: string, message = `${source} is unavailable`) =>
   new GraphQLError(message, { extensions: { code: 'SOURCE_UNAVAILABLE', source } });
 
-const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'INVALID_NHS_NUMBER', 'SOURCE_UNAVAILABLE', 'RATE_LIMITED', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+/** Every error code an answer may carry (CONTRACT.md), besides INTERNAL_SERVER_ERROR. */
+export const CODES: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'INVALID_NHS_NUMBER', 'SOURCE_UNAVAILABLE', 'RATE_LIMITED', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
 
 /**
  * Keeps errors that carry a known code (a scalar's INVALID_NHS_NUMBER survives variable coercion),

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
+import fc from 'fast-check';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
@@ -748,4 +749,48 @@ describe('the sharing endpoint, for DfE’s relay', () => {
     expect(reply.body.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(reply.body.data).toBeUndefined();
   });
+});
+
+describe('bounded labels', () => {
+  // A router whose trusted documents name one operation, and whose caseworker limit callers never reach.
+  const TRUSTED = 'query ChildSummary($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_IN_NEED_ASSESSMENT) { nhsNumber } }';
+  let named: Router;
+  let namedUrl: string;
+  const namedLog: string[] = [];
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mais-trusted-'));
+    const manifest = join(dir, 'manifest.json');
+    writeFileSync(manifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: documentHash(TRUSTED), name: 'ChildSummary', type: 'query', body: TRUSTED }] }));
+    const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'production', database: {}, subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }], oidc: { issuer, audience: AUDIENCE }, trustedDocuments: manifest, rateLimitPerMinute: 1_000_000 });
+    const logStream = new Writable({ write: (chunk, _encoding, done) => (namedLog.push(...String(chunk).trim().split('\n')), done()) });
+    named = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
+    namedUrl = `${await serveOnLoopback(named.server)}/graphql`;
+  });
+  afterAll(async () => {
+    await named?.stop();
+  });
+
+  it('labels operations and logs them only by trusted documents’ names, however many names callers invent', async () => {
+    const token = await tokenFor('olivia.bailey');
+    const send = (body: unknown) => fetch(namedUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
+    await send({ query: TRUSTED, operationName: 'ChildSummary', variables: { n: '9434765919' } });
+    // Names callers choose: identifiers of every shape, an NHS number among them.
+    const invented = [...new Set([...fc.sample(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,60}$/), { numRuns: 3000, seed: 7 }), 'Child_9434765919_XXXX'])];
+    for (let i = 0; i < invented.length; i += 50) {
+      await Promise.all(invented.slice(i, i + 50).map((name) => send({ query: `query ${name} { __typename }`, operationName: name })));
+    }
+    const metrics = await (await fetch(namedUrl.replace('/graphql', '/metrics'))).text();
+    const series = metrics.split('\n').filter((line) => /^mais_router_(requests_total|request_seconds_count)\{/.test(line));
+    const labels = new Set(series.map((line) => /operation="([^"]*)"/.exec(line)?.[1]));
+    // The trusted name, and `other` (or `anonymous`) for everything else: a handful of series, not thousands.
+    expect(labels.has('ChildSummary')).toBe(true);
+    expect([...labels].every((l) => ['ChildSummary', 'other', 'anonymous'].includes(String(l)))).toBe(true);
+    expect(series.length).toBeLessThanOrEqual(12);
+    const logged = new Set(namedLog.map((line) => (JSON.parse(line) as { operation?: string }).operation).filter(Boolean));
+    expect([...logged].every((l) => ['ChildSummary', 'other', 'anonymous'].includes(String(l)))).toBe(true);
+    const text = `${metrics}\n${namedLog.join('\n')}`;
+    for (const name of invented.filter((n) => n.length >= 6)) expect(text).not.toContain(`"${name}"`);
+    expect(text).not.toContain('9434765919_XXXX');
+  }, 120_000);
 });
