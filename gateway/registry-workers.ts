@@ -102,10 +102,9 @@ export class RegistryWorkers {
   private readonly idle: Worker[] = [];
   private readonly waiting: ((worker: Worker) => void)[] = [];
   private closed = false;
+  private started = false;
 
-  constructor(readonly limits: RegistryWorkLimits = DEFAULT_WORK_LIMITS) {
-    for (let i = 0; i < limits.workers; i++) this.start();
-  }
+  constructor(readonly limits: RegistryWorkLimits = DEFAULT_WORK_LIMITS) {}
 
   /** Starts a worker; once it is ready it takes the first waiting check, or waits for one. */
   private start(): void {
@@ -136,6 +135,11 @@ export class RegistryWorkers {
 
   /** Runs the check on a worker once one is free; its time limit starts when it does. */
   async analyse(task: AnalyseTask): Promise<Analysis> {
+    // Workers start with the first check, not with the gateway: most gateways' registries are rarely asked.
+    if (!this.started) {
+      this.started = true;
+      for (let i = 0; i < this.limits.workers; i++) this.start();
+    }
     let worker = this.idle.pop();
     if (!worker) {
       if (this.waiting.length >= this.limits.queue) throw new RegistryBusy(Math.ceil(this.limits.checkMs / 1000));
