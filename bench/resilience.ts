@@ -469,8 +469,10 @@ try {
   const logText = readFileSync(join(work, 'sandbox.log'), 'utf8');
   const metricsText: string[] = [];
   const withMetrics: string[] = [];
+  // Metrics are for the operator: read with the sandbox's metrics token.
+  const metricsToken = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'metrics.token'), 'utf8').trim();
   for (const s of state().services.filter((x) => x.url.startsWith('http'))) {
-    const response = await fetch(new URL('/metrics', s.url)).catch(() => null);
+    const response = await fetch(new URL('/metrics', s.url), { headers: { authorization: `Bearer ${metricsToken}` } }).catch(() => null);
     if (response?.ok && /^# (HELP|TYPE) /m.test(await response.clone().text())) {
       metricsText.push(await response.text());
       withMetrics.push(s.name);

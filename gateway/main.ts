@@ -15,6 +15,7 @@ import { openStore } from '../lib/db/store.ts';
 import { readPseudonymKeys } from '../lib/pseudonym.ts';
 import { CentralDirectory } from '../lib/register/directory.ts';
 import { runService } from '../lib/service/child.ts';
+import { metricsExposureFromEnv } from '../lib/service/metrics-endpoint.ts';
 import { createGateway } from './server.ts';
 
 const { values } = parseArgs({
@@ -56,13 +57,14 @@ await runService('DfE gateway', async () => {
   if (!(Number.isInteger(registry.perMinute) && registry.perMinute >= 1)) throw new Error('--registry-per-minute must be a positive whole number');
   if (values['pseudonym-keys']) readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const port = Number(values.port);
+  const metrics = metricsExposureFromEnv();
   const issuer = values.issuer ?? `http://${values.host}:${port}`;
   const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 4, migrate: false, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
   const directory = values['pseudonym-keys'] ? new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'] }) : null;
   try {
     await directory?.start();
     const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, registry, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, registry, metrics, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {

@@ -21,6 +21,7 @@ import type { CentralDirectory } from '../lib/register/directory.ts';
 import { MAX_ANSWER_BYTES, NoSharingEndpointError, Relay, type CustodianAnswer } from '../subgraphs/relay/relay.ts';
 import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.ts';
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
+import { METRICS_PATH, MetricsEndpoint, type MetricsExposure } from '../lib/service/metrics-endpoint.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { RELAY_CONNECT_PATH, RelayHub, refuseUpgrade } from './relay-hub.ts';
 import { CheckStopped, RegistryBusy, SchemaRegistry, UsageError, type PublishRequest, type RegistryLimits } from './registry.ts';
@@ -53,6 +54,8 @@ export interface GatewayParts {
    * each organisation may make a minute (default 30).
    */
   registry?: Partial<RegistryLimits> & { perMinute?: number };
+  /** Who may read /metrics (MAIS_METRICS_TOKEN, MAIS_METRICS_LISTEN); nobody when absent. */
+  metrics?: MetricsExposure;
 }
 
 
@@ -65,6 +68,8 @@ export interface Gateway {
   organisations: OrganisationRegistry;
   /** LAs connected to the relay in pull mode. */
   relayHub: RelayHub | null;
+  /** /metrics, and the operator's own listener when one is configured (started by createGateway). */
+  metrics: MetricsEndpoint;
   stop(): Promise<void>;
 }
 
@@ -99,6 +104,11 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const oauth = tokens.callback();
   const logger = parts.logger ?? pino({ level: 'silent' });
   const metrics = new GatewayMetrics();
+  const metricsEndpoint = new MetricsEndpoint(parts.metrics ?? {}, async () => {
+    metrics.pullConnections.reset();
+    for (const [organisation, open] of Object.entries(relayHub?.status ?? {})) metrics.pullConnections.set({ organisation }, open);
+    return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
+  });
   const services: Record<string, string> = { ...parts.services };
   const upstream = new Agent({ connections: 64, keepAliveTimeout: 4000 });
   const { d: _d, ...publicKey } = parts.signingKey;
@@ -247,11 +257,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       return void forward(req, res, service).catch(() => failed(res));
     }
     if (path === '/health') return sendJson(res, 200, { status: 'pass' });
-    if (path === '/metrics') {
-      metrics.pullConnections.reset();
-      for (const [organisation, open] of Object.entries(relayHub?.status ?? {})) metrics.pullConnections.set({ organisation }, open);
-      return void metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text), () => failed(res));
-    }
+    if (path === METRICS_PATH) return metricsEndpoint.answer(req, res);
     if (path !== '/ready') return sendError(res, 404, 'NOT_FOUND', `Nothing at ${path}`);
     if (Date.now() - lastRefresh >= 5000 + (parts.refreshMs ?? 1000)) return sendJson(res, 503, { status: 'fail', reason: 'the organisation registry could not be read' });
     const directory = parts.relay?.directory.status;
@@ -263,11 +269,14 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     if (relayHub && (req.url ?? '').split('?')[0] === RELAY_CONNECT_PATH) return void relayHub.upgrade(req, socket, head).catch(() => socket.destroy());
     refuseUpgrade(socket, 404, 'Not Found');
   });
+  await metricsEndpoint.start();
   return {
     server,
     organisations,
     relayHub,
+    metrics: metricsEndpoint,
     async stop() {
+      await metricsEndpoint.stop();
       clearInterval(refresher);
       clearInterval(sweeper);
       relayHub?.close();

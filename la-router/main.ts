@@ -9,6 +9,7 @@ import { openSqlStore, type SqlStore } from '../lib/db/sql-store.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { useDfeTokenClient } from '../lib/dfe-token.ts';
 import { runService } from '../lib/service/child.ts';
+import { metricsExposureFromEnv } from '../lib/service/metrics-endpoint.ts';
 import { parseRouterConfig, readRouterConfig, RouterConfigError, type RouterConfig } from './config.ts';
 import { createRouter } from './server.ts';
 
@@ -48,6 +49,7 @@ async function openLaStore(database: NonNullable<RouterConfig['database']>): Pro
 
 await runService('LA router', async () => {
   const config = configuration();
+  const metrics = metricsExposureFromEnv();
   if (config.subgraphs.some((s) => s.kind === 'la') && !config.internalTokenKey) throw new RouterConfigError('internalTokenKey (the router’s signing key) is needed to call the LA’s subgraphs');
   const internalToken = config.internalTokenKey ? useInternalTokenSigner({ issuer: `mais-router:${config.la}`, privateKey: readJwk(config.internalTokenKey) }) : null;
   const credential = config.dfeCredential;
@@ -55,7 +57,7 @@ await runService('LA router', async () => {
   const store = config.database ? await openLaStore(config.database) : null;
   try {
     const logger = pino({ level: config.logLevel, base: { service: `mais-router:${config.la}` } }, pino.destination(2));
-    const { server, stop } = await createRouter({ config, internalToken, dfeCredential, logger, ...(store ? { store } : {}) });
+    const { server, stop } = await createRouter({ config, internalToken, dfeCredential, logger, metrics, ...(store ? { store } : {}) });
     server.listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as { port: number };

@@ -1,6 +1,7 @@
 // The LA router: @apollo/gateway inside @apollo/server, its subgraph requests shaped by MaisDataSource,
 // served over node:http with /health and /ready. Built from its pieces so tests build the same router.
 import type { DfeCredential } from './data-source.ts';
+import { METRICS_PATH, MetricsEndpoint, type MetricsExposure } from '../lib/service/metrics-endpoint.ts';
 import { activeTraceId, newTraceId } from '../lib/trace-context.ts';
 import type { Server } from 'node:http';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
@@ -44,10 +45,14 @@ export interface RouterParts {
   logger?: Logger;
   internalToken: ReturnType<typeof useInternalTokenSigner> | null;
   dfeCredential: ((audience: string) => DfeCredential) | null;
+  /** Who may read /metrics (MAIS_METRICS_TOKEN, MAIS_METRICS_LISTEN); nobody when absent. */
+  metrics?: MetricsExposure;
 }
 
 export interface Router {
   server: Server;
+  /** /metrics, and the operator's own listener when one is configured (started by createRouter). */
+  metrics: MetricsEndpoint;
   stop(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const specs = new Map(config.subgraphs.map((s) => [s.name, s]));
   const metrics = new RouterMetrics();
+  const metricsEndpoint = new MetricsEndpoint(parts.metrics ?? {}, async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }));
   const logger = parts.logger ?? pino({ level: 'silent' });
   let categories = new Map<string, string>();
   let shapes: FieldShapes = new Map();
@@ -229,10 +235,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         await share(req, res);
         return true;
       }
-      if (url.pathname === '/metrics') {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
+      if (url.pathname === METRICS_PATH) {
+        metricsEndpoint.answer(req, res);
         return true;
       }
       if (url.pathname !== '/ready') return false;
@@ -241,8 +245,10 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       return true;
     },
   });
+  await metricsEndpoint.start();
   return {
     server,
+    metrics: metricsEndpoint,
     /** Stops accepting, lets requests in flight finish (their audit entries included), then stops. */
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -257,6 +263,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       await fetcher.close();
       await limiter.close();
       await watch?.close();
+      await metricsEndpoint.stop();
     },
   };
 }

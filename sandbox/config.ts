@@ -110,6 +110,8 @@ export const sandboxPaths = (config: SandboxConfig) => ({
   /** An LA identity provider's signing key, and the secret of its `mais token` client. */
   idpKey: (la: string) => resolve(config.dataDir, 'secrets', `${la}-idp.private.jwk.json`),
   idpCliSecret: (la: string) => resolve(config.dataDir, 'secrets', `${la}-idp-cli.secret`),
+  /** The bearer token every service's /metrics asks for (MAIS_METRICS_TOKEN). */
+  metricsToken: resolve(config.dataDir, 'secrets', 'metrics.token'),
   /** An LA router's configuration, as the sandbox writes it. */
   routerConfig: (la: string) => resolve(config.dataDir, `${la}-router.json`),
   /** An LA's own data sharing agreement, which its sharing endpoint checks (the one it publishes to DfE). */

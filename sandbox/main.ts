@@ -1,7 +1,7 @@
 // `npm start`: the whole sandbox on this machine. Generates a synthetic population on first start,
 // starts each service as its own process, prints where each one is, and stops them all on Ctrl-C.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -57,6 +57,15 @@ async function ensureIdentityProviderSecrets(config: SandboxConfig): Promise<voi
   }
 }
 
+/** The bearer token the routers' and the gateway's /metrics ask for, made on first start. */
+function ensureMetricsToken(config: SandboxConfig): void {
+  const path = sandboxPaths(config).metricsToken;
+  if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600 });
+}
+
+/** What a service with metrics is started with: the sandbox's token, and no listener of its own. */
+const metricsEnv = (config: SandboxConfig) => ({ MAIS_METRICS_TOKEN: readFileSync(sandboxPaths(config).metricsToken, 'utf8').trim(), MAIS_METRICS_LISTEN: '' });
+
 /** Services that depend on the stores: started once the stores answer. */
 function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): ServiceSpec[] {
   const paths = sandboxPaths(config);
@@ -71,6 +80,7 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--pseudonym-keys', paths.pseudonymKeys,
       '--rate-limit', String(config.gatewayRateLimit),
     ],
+    env: metricsEnv(config),
   };
   const locator: ServiceSpec = {
     name: 'locator subgraph',
@@ -157,7 +167,7 @@ function routerSpecs(config: SandboxConfig, stores: Map<string, string>): Servic
     };
     if (!existsSync(paths.agreement(la.code))) writeFileSync(paths.agreement(la.code), `${JSON.stringify(sandboxAgreement(la.code), null, 2)}\n`);
     writeFileSync(paths.routerConfig(la.code), `${JSON.stringify(routerConfig, null, 2)}\n`);
-    return { name: `${la.code} router`, main: join(here, '..', 'la-router', 'main.ts'), args: ['--config', paths.routerConfig(la.code)], nodeFlags: routerNodeFlags() };
+    return { name: `${la.code} router`, main: join(here, '..', 'la-router', 'main.ts'), args: ['--config', paths.routerConfig(la.code)], nodeFlags: routerNodeFlags(), env: metricsEnv(config) };
   });
 }
 
@@ -210,6 +220,7 @@ async function main(): Promise<void> {
   ensurePseudonymKeys(config);
   await ensureIdentityProviderSecrets(config);
   await ensureApplicationKey(paths.secrets, 'dfe-gateway', 'ES256');
+  ensureMetricsToken(config);
 
   const services: ChildService[] = [];
   const specsByName = new Map<string, ServiceSpec>();
@@ -305,6 +316,7 @@ async function main(): Promise<void> {
   const lines = [...services.map((service) => [service.name, service.url] as const), ...SANDBOX_LAS.map((la) => [`${la.code} portal`, `http://${config.host}:${config.ports.routers[la.code]}/portal`] as const)];
   const width = Math.max(...lines.map(([name]) => name.length));
   for (const [name, url] of lines) process.stdout.write(`${name.padEnd(width)}  ${url}\n`);
+  process.stdout.write(`metrics (routers, gateway)  GET /metrics with Authorization: Bearer <the token in ${paths.metricsToken}>\n`);
   process.stdout.write(`MAIS sandbox ready (data in ${config.dataDir}; Ctrl-C stops it)\n`);
 }
 

@@ -2,6 +2,7 @@
 // the organisation's own key, and every way an assertion is refused, over a real central store.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import fc from 'fast-check';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type CentralClient, type Store } from '../../lib/db/store.ts';
@@ -9,6 +10,7 @@ import { CLIENT_ASSERTION_TYPE, DfeTokenError, useDfeTokenClient, useDfeTokenVer
 import { createGateway, type Gateway } from '../../gateway/server.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
 import { freePort } from '../helpers/ports.ts';
+import { MetricsConfigError, metricsExposureFromEnv } from '../../lib/service/metrics-endpoint.ts';
 
 let database: TestDatabase;
 let store: Store<CentralClient>;
@@ -153,5 +155,70 @@ describe('DfE token endpoint', () => {
     } finally {
       await store.prisma.organisation.update({ where: { code: 'eastshire' }, data: { status: 'ACTIVE' } });
     }
+  });
+});
+
+describe('DfE gateway metrics', () => {
+  const token = 'gateway-metrics-token-0123456789abcdef';
+  /** A gateway over the same store with another metrics configuration, listening on loopback while `use` runs. */
+  async function withGateway(metrics: NonNullable<Parameters<typeof createGateway>[0]['metrics']>, use: (origin: string, started: Gateway) => Promise<void>): Promise<void> {
+    const started = await createGateway({ sql: store.sql, issuer, signingKey: (await newKey('dfe-1', 'ES256')).privateKey, metrics });
+    try {
+      const port = await freePort();
+      started.server.listen(port, '127.0.0.1');
+      await once(started.server, 'listening');
+      await use(`http://127.0.0.1:${port}`, started);
+    } finally {
+      await started.stop();
+    }
+    expect(started.metrics.address).toBeNull();
+  }
+
+  it('reads one configuration for every service, refusing a short token or an address that is not host:port', () => {
+    expect(metricsExposureFromEnv({})).toEqual({});
+    expect(metricsExposureFromEnv({ MAIS_METRICS_TOKEN: ` ${token} `, MAIS_METRICS_LISTEN: '10.0.0.5:9464' })).toEqual({ token, listen: { host: '10.0.0.5', port: 9464 } });
+    expect(metricsExposureFromEnv({ MAIS_METRICS_LISTEN: '[::1]:0' })).toEqual({ listen: { host: '::1', port: 0 } });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 23 }).filter((t) => t.trim() !== ''), (short) => {
+        expect(() => metricsExposureFromEnv({ MAIS_METRICS_TOKEN: short })).toThrow(MetricsConfigError);
+      }),
+      { seed: 32 },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.nat().map((n) => `host:${n + 65536}`), fc.constant('9464'), fc.constant('http://10.0.0.5:9464')).filter((a) => a.trim() !== '' && !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(a.trim())), (address) => {
+        expect(() => metricsExposureFromEnv({ MAIS_METRICS_LISTEN: address })).toThrow(MetricsConfigError);
+      }),
+      { seed: 32 },
+    );
+  });
+
+  it('serves no /metrics without configuration, whatever is sent', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${token}` }] as Record<string, string>[]) {
+      const response = await fetch(`http://127.0.0.1:${new URL(issuer).port}/metrics`, { headers });
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('mais_gateway');
+    }
+  });
+
+  it('serves /metrics on the public listener only with the operator’s token', async () => {
+    await withGateway({ token }, async (origin) => {
+      for (const authorization of [undefined, 'Bearer', `Bearer ${token.slice(1)}`, `Basic ${token}`, `Bearer ${randomUUID()}`]) {
+        const refused = await fetch(`${origin}/metrics`, { headers: authorization ? { authorization } : {} });
+        expect(refused.status).toBe(401);
+        expect(await refused.text()).not.toContain('mais_gateway');
+      }
+      const served = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(served.status).toBe(200);
+      expect(await served.text()).toMatch(/^# HELP mais_gateway_/m);
+    });
+  });
+
+  it('serves /metrics only on the operator’s listener when one is configured, and nothing else there', async () => {
+    await withGateway({ listen: { host: '127.0.0.1', port: 0 } }, async (origin, started) => {
+      expect((await fetch(`${origin}/metrics`)).status).toBe(404);
+      const operator = `http://127.0.0.1:${started.metrics.address!.port}`;
+      expect(await (await fetch(`${operator}/metrics`)).text()).toMatch(/^# HELP mais_gateway_/m);
+      expect((await fetch(`${operator}/oauth2/token`, { method: 'POST' })).status).toBe(404);
+    });
   });
 });

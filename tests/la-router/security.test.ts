@@ -25,6 +25,9 @@ import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 import { documentHash } from '../../la-router/plugins/trusted-documents.ts';
 
 const AUDIENCE = 'mais-router:northshire';
+/** The operator's bearer token for /metrics. */
+const METRICS_TOKEN = 'metrics-operator-token-0123456789';
+const readMetrics = (at: string) => fetch(at, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) => r.text());
 const recordDigest = (person: Parameters<typeof recordDetails>[0]) => demographicsDigest(recordDetails(person));
 const SEARCH_LIMIT = 2;
 /** Searches by one caseworker within an hour that alert the IG officer, here. */
@@ -112,7 +115,7 @@ beforeAll(async () => {
     searchAlerts: { threshold: ALERT_THRESHOLD, windowSeconds: 3600 },
   });
   const logStream = new Writable({ write: (chunk, _encoding, done) => (logLines.push(...String(chunk).trim().split('\n')), done()) });
-  router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
+  router = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream), metrics: { token: METRICS_TOKEN } });
   url = `${await serveOnLoopback(router.server)}/graphql`;
 }, 120_000);
 
@@ -463,16 +466,59 @@ async function alertsAfterThreshold(base: string, threshold: number, caseworker:
 describe('search volume', () => {
   it('alerts the IG officer when a caseworker’s searches reach the threshold within the window, not before, and counts them in the metrics', async () => {
     await alertsAfterThreshold(url, ALERT_THRESHOLD, (await quietPractitioners())[0]!);
-    const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    const metrics = await readMetrics(url.replace('/graphql', '/metrics'));
     expect(metrics).toMatch(/mais_router_lookups_total\{action="SEARCH"\} [1-9]\d*/);
     expect(metrics).toMatch(/mais_router_ig_alerts_total\{kind="SEARCH_VOLUME"\} [1-9]\d*/);
   });
 });
 
 describe('operations', () => {
+  it('serves /metrics only to the operator: the token on the public listener, nothing without configuration, in production and development', async () => {
+    const at = url.replace('/graphql', '/metrics');
+    // Whatever a caller sends that is not the token: nothing, other schemes, other tokens, near misses.
+    const near = fc.nat({ max: METRICS_TOKEN.length - 1 }).chain((i) => fc.string({ minLength: 1, maxLength: 1, unit: 'binary-ascii' }).filter((c) => c !== METRICS_TOKEN[i]).map((c) => `${METRICS_TOKEN.slice(0, i)}${c}${METRICS_TOKEN.slice(i + 1)}`));
+    const header = fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 80 }),
+      fc.string({ minLength: 1, maxLength: 80 }).map((t) => `Bearer ${t}`),
+      near.map((t) => `Bearer ${t}`),
+      fc.constantFrom(`Basic ${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN.slice(0, -1)}`, `Bearer ${METRICS_TOKEN}x`, `Bearer  ${METRICS_TOKEN}`, METRICS_TOKEN, `Bearer ${await tokenFor('olivia.bailey')}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, async (authorization) => {
+        const response = await fetch(at, { headers: authorization === undefined ? {} : { authorization } }).catch(() => null);
+        // A header fetch itself will not send is no request at all.
+        if (response === null) return;
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        const body = await response.text();
+        expect(body).not.toContain('mais_router');
+        expect(JSON.parse(body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      }),
+      { numRuns: 150, seed: 32 },
+    );
+    expect(await readMetrics(at)).toMatch(/^# HELP mais_router_/m);
+    // A router given neither a token nor a listener serves no metrics, to anyone, in any mode.
+    for (const mode of ['production', 'development'] as const) {
+      const config = parseRouterConfig({ la: 'northshire', port: 0, mode, database: {}, subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }], oidc: { issuer, audience: AUDIENCE } });
+      const bare = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+      try {
+        const base = await serveOnLoopback(bare.server);
+        for (const headers of [{}, { authorization: `Bearer ${METRICS_TOKEN}` }] as Record<string, string>[]) {
+          const response = await fetch(`${base}/metrics`, { headers });
+          expect(response.status).toBe(404);
+          expect(await response.text()).not.toContain('mais_router');
+        }
+        expect(bare.metrics.address).toBeNull();
+      } finally {
+        await bare.stop();
+      }
+    }
+  }, 60_000);
+
   it('exposes Prometheus metrics and logs one JSON line per request, with no child or caseworker in either', async () => {
     await ask(await tokenFor('olivia.bailey'), QUERY);
-    const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    const metrics = await readMetrics(url.replace('/graphql', '/metrics'));
     expect(metrics).toMatch(/mais_router_requests_total\{operation="anonymous",outcome="\w+"\} \d+/);
     expect(metrics).toMatch(/mais_router_subgraph_seconds_count\{subgraph="csc",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/mais_router_audit_writes_total\{result="ok"\} \d+/);
@@ -764,7 +810,8 @@ describe('bounded labels', () => {
     writeFileSync(manifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: documentHash(TRUSTED), name: 'ChildSummary', type: 'query', body: TRUSTED }] }));
     const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'production', database: {}, subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }], oidc: { issuer, audience: AUDIENCE }, trustedDocuments: manifest, rateLimitPerMinute: 1_000_000 });
     const logStream = new Writable({ write: (chunk, _encoding, done) => (namedLog.push(...String(chunk).trim().split('\n')), done()) });
-    named = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream) });
+    // Metrics on a listener of the operator's choosing, which also asks for the token.
+    named = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store, logger: pino(logStream), metrics: { token: METRICS_TOKEN, listen: { host: '127.0.0.1', port: 0 } } });
     namedUrl = `${await serveOnLoopback(named.server)}/graphql`;
   });
   afterAll(async () => {
@@ -780,7 +827,8 @@ describe('bounded labels', () => {
     for (let i = 0; i < invented.length; i += 50) {
       await Promise.all(invented.slice(i, i + 50).map((name) => send({ query: `query ${name} { __typename }`, operationName: name })));
     }
-    const metrics = await (await fetch(namedUrl.replace('/graphql', '/metrics'))).text();
+    expect((await fetch(namedUrl.replace('/graphql', '/metrics'))).status).toBe(404);
+    const metrics = await readMetrics(`http://127.0.0.1:${named.metrics.address!.port}/metrics`);
     const series = metrics.split('\n').filter((line) => /^mais_router_(requests_total|request_seconds_count)\{/.test(line));
     const labels = new Set(series.map((line) => /operation="([^"]*)"/.exec(line)?.[1]));
     // The trusted name, and `other` (or `anonymous`) for everything else: a handful of series, not thousands.

@@ -273,7 +273,8 @@ describe('FIND in the sandbox', () => {
     expect(found).toEqual([]);
     // Nor in what any service printed (the locator's and the gateway's logs included), nor in DfE's metrics.
     expect(carried.length).toBeGreaterThanOrEqual(2);
-    const metrics = await (await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/metrics`)).text();
+    const metricsToken = readFileSync(join(dataDir, 'secrets', 'metrics.token'), 'utf8').trim();
+    const metrics = await (await fetch(`http://127.0.0.1:${env.MAIS_GATEWAY_PORT}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     expect(metrics).toMatch(/mais_gateway_relay_fetches_total\{custodian="southshire",transport="pull",outcome="OK"\} \d+/);
     const printed = `${sandbox.stdout()}\n${sandbox.stderr()}\n${metrics}`;
     expect(printed).toMatch(/"service":"mais-gateway".*"msg":"relay"/);

@@ -77,6 +77,21 @@ describe('npm start', () => {
       'southshire store',
     ]);
 
+    // /metrics is for the operator: no service answers it without the token the sandbox made (and says
+    // where it is); the routers and the gateway answer it with the token.
+    const metricsToken = readFileSync(join(dataDir, 'secrets', 'metrics.token'), 'utf8').trim();
+    expect(out).toContain(join(dataDir, 'secrets', 'metrics.token'));
+    const served: string[] = [];
+    for (const service of scenario.services as { name: string; url: string }[]) {
+      if (!service.url.startsWith('http')) continue;
+      const bare = await fetch(new URL('/metrics', service.url));
+      expect([401, 404], service.name).toContain(bare.status);
+      expect(await bare.text()).not.toMatch(/^# (HELP|TYPE) /m);
+      const authorised = await fetch(new URL('/metrics', service.url), { headers: { authorization: `Bearer ${metricsToken}` } });
+      if (authorised.ok && /^# HELP mais_/m.test(await authorised.text())) served.push(service.name);
+    }
+    expect(served.sort()).toEqual(['DfE gateway', 'northshire router', 'southshire router']);
+
     // The PDS sandbox serves the population to the application the sandbox registered for MATCH.
     const pdsUrl = `http://127.0.0.1:${env.MAIS_PDS_PORT}`;
     expect(out).toMatch(new RegExp(`^PDS sandbox +${pdsUrl}/personal-demographics/FHIR/R4$`, 'm'));
