@@ -6,6 +6,9 @@
 // relay, whose custodians each have `--relay-timeout-ms` to answer. The schema registry checks in
 // `--registry-workers` niced worker processes (default 1), each check at most `--registry-check-ms` a composition
 // (default 10000), `--registry-per-minute` checks and publishes a minute per organisation (default 30).
+// `--unauthenticated-rate-limit` requests a minute per client address that fail to authenticate (default
+// 60), the client's address read from X-Forwarded-For only behind a `--trusted-proxy` (address or range;
+// repeatable). /metrics: MAIS_METRICS_TOKEN or MAIS_METRICS_LISTEN (lib/service/metrics-endpoint.ts).
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,6 +19,7 @@ import { readPseudonymKeys } from '../lib/pseudonym.ts';
 import { CentralDirectory } from '../lib/register/directory.ts';
 import { runService } from '../lib/service/child.ts';
 import { metricsExposureFromEnv } from '../lib/service/metrics-endpoint.ts';
+import { trustProxies } from '../lib/service/client-address.ts';
 import { createGateway } from './server.ts';
 
 const { values } = parseArgs({
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     'signing-key': { type: 'string' },
     service: { type: 'string', multiple: true, default: [] },
     'rate-limit': { type: 'string', default: '6000' },
+    'unauthenticated-rate-limit': { type: 'string', default: '60' },
+    'trusted-proxy': { type: 'string', multiple: true, default: [] },
     'redis-url': { type: 'string' },
     'pseudonym-keys': { type: 'string' },
     'relay-timeout-ms': { type: 'string', default: '2000' },
@@ -58,13 +64,17 @@ await runService('DfE gateway', async () => {
   if (values['pseudonym-keys']) readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const port = Number(values.port);
   const metrics = metricsExposureFromEnv();
+  const unauthenticatedRateLimitPerMinute = Number(values['unauthenticated-rate-limit']);
+  if (!(Number.isInteger(unauthenticatedRateLimitPerMinute) && unauthenticatedRateLimitPerMinute > 0)) throw new Error('--unauthenticated-rate-limit must be a positive whole number (refused requests a minute per client address)');
+  const trustedProxies = values['trusted-proxy'];
+  trustProxies(trustedProxies); // fail at start on an address that is not one
   const issuer = values.issuer ?? `http://${values.host}:${port}`;
   const store = await openStore({ kind: 'central', dataDir: values['data-dir'] ?? '', poolSize: 4, migrate: false, ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}) });
   const directory = values['pseudonym-keys'] ? new CentralDirectory({ sql: store.sql, keys: values['pseudonym-keys'] }) : null;
   try {
     await directory?.start();
     const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
-    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, registry, metrics, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
+    const gateway = await createGateway({ sql: store.sql, issuer, signingKey, services, rateLimitPerMinute, registry, metrics, unauthenticatedRateLimitPerMinute, trustedProxies, ...(redisUrl ? { redisUrl } : {}), logger: pino({ base: { service: 'mais-gateway' } }, pino.destination(2)), ...(directory ? { relay: { directory, timeoutMs: relayTimeoutMs } } : {}) });
     gateway.server.listen(port, values.host);
     await once(gateway.server, 'listening');
     return {

@@ -21,6 +21,7 @@ import type { CentralDirectory } from '../lib/register/directory.ts';
 import { MAX_ANSWER_BYTES, NoSharingEndpointError, Relay, type CustodianAnswer } from '../subgraphs/relay/relay.ts';
 import { createRelayService, RELAY_AUDIENCE } from '../subgraphs/relay/service.ts';
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
+import { clientAddress, trustProxies } from '../lib/service/client-address.ts';
 import { METRICS_PATH, MetricsEndpoint, type MetricsExposure } from '../lib/service/metrics-endpoint.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { RELAY_CONNECT_PATH, RelayHub, refuseUpgrade } from './relay-hub.ts';
@@ -56,6 +57,14 @@ export interface GatewayParts {
   registry?: Partial<RegistryLimits> & { perMinute?: number };
   /** Who may read /metrics (MAIS_METRICS_TOKEN, MAIS_METRICS_LISTEN); nobody when absent. */
   metrics?: MetricsExposure;
+  /**
+   * Requests a minute from one client address that fail to authenticate (no valid DfE token, or a client
+   * assertion the token endpoint refuses); more are answered RATE_LIMITED (429) with Retry-After, shared
+   * through `redisUrl`. Default 60. A valid token is never refused by this limit.
+   */
+  unauthenticatedRateLimitPerMinute?: number;
+  /** The load balancers in front of the gateway, whose X-Forwarded-For names the client (see lib/service/client-address.ts). */
+  trustedProxies?: string[];
 }
 
 
@@ -166,7 +175,29 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const registry = new SchemaRegistry(parts.sql, registryLimits);
   const registryVerifier = verifierFor('mais:dfe:registry');
   // Checks and publishes are heavy: each organisation has a small allowance of its own.
+  const anonymousLimiter = createRateLimiter({ limit: parts.unauthenticatedRateLimitPerMinute ?? 60, redisUrl: parts.redisUrl, prefix: 'mais:gateway:anonymous', ...(parts.logger ? { onRedisError: redisWarning(parts.logger) } : {}) });
+  const trustProxy = trustProxies(parts.trustedProxies ?? []);
+  /** Counts a request that did not authenticate against its address: 401 within the limit, 429 past it. */
+  const unauthenticated = async (req: IncomingMessage, res: ServerResponse, message: string): Promise<void> => {
+    const wait = await anonymousLimiter.take(clientAddress(req, trustProxy));
+    if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', 'Too many requests without a valid DfE access token; try again shortly', { 'retry-after': String(wait) });
+    sendError(res, 401, 'UNAUTHENTICATED', message);
+  };
   const registryLimiter = createRateLimiter({ limit: registryPerMinute ?? 30, redisUrl: parts.redisUrl, prefix: 'mais:gateway:registry', ...(parts.logger ? { onRedisError: redisWarning(parts.logger) } : {}) });
+
+  /**
+   * The token endpoint: an address past its limit of refused client assertions waits before it may try
+   * again (guessing or replaying assertions is slowed); each refusal counts against it.
+   */
+  async function tokenRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const address = clientAddress(req, trustProxy);
+    const wait = await anonymousLimiter.peek(address);
+    if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', 'Too many refused token requests from this address; try again shortly', { 'retry-after': String(wait) });
+    res.once('finish', () => {
+      if (res.statusCode === 401) void anonymousLimiter.take(address).catch(() => {});
+    });
+    oauth(req, res);
+  }
 
   /** The schema registry's routes, for organisations with the registry scope and a DfE token for mais:dfe:registry. */
   async function registryRoute(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
@@ -176,7 +207,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     } catch (error) {
       if (error instanceof DfeScopeError) return sendError(res, 403, 'FORBIDDEN', error.message);
       if (!(error instanceof DfeTokenError)) throw error;
-      return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
+      return unauthenticated(req, res, `A DfE access token for mais:dfe:registry is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
     if (req.method === 'GET' && path === '/registry/supergraph') {
       const current = await registry.supergraph(organisation.code);
@@ -225,7 +256,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
     } catch (error) {
       if (error instanceof DfeScopeError) return sendError(res, 403, 'FORBIDDEN', error.message);
       if (!(error instanceof DfeTokenError)) throw error;
-      return sendError(res, 401, 'UNAUTHENTICATED', `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
+      return unauthenticated(req, res, `A DfE access token for mais:dfe:${name} is needed (from ${parts.issuer}${TOKEN_PATH})`);
     }
     const wait = await limiter.take(organisation.code);
     res.once('finish', () => metrics.calls.inc({ service: name, organisation: organisation.code, status: String(res.statusCode) }));
@@ -248,7 +279,8 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
 
   const server = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path === TOKEN_PATH || path === JWKS_PATH || path === '/.well-known/openid-configuration') return void oauth(req, res);
+    if (path === TOKEN_PATH) return void tokenRequest(req, res).catch(() => failed(res));
+    if (path === JWKS_PATH || path === '/.well-known/openid-configuration') return void oauth(req, res);
     if (path.startsWith('/registry/')) {
       return void registryRoute(req, res, path, new URL(req.url ?? '/', 'http://gateway.local')).catch(() => failed(res));
     }
@@ -284,6 +316,7 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       await upstream.close();
       await limiter.close();
       await registryLimiter.close();
+      await anonymousLimiter.close();
       await registry.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

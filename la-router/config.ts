@@ -2,6 +2,7 @@
 // from flags), validated with every problem named.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { trustProxies } from '../lib/service/client-address.ts';
 import { DEFAULT_PURPOSE_CATEGORIES } from './categories.ts';
 
 const subgraph = z.object({
@@ -47,6 +48,30 @@ const schema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Requests a minute each caseworker may make; more are answered RATE_LIMITED (429). */
   rateLimitPerMinute: z.number().int().positive().default(600),
+  /**
+   * Requests a minute from one client address that carry no valid access token; more are answered
+   * RATE_LIMITED (429) with Retry-After, counted across replicas through `redisUrl`. A valid token is
+   * never refused by this limit (caseworkers behind one office address are counted by `rateLimitPerMinute`).
+   */
+  unauthenticatedRateLimitPerMinute: z.number().int().positive().default(60),
+  /**
+   * The load balancers or ingresses in front of the router (addresses, CIDR ranges, or `loopback`,
+   * `linklocal`, `uniquelocal`), whose X-Forwarded-For names the client; nobody else's is believed.
+   */
+  trustedProxies: z
+    .array(z.string().min(1))
+    .default([])
+    .refine(
+      (list) => {
+        try {
+          trustProxies(list);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'each must be an IP address, a CIDR range, or one of loopback, linklocal, uniquelocal' },
+    ),
   /**
    * Searches and matches watched per caseworker: `threshold` of them within `windowSeconds` writes an
    * alert for the information-governance officer (`igAlerts`), counted across replicas through `redisUrl`.

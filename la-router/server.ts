@@ -1,6 +1,7 @@
 // The LA router: @apollo/gateway inside @apollo/server, its subgraph requests shaped by MaisDataSource,
 // served over node:http with /health and /ready. Built from its pieces so tests build the same router.
 import type { DfeCredential } from './data-source.ts';
+import { clientAddress, trustProxies } from '../lib/service/client-address.ts';
 import { METRICS_PATH, MetricsEndpoint, type MetricsExposure } from '../lib/service/metrics-endpoint.ts';
 import { activeTraceId, newTraceId } from '../lib/trace-context.ts';
 import type { Server } from 'node:http';
@@ -164,6 +165,8 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       : {}),
   });
   const limiter = createRateLimiter({ limit: config.rateLimitPerMinute, redisUrl: config.redisUrl, prefix: `mais:router:${config.la}:rate`, onRedisError: redisWarning(logger) });
+  const anonymousLimiter = createRateLimiter({ limit: config.unauthenticatedRateLimitPerMinute, redisUrl: config.redisUrl, prefix: `mais:router:${config.la}:anonymous`, onRedisError: redisWarning(logger) });
+  const trustProxy = trustProxies(config.trustedProxies);
   await apollo.start();
   await allocations?.start();
   await watch?.ready();
@@ -221,6 +224,9 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
           caller = await authentication.authenticate(req.headers.authorization);
         } catch (error) {
           if (!(error instanceof AuthenticationError)) throw error;
+          // Counted per client address: past the limit, guessing or replaying tokens is slowed, not answered.
+          const wait = await anonymousLimiter.take(clientAddress(req, trustProxy));
+          if (wait > 0) throw rateLimited(wait);
           throw new GraphQLError('Sign in: a valid access token from the LA’s identity provider is needed', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
         }
         const wait = await limiter.take(caller.username);
@@ -262,6 +268,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       await apollo.stop();
       await fetcher.close();
       await limiter.close();
+      await anonymousLimiter.close();
       await watch?.close();
       await metricsEndpoint.stop();
     },

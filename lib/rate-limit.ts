@@ -27,12 +27,22 @@ export class RateLimiter {
     }
     return Math.ceil(((1 - bucket.tokens) * this.windowSeconds) / this.limit);
   }
+
+  /** Seconds until a request could go ahead, without taking one. */
+  peek(key: string): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return 0;
+    const tokens = Math.min(this.limit, bucket.tokens + ((this.now() - bucket.at) * this.limit) / (this.windowSeconds * 1000));
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * this.windowSeconds) / this.limit);
+  }
 }
 
 /** A rate limit that may be shared by a service's replicas. */
 export interface SharedRateLimiter {
   /** Seconds to wait, or 0 when the request may go ahead now. */
   take(key: string): Promise<number>;
+  /** Seconds until a request could go ahead, without taking one (0 now). */
+  peek(key: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -58,7 +68,7 @@ export function createRateLimiter(options: SharedRateLimitOptions): SharedRateLi
   const windowSeconds = options.windowSeconds ?? 60;
   if (!options.redisUrl) {
     const local = new RateLimiter(options.limit, windowSeconds);
-    return { take: async (key) => local.take(key), close: async () => {} };
+    return { take: async (key) => local.take(key), peek: async (key) => local.peek(key), close: async () => {} };
   }
   const { limiter, client } = sharedCounter({ points: options.limit, duration: windowSeconds, redisUrl: options.redisUrl, prefix: options.prefix, onRedisError: options.onRedisError });
   return {
@@ -70,6 +80,11 @@ export function createRateLimiter(options: SharedRateLimitOptions): SharedRateLi
         if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
         throw refusal;
       }
+    },
+    async peek(key) {
+      // While Redis cannot be reached nothing is known to be spent: take() still counts on this replica.
+      const spent = await limiter.get(hashedKey(key)).catch(() => null);
+      return spent && spent.remainingPoints <= 0 ? Math.max(1, Math.ceil(spent.msBeforeNext / 1000)) : 0;
     },
     async close() {
       client?.disconnect();

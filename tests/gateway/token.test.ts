@@ -15,6 +15,7 @@ import { MetricsConfigError, metricsExposureFromEnv } from '../../lib/service/me
 let database: TestDatabase;
 let store: Store<CentralClient>;
 let gateway: Gateway;
+let dfeKey: JWK;
 let issuer: string;
 let tokenUrl: string;
 const keys = new Map<string, JWK>();
@@ -56,7 +57,8 @@ beforeAll(async () => {
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
   tokenUrl = `${issuer}/oauth2/token`;
-  gateway = await createGateway({ sql: store.sql, issuer, signingKey: (await newKey('dfe-1', 'ES256')).privateKey, refreshMs: 100 });
+  dfeKey = (await newKey('dfe-1', 'ES256')).privateKey;
+  gateway = await createGateway({ sql: store.sql, issuer, signingKey: dfeKey, refreshMs: 100 });
   gateway.server.listen(port, '127.0.0.1');
   await once(gateway.server, 'listening');
 }, 60_000);
@@ -158,11 +160,12 @@ describe('DfE token endpoint', () => {
   });
 });
 
-describe('DfE gateway metrics', () => {
+describe('DfE gateway: operators and callers who do not authenticate', () => {
   const token = 'gateway-metrics-token-0123456789abcdef';
   /** A gateway over the same store with another metrics configuration, listening on loopback while `use` runs. */
-  async function withGateway(metrics: NonNullable<Parameters<typeof createGateway>[0]['metrics']>, use: (origin: string, started: Gateway) => Promise<void>): Promise<void> {
-    const started = await createGateway({ sql: store.sql, issuer, signingKey: (await newKey('dfe-1', 'ES256')).privateKey, metrics });
+  async function withGateway(extra: Partial<Parameters<typeof createGateway>[0]>, use: (origin: string, started: Gateway) => Promise<void>): Promise<void> {
+    // DfE's key, as every replica has it: tokens any replica signs are verified by each.
+    const started = await createGateway({ sql: store.sql, issuer, signingKey: dfeKey, ...extra });
     try {
       const port = await freePort();
       started.server.listen(port, '127.0.0.1');
@@ -201,7 +204,7 @@ describe('DfE gateway metrics', () => {
   });
 
   it('serves /metrics on the public listener only with the operator’s token', async () => {
-    await withGateway({ token }, async (origin) => {
+    await withGateway({ metrics: { token } }, async (origin) => {
       for (const authorization of [undefined, 'Bearer', `Bearer ${token.slice(1)}`, `Basic ${token}`, `Bearer ${randomUUID()}`]) {
         const refused = await fetch(`${origin}/metrics`, { headers: authorization ? { authorization } : {} });
         expect(refused.status).toBe(401);
@@ -214,11 +217,55 @@ describe('DfE gateway metrics', () => {
   });
 
   it('serves /metrics only on the operator’s listener when one is configured, and nothing else there', async () => {
-    await withGateway({ listen: { host: '127.0.0.1', port: 0 } }, async (origin, started) => {
+    await withGateway({ metrics: { listen: { host: '127.0.0.1', port: 0 } } }, async (origin, started) => {
       expect((await fetch(`${origin}/metrics`)).status).toBe(404);
       const operator = `http://127.0.0.1:${started.metrics.address!.port}`;
       expect(await (await fetch(`${operator}/metrics`)).text()).toMatch(/^# HELP mais_gateway_/m);
       expect((await fetch(`${operator}/oauth2/token`, { method: 'POST' })).status).toBe(404);
+    });
+  });
+
+  it('answers 429 with Retry-After to a client address past its limit of requests that do not authenticate, at the services and the token endpoint, and never to a valid token', async () => {
+    const LIMIT = 4;
+    // FIND's address is never reached here: what is checked happens at the edge.
+    await withGateway({ unauthenticatedRateLimitPerMinute: LIMIT, trustedProxies: ['loopback'], services: { locator: 'http://127.0.0.1:9/graphql' } }, async (origin) => {
+      // A token DfE signed (at another replica: the same key).
+      const validToken = await useDfeTokenClient({ tokenUrl, organisation: 'northshire', privateKey: keys.get('northshire')!, resource: 'mais:dfe:locator' }).token();
+      const service = `${origin}/subgraphs/locator/graphql`;
+      let run = 0;
+      const badToken = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40 }).map((t) => `Bearer ${t}`), fc.constant('Basic bm9ydGhzaGlyZQ=='));
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.record({ client: fc.nat({ max: 1 }), authorization: badToken, spoofed: fc.option(fc.ipV4(), { nil: undefined }) }), { minLength: 1, maxLength: 2 * (LIMIT + 2) }), async (steps) => {
+          run += 1;
+          const spent = new Map<number, number>();
+          for (const { client, authorization, spoofed } of steps) {
+            const address = `10.${run}.1.${client + 1}`;
+            const response = await fetch(service, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': spoofed ? `${spoofed}, ${address}` : address, ...(authorization ? { authorization } : {}) }, body: '{"query":"{ __typename }"}' });
+            const count = spent.get(client) ?? 0;
+            spent.set(client, count + 1);
+            expect(response.status).toBe(count < LIMIT ? 401 : 429);
+            if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+          }
+          // A valid token from a spent address is let through (to a service that is not there).
+          const valid = await fetch(service, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.${run}.1.1`, authorization: `Bearer ${validToken}` }, body: '{"query":"{ __typename }"}' });
+          expect([401, 429]).not.toContain(valid.status);
+        }),
+        { numRuns: 15, seed: 32 },
+      );
+      // The token endpoint: refused assertions count; past the limit the address waits.
+      const address = '10.250.0.1';
+      const ask = async (clientAssertion: string, from = address) =>
+        (await fetch(`${origin}/oauth2/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+          body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'northshire', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: clientAssertion, resource: 'mais:dfe:locator' }),
+        })).status;
+      const forgedAssertions = await Promise.all(Array.from({ length: LIMIT + 2 }, async () => assertion('northshire', {}, (await newKey('northshire-1', 'ES256')).privateKey)));
+      const statuses: number[] = [];
+      for (const forged of forgedAssertions) statuses.push(await ask(forged));
+      expect(statuses).toEqual([...Array(LIMIT).fill(401), 429, 429]);
+      // Another address is not held back: its refusal is a 401 of its own.
+      expect(await ask(forgedAssertions[0]!, '10.250.0.2')).toBe(401);
     });
   });
 });

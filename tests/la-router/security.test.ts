@@ -472,6 +472,95 @@ describe('search volume', () => {
   });
 });
 
+describe('requests without a valid token', () => {
+  const LIMIT = 5;
+  let limited: Router;
+  let limitedUrl: string;
+  let forgedToken: string;
+
+  beforeAll(async () => {
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'production', database: {},
+      subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }],
+      oidc: { issuer, audience: AUDIENCE },
+      unauthenticatedRateLimitPerMinute: LIMIT,
+      // The test's requests arrive as a load balancer's would, naming their client in X-Forwarded-For.
+      trustedProxies: ['loopback'],
+    });
+    limited = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+    limitedUrl = `${await serveOnLoopback(limited.server)}/graphql`;
+    // Signed as the identity provider would, but with a key it never had.
+    forgedToken = await forged({ iss: issuer, aud: AUDIENCE, iat: now(), exp: now() + 300 }, await newKey('idp-1'));
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  const send = (forwardedFor: string, authorization: string | undefined) =>
+    fetch(limitedUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor, ...(authorization === undefined ? {} : { authorization }) }, body: JSON.stringify({ query: '{ __typename }' }) });
+
+  it('answers 429 with Retry-After past the limit per client address, never to a valid token, and counts the address the trusted proxy saw', async () => {
+    const valid = await tokenFor('olivia.bailey');
+    let run = 0;
+    const bad = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }).map((t) => `Bearer ${t}`), fc.constant(`Bearer ${forgedToken}`), fc.constant(`Basic ${valid}`));
+    const step = fc.record({ client: fc.nat({ max: 2 }), spoofed: fc.option(fc.ipV4(), { nil: undefined }), valid: fc.nat({ max: 4 }).map((n) => n === 0), authorization: bad });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 3 * (LIMIT + 3) }), async (steps) => {
+        // Fresh addresses each run, so each starts with a whole allowance.
+        run += 1;
+        const counted = new Map<number, number>();
+        for (const { client, spoofed, valid: isValid, authorization } of steps) {
+          const address = `10.${run}.0.${client + 1}`;
+          // Whatever a client puts first in X-Forwarded-For, the address the trusted proxy appended is the one counted.
+          const response = await send(spoofed ? `${spoofed}, ${address}` : address, isValid ? `Bearer ${valid}` : authorization);
+          const body = (await response.json()) as { errors?: { extensions: { code: string } }[] };
+          if (isValid) {
+            expect(response.status).toBe(200);
+            continue;
+          }
+          const spent = counted.get(client) ?? 0;
+          counted.set(client, spent + 1);
+          if (spent < LIMIT) {
+            expect(response.status).toBe(401);
+            expect(body.errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+          } else {
+            expect(response.status).toBe(429);
+            expect(body.errors?.[0]?.extensions.code).toBe('RATE_LIMITED');
+            expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+          }
+        }
+      }),
+      { numRuns: 25, seed: 32 },
+    );
+  }, 120_000);
+
+  it('believes X-Forwarded-For only from a trusted proxy: without one, every request counts against the connection’s own address', async () => {
+    // A router that trusts no proxy: changing X-Forwarded-For does not give a client a new allowance.
+    const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'development', database: {}, subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }], oidc: { issuer, audience: AUDIENCE }, unauthenticatedRateLimitPerMinute: LIMIT });
+    const direct = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+    const directUrl = `${await serveOnLoopback(direct.server)}/graphql`;
+    const statuses: number[] = [];
+    try {
+      for (const forwardedFor of fc.sample(fc.ipV4(), { numRuns: LIMIT + 5, seed: 32 })) {
+        const response = await fetch(directUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor, authorization: 'Bearer not-a-token' }, body: JSON.stringify({ query: '{ __typename }' }) });
+        statuses.push(response.status);
+      }
+      // The loopback address is spent; a caseworker with a valid token there is still answered.
+      const valid = await fetch(directUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor('olivia.bailey')}` }, body: JSON.stringify({ query: '{ __typename }' }) });
+      expect(valid.status).toBe(200);
+    } finally {
+      await direct.stop();
+    }
+    expect(statuses).toEqual([...Array(LIMIT).fill(401), ...Array(5).fill(429)]);
+  });
+
+  it('refuses a trusted-proxy list that is not addresses or ranges', () => {
+    for (const wrong of [['10.0.0.0/33'], ['proxy.example'], [''], ['300.1.1.1']]) {
+      expect(() => parseRouterConfig({ la: 'northshire', port: 0, mode: 'insecure-dev', trustedProxies: wrong })).toThrow(/trustedProxies/);
+    }
+  });
+});
+
 describe('operations', () => {
   it('serves /metrics only to the operator: the token on the public listener, nothing without configuration, in production and development', async () => {
     const at = url.replace('/graphql', '/metrics');

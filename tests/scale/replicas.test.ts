@@ -33,6 +33,8 @@ import { freePort, serveOnLoopback } from '../helpers/ports.ts';
 
 const AUDIENCE = 'mais-router:northshire';
 const RATE_LIMIT = 200;
+/** Requests a minute without a valid token from one client address. */
+const ANONYMOUS_LIMIT = 20;
 /** A caseworker no other test (nor another run against the same Redis) asks as, so the whole limit is theirs. */
 const RATE_TESTER = `rate.tester.${randomUUID().slice(0, 8)}`;
 const redisUrl = process.env.TEST_REDIS_URL;
@@ -103,6 +105,8 @@ beforeAll(async () => {
       exposedRootFields: ['child', 'auditTrail', 'notice'],
       allocationRefreshSeconds: 1,
       rateLimitPerMinute: RATE_LIMIT,
+      unauthenticatedRateLimitPerMinute: ANONYMOUS_LIMIT,
+      trustedProxies: ['loopback'],
       // What is checked here is the audit chain under concurrent writes, not latency: on PGlite the 60
       // requests share one connection, and on two cores busy with other test files the last of them can
       // wait past the default 3 s deadline (their social care then withheld as unavailable).
@@ -162,6 +166,26 @@ describe('two LA router replicas over one LA store', () => {
     expect(allowed + statuses.filter((s) => s === 429).length).toBe(asked);
     // Shared: the limit holds across both replicas. On their own: each replica allows its half.
     expect(allowed).toBe(redisUrl ? RATE_LIMIT : asked);
+  });
+
+  it(redisUrl ? 'share each client address’s limit on requests without a valid token through Redis' : 'count requests without a valid token per client address on their own without Redis', async () => {
+    // Addresses no other run against the same Redis has used (in IPv6's documentation range, each its own /64).
+    const network = () => `2001:db8:${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
+    const address = `${network()}::1`;
+    const other = `${network()}::1`;
+    const asked = ANONYMOUS_LIMIT + 10;
+    const statuses: number[] = [];
+    for (let i = 0; i < asked; i += 1) {
+      const response = await fetch(routers[i % 2]!.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer forged-${i}`, 'x-forwarded-for': address }, body: JSON.stringify({ query: '{ __typename }' }) });
+      statuses.push(response.status);
+      if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // Shared: the limit holds across both replicas. On their own: each replica allows its half.
+    expect(statuses.filter((s) => s === 401).length).toBe(redisUrl ? ANONYMOUS_LIMIT : asked);
+    expect(statuses.filter((s) => s === 429).length).toBe(redisUrl ? asked - ANONYMOUS_LIMIT : 0);
+    // Another address is not held back by the first one's requests.
+    const elsewhere = await fetch(routers[0]!.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': other }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(elsewhere.status).toBe(401);
   });
 
   it('both take a new supergraph from the registry', async () => {
