@@ -38,6 +38,11 @@ const schema = z.object({
    * full view within this time (a new one applies at once, as pairs not held are asked of the store).
    */
   allocationRefreshSeconds: z.number().int().min(1).max(300).default(30),
+  /**
+   * The LA's user list is reloaded this often: an account disabled (`la_user.disabled_at`) or removed
+   * there is refused, and the refusal audited, from the next reload, whatever its token's lifetime.
+   */
+  userRefreshSeconds: z.number().int().min(1).max(300).default(60),
   /** Root fields caseworkers may ask for; the rest of the supergraph (DfE's admin and register fields) stays closed. */
   exposedRootFields: z.array(z.string()).default(['child', 'findChildren', 'matchChild', 'validateNhsNumber', 'recordTypes', 'auditTrail', 'breakGlassReport', 'igAlerts', 'linkNhsNumber']),
   /** The data categories each purpose permits (defaults: la-router/categories.ts). */

@@ -6,6 +6,7 @@ import { CHILD_ROLES, isSocialCareStaff } from '../lib/graphql/access.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 import type { Caller } from './context.ts';
+import { ReloadedSet } from './reloaded-set.ts';
 
 export const BREAK_GLASS_MIN_LENGTH = 20;
 const SUMMARY_ROLES = CHILD_ROLES;
@@ -29,47 +30,24 @@ export async function isAllocated(sql: SqlConnection, username: string, nhsNumbe
  * applying at the next reload. An index that could not be reloaded for two periods is not used at all.
  */
 export class AllocationIndex {
-  private pairs = new Set<string>();
-  private loadedAt = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private reloading: Promise<void> | null = null;
+  private readonly held: ReloadedSet;
 
   constructor(
     private readonly sql: SqlConnection,
-    private readonly refreshMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    refreshMs: number,
+    now: () => number = Date.now,
+  ) {
+    this.held = new ReloadedSet(sql, ALLOCATIONS, (row) => AllocationIndex.key(String(row.username), String(row.nhs)), refreshMs, now);
+  }
 
   private static key = (username: string, nhsNumber: string) => `${username}\n${nhsNumber}`;
 
-  /** Loads the allocations, and reloads them every period until stopped; a failed reload is tried again next period. */
-  async start(): Promise<void> {
-    await this.reload().catch(() => {});
-    this.timer = setInterval(() => void this.reload().catch(() => {}), this.refreshMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  reload(): Promise<void> {
-    this.reloading ??= (async () => {
-      try {
-        const rows = await this.sql.withSession((db) => db.query<{ username: string; nhs: string }>(ALLOCATIONS));
-        this.pairs = new Set(rows.map((r) => AllocationIndex.key(r.username, r.nhs)));
-        this.loadedAt = this.now();
-      } finally {
-        this.reloading = null;
-      }
-    })();
-    return this.reloading;
-  }
+  start = (): Promise<void> => this.held.start();
+  stop = (): void => this.held.stop();
+  reload = (): Promise<void> => this.held.reload();
 
   async isAllocated(username: string, nhsNumber: string): Promise<boolean> {
-    const fresh = this.now() - this.loadedAt <= 2 * this.refreshMs;
-    if (fresh && this.pairs.has(AllocationIndex.key(username, nhsNumber))) return true;
+    if (this.held.has(AllocationIndex.key(username, nhsNumber))) return true;
     return isAllocated(this.sql, username, nhsNumber);
   }
 }

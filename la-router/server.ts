@@ -30,6 +30,7 @@ import { MaisDataSource } from './data-source.ts';
 import { ROUTER_SUBGRAPH, routerSubgraph } from './local-subgraph.ts';
 import { useDeclaredPurpose } from './plugins/declared-purpose.ts';
 import { AllocationIndex } from './relationships.ts';
+import { UserDirectory } from './users.ts';
 import { serveGraphiQLAsset, useGraphiQL } from './graphiql.ts';
 import { subgraphFetcher } from './subgraph-http.ts';
 import { connectToRelay, relayConnectUrl, type RelayConnection } from './relay-connection.ts';
@@ -112,6 +113,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const development = config.mode === 'development';
   if (secure && !parts.store) throw new Error('the router needs the LA store to decide and audit');
   const allocations = secure ? new AllocationIndex(parts.store!.sql, config.allocationRefreshSeconds * 1000) : null;
+  const users = secure ? new UserDirectory(parts.store!.sql, config.userRefreshSeconds * 1000) : null;
   // Trusted documents: the LA's own manifest binds every caller; the portal's binds what signs in through it.
   const trusted = secure && config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : null;
   // The reference portal, for LAs that run it (`portal`), signing in at the LA's identity provider.
@@ -169,6 +171,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
   const trustProxy = trustProxies(config.trustedProxies);
   await apollo.start();
   await allocations?.start();
+  await users?.start();
   await watch?.ready();
   const authentication = config.mode === 'insecure-dev' ? null : useCaseworkerAuthentication(config.oidc!);
   /** A request's context before its operation is read: who asks, and its trace and deadline. */
@@ -231,6 +234,13 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         }
         const wait = await limiter.take(caller.username);
         if (wait > 0) throw rateLimited(wait);
+        if (users && !(await users.isActive(caller.username))) {
+          // A withdrawn account, with a token still in date: refused, and the refusal audited.
+          await audit!.append([
+            { actor: caller.username, roles: caller.roles, purpose: null, nhs_number: null, sources: { answered: [], unavailable: [], decision: 'NONE', rule: 'ACCOUNT_WITHDRAWN' }, withheld: [], outcome: 'DENIED', trace_id: activeTraceId() ?? newTraceId() },
+          ]);
+          throw new GraphQLError('This account is no longer active at the LA: ask the LA’s administrator', { extensions: { code: 'UNAUTHENTICATED', reason: 'ACCOUNT_WITHDRAWN', http: { status: 401 } } });
+        }
       }
       return newContext(caller);
     },
@@ -265,6 +275,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
       await relayConnection?.stop();
       await usage?.stop();
       allocations?.stop();
+      users?.stop();
       await apollo.stop();
       await fetcher.close();
       await limiter.close();

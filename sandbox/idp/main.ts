@@ -25,7 +25,7 @@ await runService(`${values.la ?? 'LA'} identity provider`, async () => {
     throw new Error('the identity provider needs --la, --port, --database-url, --signing-key, --cli-secret and --audience');
   }
   const store = await openStore({ kind: 'local', dataDir: '', databaseUrl: values['database-url'], migrate: false });
-  const users = (await store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
+  const users = (await store.prisma.la_user.findMany({ where: { disabled_at: null } })).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
   await store.close();
   const issuer = `http://${values.host}:${values.port}`;
   const { server } = createIdentityProviderServer({

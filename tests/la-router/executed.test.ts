@@ -96,6 +96,8 @@ beforeAll(async () => {
     developer: { username: 'dev.eloper', roles: ['la.developer'] },
     ig: { username: 'ivy.officer', roles: ['ig.officer'] },
   });
+  // The LA's user list holds every account the test signs in as (the router refuses any other).
+  await csc.store.prisma.la_user.createMany({ data: Object.values(callers).map((c) => ({ username: c.username, display_name: c.username, roles: c.roles })), skipDuplicates: true });
   const idpPort = await freePort();
   issuer = `http://127.0.0.1:${idpPort}`;
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });

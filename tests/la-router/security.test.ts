@@ -99,6 +99,8 @@ beforeAll(async () => {
   csc = await startLaSubgraph('csc', (parts) => createCscService({ ...parts, searchLimit: SEARCH_LIMIT, receipts: { jwks: receipts.jwks, organisation: 'northshire' } }), { children: 400, seed: 3 });
   users = (await csc.store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
   users.push({ username: 'ivy.officer', displayName: 'Ivy Officer', roles: ['ig.officer'] });
+  // The LA's user list holds every account the tests sign in as (the router refuses any other).
+  await csc.store.prisma.la_user.createMany({ data: [{ username: 'olivia.bailey', display_name: 'Olivia Bailey', roles: ['csc.practitioner'] }, { username: 'ivy.officer', display_name: 'Ivy Officer', roles: ['ig.officer'] }], skipDuplicates: true });
   idpPort = await freePort();
   issuer = `http://127.0.0.1:${idpPort}`;
   signingKey = await newKey('idp-1');
@@ -559,6 +561,66 @@ describe('requests without a valid token', () => {
       expect(() => parseRouterConfig({ la: 'northshire', port: 0, mode: 'insecure-dev', trustedProxies: wrong })).toThrow(/trustedProxies/);
     }
   });
+});
+
+describe('withdrawn accounts', () => {
+  let withdrawing: Router;
+  let withdrawingUrl: string;
+
+  beforeAll(async () => {
+    const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'production', database: {}, subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }], oidc: { issuer, audience: AUDIENCE }, userRefreshSeconds: 1 });
+    withdrawing = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+    withdrawingUrl = `${await serveOnLoopback(withdrawing.server)}/graphql`;
+  });
+  afterAll(async () => {
+    await withdrawing?.stop();
+  });
+
+  const askAs = async (token: string) => {
+    const response = await fetch(withdrawingUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: QUERY, variables: { n: '9434765919' } }) });
+    return { status: response.status, body: (await response.json()) as { errors?: { extensions: { code: string; reason?: string } }[] } };
+  };
+  const refusals = async (username: string) =>
+    Number((await csc.store.sql.withSession((db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM la_audit_entry WHERE actor = $1 AND outcome = 'DENIED' AND sources->>'rule' = 'ACCOUNT_WITHDRAWN'`, [username])))[0]!.n);
+
+  it('refuses an account disabled or removed from the LA’s user list from the next refresh, whatever its token’s lifetime, audits each refusal, and lets it back at once when restored', async () => {
+    const accounts = users.filter((u) => u.roles.includes('csc.practitioner')).slice(0, 3);
+    const tokens = new Map(await Promise.all(accounts.map(async (u) => [u.username, await tokenFor(u.username)] as const)));
+    const rows = new Map((await csc.store.prisma.la_user.findMany({ where: { username: { in: accounts.map((u) => u.username) } } })).map((row) => [row.username, row]));
+    // What the LA's administrator does to an account, in any order.
+    const change = fc.record({ account: fc.nat({ max: accounts.length - 1 }), action: fc.constantFrom('disable', 'enable', 'remove', 'restore') });
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 4 }), async (changes) => {
+        const active = new Map(accounts.map((u) => [u.username, true]));
+        for (const { account, action } of changes) {
+          const { username } = accounts[account]!;
+          if (action === 'disable') await csc.store.prisma.la_user.updateMany({ where: { username }, data: { disabled_at: new Date() } });
+          if (action === 'enable') await csc.store.prisma.la_user.updateMany({ where: { username }, data: { disabled_at: null } });
+          if (action === 'remove') await csc.store.prisma.la_user.deleteMany({ where: { username } });
+          if (action === 'restore') await csc.store.prisma.la_user.upsert({ where: { username }, create: { ...rows.get(username)!, disabled_at: null }, update: { disabled_at: null } });
+          const exists = (await csc.store.prisma.la_user.findUnique({ where: { username } })) !== null;
+          const enabled = exists && (await csc.store.prisma.la_user.findUnique({ where: { username } }))!.disabled_at === null;
+          active.set(username, enabled);
+          const token = tokens.get(username)!;
+          if (enabled) {
+            // Restored: answered at once, as the account is asked of the store when it is not held.
+            expect((await askAs(token)).status).toBe(200);
+          } else {
+            const before = await refusals(username);
+            // Refused within the refresh (1 s here), though the token is good for an hour.
+            await expect.poll(async () => (await askAs(token)).status, { timeout: 2500, interval: 100 }).toBe(401);
+            const refused = await askAs(token);
+            expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'ACCOUNT_WITHDRAWN' });
+            expect(await refusals(username)).toBeGreaterThan(before);
+          }
+        }
+        // Every account the run left active is still answered; the others are not.
+        for (const [username, enabled] of active) expect((await askAs(tokens.get(username)!)).status).toBe(enabled ? 200 : 401);
+        for (const { username } of accounts) await csc.store.prisma.la_user.upsert({ where: { username }, create: { ...rows.get(username)!, disabled_at: null }, update: { disabled_at: null } });
+      }),
+      { numRuns: 4, seed: 32 },
+    );
+  }, 120_000);
 });
 
 describe('operations', () => {

@@ -90,6 +90,7 @@ beforeAll(async () => {
 
   const users = (await csc.store.prisma.la_user.findMany()).map((u) => ({ username: u.username, displayName: u.display_name, roles: u.roles }));
   users.push({ username: RATE_TESTER, displayName: 'Rate Tester', roles: ['csc.practitioner'] });
+  await csc.store.prisma.la_user.create({ data: { username: RATE_TESTER, display_name: 'Rate Tester', roles: ['csc.practitioner'] } });
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });

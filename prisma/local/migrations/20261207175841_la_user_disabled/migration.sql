@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "la_user" ADD COLUMN     "disabled_at" TIMESTAMPTZ(3);
