@@ -22,7 +22,7 @@ export interface RouterContext {
   /** Set when the request comes through DfE's relay to the sharing endpoint: the LA's agreement has decided. */
   relay?: { organisation: string; purpose: string };
   /** The child the request is about, once the operation is read; `action` LINK when it links a record to them. */
-  child?: { nhsNumber: string; breakGlassReason: string | null; action?: 'VIEW' | 'LINK'; receipt?: { id: string | null; digest: string | null; band: string | null; score: number | null } | null };
+  child?: { nhsNumber: string; breakGlassReason: string | null; breakGlassCategory?: string | null; action?: 'VIEW' | 'LINK'; receipt?: { id: string | null; digest: string | null; band: string | null; score: number | null } | null };
   /** Each search or match the operation makes (its response key), and the names of the details it was asked on. */
   lookups?: { key: string; action: 'SEARCH' | 'MATCH'; criteria: string[]; nhsNumber?: string }[];
   /** Response paths of fields withheld for the purpose or the relationship. */

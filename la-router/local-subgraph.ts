@@ -1,5 +1,6 @@
 // The router's own subgraph, served in-process: `Query.child` hands the NHS number to every source, and
 // the LA audit answers information-governance officers (`auditTrail`, `breakGlassReport`, `igAlerts`).
+import { BREAK_GLASS_CATEGORIES } from './break-glass.ts';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LocalGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -52,7 +53,7 @@ interface AuditRow {
   purpose: string | null;
   break_glass_reason: string | null;
   nhs_number: string | null;
-  sources: { answered?: string[]; decision?: string; action?: string; criteria?: string[]; receipt?: { id: string | null; digest: string | null; band: string | null; score: number | null } | null } | null;
+  sources: { answered?: string[]; decision?: string; breakGlassCategory?: string; action?: string; criteria?: string[]; receipt?: { id: string | null; digest: string | null; band: string | null; score: number | null } | null } | null;
   withheld: string[] | null;
   outcome: string;
 }
@@ -74,6 +75,7 @@ const record = (row: AuditRow) => ({
   roles: row.roles ?? [],
   purpose: row.purpose,
   breakGlassReason: row.break_glass_reason,
+  breakGlassCategory: row.sources?.breakGlassCategory ?? null,
   nhsNumber: row.nhs_number,
   action: row.sources?.action ?? (row.sources?.decision === 'AUDIT_TRAIL' ? 'AUDIT_TRAIL' : 'VIEW'),
   searchedOn: row.sources?.criteria ?? [],
@@ -112,7 +114,15 @@ export function routerSubgraph(store?: { sql: SqlConnection; audit: AuditWriter 
           const rows = await store.sql.withSession((db) =>
             db.query<AuditRow>(`SELECT * FROM la_audit_entry WHERE break_glass_reason IS NOT NULL AND at >= $1::date AND at < $2::date + 1 ORDER BY seq`, [args.from, args.to]),
           );
-          return rows.map(record);
+          // One group per category, in the list's order; those recorded without one last.
+          const order: (string | null)[] = [...BREAK_GLASS_CATEGORIES, null];
+          const groups = new Map<string | null, ReturnType<typeof record>[]>();
+          for (const row of rows) {
+            const entry = record(row);
+            const category = order.includes(entry.breakGlassCategory) ? entry.breakGlassCategory : null;
+            groups.set(category, [...(groups.get(category) ?? []), entry]);
+          }
+          return order.filter((c) => groups.has(c)).map((category) => ({ category, count: groups.get(category)!.length, accesses: groups.get(category)! }));
         },
         async igAlerts(_parent: unknown, args: { from: string; to: string }, context: RouterContext) {
           requireIgOfficer(context, 'igAlerts');

@@ -7,8 +7,8 @@ import type { SqlConnection } from '../lib/db/sql.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 import type { Caller } from './context.ts';
 import { ReloadedSet } from './reloaded-set.ts';
+import { BREAK_GLASS_CATEGORIES, REASON_MESSAGES, reasonProblem, type BreakGlassCategory } from './break-glass.ts';
 
-export const BREAK_GLASS_MIN_LENGTH = 20;
 const SUMMARY_ROLES = CHILD_ROLES;
 
 const ALLOCATIONS = `
@@ -52,10 +52,12 @@ export class AllocationIndex {
   }
 }
 
-export async function decide(allocations: Pick<AllocationIndex, 'isAllocated'>, caller: Caller, nhsNumber: string, breakGlassReason: string | null): Promise<AccessDecision> {
-  if (breakGlassReason !== null) {
-    if (breakGlassReason.trim().length < BREAK_GLASS_MIN_LENGTH) {
-      throw new GraphQLError(`A break-glass reason says why, in at least ${BREAK_GLASS_MIN_LENGTH} characters`, { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassReason', http: { status: 400 } } });
+export async function decide(allocations: Pick<AllocationIndex, 'isAllocated'>, caller: Caller, nhsNumber: string, breakGlassReason: string | null, breakGlassCategory: string | null = null): Promise<AccessDecision> {
+  if (breakGlassReason !== null || breakGlassCategory !== null) {
+    const problem = breakGlassReason === null ? 'TOO_FEW_LETTERS' : reasonProblem(breakGlassReason);
+    if (problem) throw new GraphQLError(REASON_MESSAGES[problem], { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassReason', reason: problem, http: { status: 400 } } });
+    if (!BREAK_GLASS_CATEGORIES.includes(breakGlassCategory as BreakGlassCategory)) {
+      throw new GraphQLError(`Breaking glass names its category: one of ${BREAK_GLASS_CATEGORIES.join(', ')}`, { extensions: { code: 'BAD_USER_INPUT', field: 'breakGlassCategory', http: { status: 400 } } });
     }
     if (!isSocialCareStaff(caller.roles)) throw new GraphQLError('Only social care staff may break glass', { extensions: { code: 'FORBIDDEN', field: 'breakGlassReason', http: { status: 403 } } });
     return 'BREAK_GLASS';

@@ -5,6 +5,7 @@
 // A search (`findChildren`) or a match (`matchChild`) is a read of children's data too: it is audited once
 // for each child it returned, under that child's NHS number (or the local record's id when there is none),
 // with what was searched on (the names of the details given, never their values).
+import { visibleReason } from '../break-glass.ts';
 import { GraphQLError, Kind, parse, visit, type DocumentNode, type FieldNode, type GraphQLFormattedError, type SelectionNode } from 'graphql';
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import { detailsGiven } from '../../lib/audit/details.ts';
@@ -125,11 +126,11 @@ export async function writeAudit(
               actor: caller.username,
               roles: caller.roles,
               purpose: contextValue.purpose,
-              // A reason is the caller's text: U+0000, which no PostgreSQL text takes, is kept as U+FFFD so the
-              // attempt is still audited (the request itself is refused as BAD_USER_INPUT).
-              break_glass_reason: child.breakGlassReason?.replaceAll('\u0000', '\uFFFD') ?? null,
+              // A reason is kept as a person sees it (NUL, controls, format characters and fillers taken
+              // out), so a refused attempt is still audited and the report shows no invisible text.
+              break_glass_reason: child.breakGlassReason === null ? null : visibleReason(child.breakGlassReason),
               nhs_number: child.nhsNumber,
-              sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.action === 'LINK' ? { action: 'LINK', receipt: child.receipt ?? null } : {}) },
+              sources: { answered: [...contextValue.sources].sort(), unavailable: unavailable.sort(), decision: contextValue.decision, ...(child.breakGlassCategory ? { breakGlassCategory: child.breakGlassCategory } : {}), ...(child.action === 'LINK' ? { action: 'LINK', receipt: child.receipt ?? null } : {}) },
               withheld,
               outcome,
               trace_id: contextValue.traceId,

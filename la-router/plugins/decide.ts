@@ -75,13 +75,19 @@ export function decideRequest(executed: Executed, context: Pick<RouterContext, '
   if (other) throw new GraphQLError(`A request for a child asks for nothing else about children (${other.name})`, { extensions: { code: 'BAD_USER_INPUT', field: other.name, http: { status: 400 } } });
   const { args } = children[0]!;
   const reason = args.breakGlassReason;
-  return { purpose, child: { nhsNumber: normaliseNhsNumber(String(args.nhsNumber ?? '')), breakGlassReason: typeof reason === 'string' ? reason : null }, decision: 'NONE', lookups: false };
+  const category = args.breakGlassCategory;
+  return {
+    purpose,
+    child: { nhsNumber: normaliseNhsNumber(String(args.nhsNumber ?? '')), breakGlassReason: typeof reason === 'string' ? reason : null, breakGlassCategory: typeof category === 'string' ? category : null },
+    decision: 'NONE',
+    lookups: false,
+  };
 }
 
 /** The caller's decision for the request's child (throws a refusal for a thin break-glass reason); through the sharing endpoint, the LA's agreement has decided already. */
 export async function decisionFor(decided: Decided, context: Pick<RouterContext, 'caller' | 'relay'>, options: DecideOptions): Promise<AccessDecision> {
   if (!decided.child || decided.child.action === 'LINK') return decided.decision;
-  const decision = context.relay ? 'FULL' : await decide(options.allocations, context.caller!, decided.child.nhsNumber, decided.child.breakGlassReason);
+  const decision = context.relay ? 'FULL' : await decide(options.allocations, context.caller!, decided.child.nhsNumber, decided.child.breakGlassReason, decided.child.breakGlassCategory ?? null);
   if (decision === 'NONE') throw new GraphQLError('This role may not see children’s records', { extensions: { code: 'FORBIDDEN', field: 'child', http: { status: 403 } } });
   return decision;
 }

@@ -3,7 +3,7 @@
 // subject access request's answer; reading it is itself audited), and every break-glass in a period.
 import { useLazyQuery, type ApolloError } from '@apollo/client';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { AUDIT_TRAIL, BREAK_GLASS_REPORT, IG_ALERTS, purposeLabel } from './operations.ts';
+import { AUDIT_TRAIL, BREAK_GLASS_REPORT, breakGlassCategoryLabel, IG_ALERTS, purposeLabel } from './operations.ts';
 import { DateInput, ErrorSummary, isoFromParts, NHS_NUMBER_PROBLEM, nhsNumberDigits, refusal, TextField, type DateParts } from './ui.tsx';
 
 interface AuditRecord {
@@ -15,6 +15,7 @@ interface AuditRecord {
   searchedOn?: string[];
   decision: string | null;
   breakGlassReason: string | null;
+  breakGlassCategory?: string | null;
   nhsNumber?: string | null;
   sources?: string[];
   withheld?: string[];
@@ -88,6 +89,7 @@ function AuditTrail() {
           ['Access', (r) => (
             <>
               {r.decision === 'BREAK_GLASS' || r.breakGlassReason ? <strong className="tag band-break-glass">Break glass</strong> : r.action === 'SEARCH' || r.action === 'MATCH' ? `Searched on ${(r.searchedOn ?? []).map((d) => DETAILS[d] ?? d).join(', ') || 'nothing'}` : r.action === 'AUDIT_TRAIL' ? '—' : r.action === 'LINK' ? `On MATCH’s ${(r.receipt?.band ?? 'unknown band').replace('_', ' ')}${typeof r.receipt?.score === 'number' ? ` (${r.receipt.score.toFixed(3)})` : ''}` : (DECISIONS[r.decision ?? ''] ?? r.decision)}
+              {r.breakGlassCategory ? <span> ({breakGlassCategoryLabel(r.breakGlassCategory)})</span> : null}
               {r.breakGlassReason ? <span> “{r.breakGlassReason}”</span> : null}
               {(r.withheld ?? []).length > 0 ? <span className="hint"> Withheld: {(r.withheld ?? []).join(', ')}</span> : null}
             </>
@@ -169,26 +171,34 @@ function SearchAlerts() {
 
 function BreakGlassReport() {
   const [run, { data, error, loading, called }] = useLazyQuery(BREAK_GLASS_REPORT);
-  const records = called && !loading && data ? (data.breakGlassReport as AuditRecord[]) : undefined;
+  const groups = called && !loading && data ? (data.breakGlassReport as { category: string | null; count: number; accesses: AuditRecord[] }[]) : undefined;
+  const columns: [string, (r: AuditRecord) => ReactNode][] = [
+    ['When', (r) => when(r.at)],
+    ['Who', (r) => r.caseworker],
+    ['Child', (r) => r.nhsNumber],
+    ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
+    ['Reason given', (r) => r.breakGlassReason],
+    ['Outcome', (r) => r.outcome],
+  ];
   return (
     <section aria-labelledby="report-heading">
       <h2 id="report-heading">Break-glass report</h2>
       <PeriodForm id="report" action="Show break-glass accesses" onPeriod={(from, to) => void run({ variables: { from, to } })} />
-      <AuditTable
-        loading={loading}
-        error={error}
-        records={records}
-        empty="No break-glass access in this period."
-        caption="Break-glass accesses, oldest first"
-        columns={[
-          ['When', (r) => when(r.at)],
-          ['Who', (r) => r.caseworker],
-          ['Child', (r) => r.nhsNumber],
-          ['Purpose', (r) => purposeLabel(r.purpose) || '—'],
-          ['Reason given', (r) => r.breakGlassReason],
-          ['Outcome', (r) => r.outcome],
-        ]}
-      />
+      {groups && groups.length > 0 ? (
+        groups.map((group) => (
+          <AuditTable
+            key={group.category ?? 'none'}
+            loading={false}
+            error={undefined}
+            records={group.accesses}
+            empty=""
+            caption={`${breakGlassCategoryLabel(group.category)}: ${group.count} ${group.count === 1 ? 'access' : 'accesses'}, oldest first`}
+            columns={columns}
+          />
+        ))
+      ) : (
+        <AuditTable loading={loading} error={error} records={groups ? [] : undefined} empty="No break-glass access in this period." caption="Break-glass accesses by kind of emergency" columns={columns} />
+      )}
     </section>
   );
 }

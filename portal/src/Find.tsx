@@ -5,11 +5,16 @@
 import { useLazyQuery, useMutation } from '@apollo/client';
 import { useState, type FormEvent } from 'react';
 import { moreResultsOf, type MoreResults } from './more-results.ts';
-import { FIND_CHILDREN, LINK_NHS_NUMBER, MATCH_CHILD, PURPOSES, SINGLE_VIEW } from './operations.ts';
+import { BREAK_GLASS_CATEGORIES, FIND_CHILDREN, LINK_NHS_NUMBER, MATCH_CHILD, PURPOSES, SINGLE_VIEW } from './operations.ts';
 import { SingleView } from './SingleView.tsx';
 import { DateInput, emptyDate, ErrorSummary, isEmptyDate, isoFromParts, NHS_NUMBER_PROBLEM, nhsNumberDigits, problemsOf, refusal, TextField, type DateParts } from './ui.tsx';
 
-const BREAK_GLASS_MIN = 20;
+/** As the router counts them (la-router/break-glass.ts): letters a person can see, of enough different ones. */
+const BREAK_GLASS_MIN_LETTERS = 20;
+const BREAK_GLASS_MIN_DIFFERENT = 6;
+function visibleLetters(reason: string): string[] {
+  return reason.normalize('NFC').replace(/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\p{Co}\p{Cn}\p{Cs}]/gu, '').match(/\p{L}/gu) ?? [];
+}
 
 interface SearchHit {
   personId: string;
@@ -26,6 +31,7 @@ export function Find() {
   const [purpose, setPurpose] = useState('');
   const [breakGlass, setBreakGlass] = useState(false);
   const [reason, setReason] = useState('');
+  const [category, setCategory] = useState('');
   const [problems, setProblems] = useState<string[]>([]);
   const [nhsNumber, setNhsNumber] = useState('');
   const [search, setSearch] = useState({ givenName: '', familyName: '', postcode: '' });
@@ -40,7 +46,10 @@ export function Find() {
   function purposeProblems(): string[] {
     const found: string[] = [];
     if (!purpose) found.push('Choose why you are looking');
-    if (breakGlass && reason.trim().length < BREAK_GLASS_MIN) found.push(`Give the reason for breaking glass in at least ${BREAK_GLASS_MIN} characters`);
+    if (breakGlass && !category) found.push('Choose the kind of emergency you are breaking glass for');
+    const letters = visibleLetters(reason);
+    if (breakGlass && letters.length < BREAK_GLASS_MIN_LETTERS) found.push(`Give the reason for breaking glass in at least ${BREAK_GLASS_MIN_LETTERS} letters`);
+    else if (breakGlass && new Set(letters.map((l) => l.toLocaleLowerCase('en-GB'))).size < BREAK_GLASS_MIN_DIFFERENT) found.push('Give the reason for breaking glass in words');
     return found;
   }
 
@@ -51,7 +60,7 @@ export function Find() {
     setProblems(found);
     if (found.length > 0 || !digits) return;
     setMatching(null);
-    void view({ variables: { nhsNumber: digits, purpose, ...(breakGlass ? { breakGlassReason: reason.trim() } : {}) } });
+    void view({ variables: { nhsNumber: digits, purpose, ...(breakGlass ? { breakGlassReason: reason.trim(), breakGlassCategory: category } : {}) } });
   }
 
   function submitNhsNumber(event: FormEvent) {
@@ -106,6 +115,15 @@ export function Find() {
             <p>
               <strong>Breaking glass is recorded and reviewed by your information governance officer.</strong>
             </p>
+            <label htmlFor="break-glass-category">Kind of emergency</label>
+            <select id="break-glass-category" name="break-glass-category" value={category} onChange={(e) => setCategory(e.target.value)}>
+              <option value="">Choose one</option>
+              {BREAK_GLASS_CATEGORIES.map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
+            </select>
             <label htmlFor="reason">Reason</label>
             <textarea id="reason" name="reason" rows={3} value={reason} onChange={(e) => setReason(e.target.value)} />
           </div>

@@ -3,8 +3,8 @@
 import { gql } from '@apollo/client';
 
 export const SINGLE_VIEW = gql`
-  query SingleView($nhsNumber: NhsNumber!, $purpose: Purpose!, $breakGlassReason: String) {
-    child(nhsNumber: $nhsNumber, purpose: $purpose, breakGlassReason: $breakGlassReason) {
+  query SingleView($nhsNumber: NhsNumber!, $purpose: Purpose!, $breakGlassReason: String, $breakGlassCategory: BreakGlassCategory) {
+    child(nhsNumber: $nhsNumber, purpose: $purpose, breakGlassReason: $breakGlassReason, breakGlassCategory: $breakGlassCategory) {
       nhsNumber
       demographics { givenNames familyName dateOfBirth gender restricted }
       socialCare {
@@ -52,13 +52,13 @@ export const LINK_NHS_NUMBER = gql`
 
 export const AUDIT_TRAIL = gql`
   query AuditTrail($nhsNumber: NhsNumber!) {
-    auditTrail(nhsNumber: $nhsNumber) { at caseworker roles purpose action searchedOn decision breakGlassReason sources withheld outcome receipt { band score } }
+    auditTrail(nhsNumber: $nhsNumber) { at caseworker roles purpose action searchedOn decision breakGlassReason breakGlassCategory sources withheld outcome receipt { band score } }
   }
 `;
 
 export const BREAK_GLASS_REPORT = gql`
   query BreakGlassReport($from: Date!, $to: Date!) {
-    breakGlassReport(from: $from, to: $to) { at caseworker purpose breakGlassReason nhsNumber decision outcome }
+    breakGlassReport(from: $from, to: $to) { category count accesses { at caseworker purpose breakGlassReason breakGlassCategory nhsNumber decision outcome } }
   }
 `;
 
@@ -75,5 +75,14 @@ export const PURPOSES: { value: string; label: string; basis: string }[] = [
   { value: 'LOOKED_AFTER_CHILD_REVIEW', label: 'Looked-after child review', basis: 'Children Act 1989, section 26, and the care planning regulations.' },
   { value: 'EARLY_HELP', label: 'Early help', basis: 'Children Act 2004, section 10: co-operation to improve wellbeing.' },
 ];
+
+/** Why glass was broken: the categories the information-governance officer reports on (la-router/break-glass.ts). */
+export const BREAK_GLASS_CATEGORIES: { value: string; label: string }[] = [
+  { value: 'IMMEDIATE_RISK_OF_HARM', label: 'Immediate risk of harm' },
+  { value: 'MISSING_CHILD', label: 'Missing child' },
+  { value: 'OUT_OF_HOURS_EMERGENCY', label: 'Out-of-hours emergency' },
+  { value: 'COURT_DIRECTION', label: 'Court direction' },
+];
+export const breakGlassCategoryLabel = (value: string | null | undefined) => (value ? (BREAK_GLASS_CATEGORIES.find((c) => c.value === value)?.label ?? value) : 'No category recorded');
 
 export const purposeLabel = (value: string | null | undefined) => PURPOSES.find((p) => p.value === value)?.label ?? value ?? '';

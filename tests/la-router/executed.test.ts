@@ -208,7 +208,7 @@ function build(entries: Entry[], decoy: boolean) {
     const key = e.alias || (seen > 0 && r.kind !== 'typename') ? `r${i}` : field;
     let text: string;
     if (r.kind === 'child') {
-      const reason = r.reason === 'none' ? '' : `, breakGlassReason: ${JSON.stringify(r.reason === 'long' ? LONG_REASON : 'urgent')}`;
+      const reason = r.reason === 'none' ? '' : `, breakGlassReason: ${JSON.stringify(r.reason === 'long' ? LONG_REASON : 'urgent')}, breakGlassCategory: OUT_OF_HOURS_EMERGENCY`;
       const items = r.items.map(({ item, alias }) => `${alias ? `i${item}: ` : ''}${ITEMS[item]!.text}`).join(' ');
       let inner = items ? `socialCare { ${items} }` : '';
       if (inner && r.itemsIn === 'inline') inner = `... on Child { ${inner} }`;
@@ -228,7 +228,7 @@ function build(entries: Entry[], decoy: boolean) {
     } else if (r.kind === 'trail') {
       text = `auditTrail(nhsNumber: ${value('NhsNumber!', JSON.stringify(children[r.nhs].nhs), JSON.stringify(children[other(r.nhs)].nhs), r.nhsForm)})${directive(e.condition)} { nhsNumber action }`;
     } else if (r.kind === 'closed') {
-      text = `breakGlassReport(from: "2026-01-01", to: "2026-12-31")${directive(e.condition)} { nhsNumber caseworker }`;
+      text = `breakGlassReport(from: "2026-01-01", to: "2026-12-31")${directive(e.condition)} { category accesses { nhsNumber caseworker } }`;
     } else {
       text = `__typename${directive(e.condition)}`;
     }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
 import { AllocationIndex } from '../../la-router/relationships.ts';
+import { reasonProblem, visibleReason } from '../../la-router/break-glass.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
 import { sandboxAgreement } from '../../sandbox/organisations.ts';
@@ -178,7 +179,7 @@ describe('caseworker authentication', () => {
 });
 
 describe('authorization and audit', () => {
-  const VIEW = `query ($n: NhsNumber!, $why: String) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY, breakGlassReason: $why) { nhsNumber socialCare { personId status { openCase } referrals { id } } } }`;
+  const VIEW = `query ($n: NhsNumber!, $why: String, $kind: BreakGlassCategory) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY, breakGlassReason: $why, breakGlassCategory: $kind) { nhsNumber socialCare { personId status { openCase } referrals { id } } } }`;
   const SUMMARY = `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_IN_NEED_ASSESSMENT) { socialCare { status { openCase } } } }`;
   let allocated: { username: string; nhs: string };
   let other: string;
@@ -229,13 +230,16 @@ describe('authorization and audit', () => {
 
   it('break-glass needs a real reason, then gives the full view and is flagged in the audit', async () => {
     const token = await tokenFor(other);
-    const short = await ask(token, VIEW, { n: allocated.nhs, why: 'urgent' });
-    expect(short.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'breakGlassReason' });
+    const short = await ask(token, VIEW, { n: allocated.nhs, why: 'urgent', kind: 'IMMEDIATE_RISK_OF_HARM' });
+    expect(short.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'breakGlassReason', reason: 'TOO_FEW_LETTERS' });
     const reason = 'Police at the door overnight, duty social worker needs the plan';
-    const reply = await ask(token, VIEW, { n: allocated.nhs, why: reason });
+    // A reason without its category is refused as well.
+    const uncategorised = await ask(token, VIEW, { n: allocated.nhs, why: reason });
+    expect(uncategorised.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'breakGlassCategory' });
+    const reply = await ask(token, VIEW, { n: allocated.nhs, why: reason, kind: 'OUT_OF_HOURS_EMERGENCY' });
     expect(reply.body.errors).toBeUndefined();
     expect(reply.body.data.child.socialCare.referrals.length).toBeGreaterThan(0);
-    expect((await entries()).at(-1)).toMatchObject({ actor: other, break_glass_reason: reason, outcome: 'OK', sources: { decision: 'BREAK_GLASS' } });
+    expect((await entries()).at(-1)).toMatchObject({ actor: other, break_glass_reason: reason, outcome: 'OK', sources: { decision: 'BREAK_GLASS', breakGlassCategory: 'OUT_OF_HOURS_EMERGENCY' } });
   });
 
   it('refuses a role with no access to children’s records, and audits the refusal', async () => {
@@ -259,14 +263,60 @@ describe('authorization and audit', () => {
     expect(records).toContainEqual(expect.objectContaining({ caseworker: other, decision: 'SUMMARY', withheld: ['child.socialCare.referrals'] }));
     expect(records.filter((r) => r.decision === 'BREAK_GLASS').map((r) => r.caseworker)).toEqual([other]);
     const today = new Date().toISOString().slice(0, 10);
-    const report = await ask(officer, `query ($d: Date!) { breakGlassReport(from: $d, to: $d) { caseworker breakGlassReason nhsNumber outcome } }`, { d: today });
-    // The attempt refused for its thin reason is on the report too.
+    const report = await ask(officer, `query ($d: Date!) { breakGlassReport(from: $d, to: $d) { category count accesses { caseworker breakGlassReason nhsNumber outcome } } }`, { d: today });
+    // Grouped by category, in the list's order; the attempts refused (a thin reason, no category) are on the report too.
     expect(report.body.data.breakGlassReport).toEqual([
-      { caseworker: other, breakGlassReason: 'urgent', nhsNumber: allocated.nhs, outcome: 'DENIED' },
-      { caseworker: other, breakGlassReason: expect.stringMatching(/^Police at the door/), nhsNumber: allocated.nhs, outcome: 'OK' },
+      { category: 'IMMEDIATE_RISK_OF_HARM', count: 1, accesses: [{ caseworker: other, breakGlassReason: 'urgent', nhsNumber: allocated.nhs, outcome: 'DENIED' }] },
+      { category: 'OUT_OF_HOURS_EMERGENCY', count: 1, accesses: [{ caseworker: other, breakGlassReason: expect.stringMatching(/^Police at the door/), nhsNumber: allocated.nhs, outcome: 'OK' }] },
+      { category: null, count: 1, accesses: [{ caseworker: other, breakGlassReason: expect.stringMatching(/^Police at the door/), nhsNumber: allocated.nhs, outcome: 'DENIED' }] },
     ]);
     expect((await entries()).at(-1)).toMatchObject({ actor: 'ivy.officer', nhs_number: allocated.nhs, sources: { decision: 'AUDIT_TRAIL' } });
   });
+
+  it('refuses generated reasons without enough visible letters, however invisible, combining, right-to-left or filler characters pad them, and audits what can be seen', async () => {
+    // Nothing a person sees: zero-width and joiners, bidirectional controls, a soft hyphen, Hangul fillers
+    // (letters by category), variation selectors, tag characters, and marks that combine with no letter.
+    const INVISIBLE = ['\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u202E', '\u202D', '\u2067', '\u2069', '\u00AD', '\u3164', '\u115F', '\u1160', '\uFFA0', '\uFE0F', '\u{E0041}', '\u034F', '\u0000', '\u0007'];
+    const FILLER = [' ', '.', ',', '-', '1', '!', '\u2800', '\u{1F6A8}', '\u0336', '\u20DD'];
+    const LETTERS = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 'ł', 'ß', 'Ω', 'ж', 'ש', 'ع', '子', 'ñ'];
+    const letters = fc.integer({ min: 1, max: 12 }).chain((distinct) =>
+      fc.shuffledSubarray(LETTERS, { minLength: distinct, maxLength: distinct }).chain((alphabet) => fc.array(fc.constantFrom(...alphabet), { minLength: 0, maxLength: 30 })),
+    );
+    const reason = letters.chain((chosen) =>
+      fc.array(fc.constantFrom(...INVISIBLE, ...FILLER), { minLength: chosen.length + 1, maxLength: chosen.length + 1 }).chain((gaps) =>
+        fc.array(fc.array(fc.constantFrom(...INVISIBLE, ...FILLER), { maxLength: 3 }), { minLength: chosen.length + 1, maxLength: chosen.length + 1 }).map((more) => ({
+          text: gaps.map((g, i) => `${g}${more[i]!.join('')}${chosen[i] ?? ''}`).join(''),
+          letters: chosen,
+        })),
+      ),
+    );
+    const enough = (chosen: string[]) => chosen.length >= 20 && new Set(chosen.map((l) => l.toLocaleLowerCase('en-GB'))).size >= 6;
+    // The rule itself, over many reasons.
+    fc.assert(
+      fc.property(reason, ({ text, letters: chosen }) => {
+        expect(reasonProblem(text) === null).toBe(enough(chosen));
+        expect(visibleReason(text)).not.toMatch(/[\p{Cc}\p{Cf}\u3164\u115F\u1160\uFFA0]/u);
+      }),
+      { numRuns: 2000, seed: 32 },
+    );
+    // And the router, for a sample: refused with the reason's code, or answered with the full view, the audit keeping what can be seen.
+    const token = await tokenFor(other);
+    const sample = fc.sample(reason, { numRuns: 30, seed: 33 });
+    for (const { text, letters: chosen } of [...sample, { text: '\u200B'.repeat(24), letters: [] }, { text: 'a'.repeat(20), letters: [...'a'.repeat(20)] }]) {
+      const reply = await ask(token, VIEW, { n: allocated.nhs, why: text, kind: 'MISSING_CHILD' });
+      if (text.includes('\u0000')) {
+        expect(reply.body.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+        continue;
+      }
+      if (enough(chosen)) {
+        expect(reply.body.errors).toBeUndefined();
+        expect((await entries()).at(-1)).toMatchObject({ actor: other, outcome: 'OK', break_glass_reason: visibleReason(text), sources: { decision: 'BREAK_GLASS', breakGlassCategory: 'MISSING_CHILD' } });
+      } else {
+        expect(reply.status).toBe(400);
+        expect(reply.body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'breakGlassReason' });
+      }
+    }
+  }, 60_000);
 
   it('lets social care staff link a record to an NHS number, audited as a link; refuses others and any other mutation', async () => {
     const LINK = `mutation ($input: LinkNhsNumberInput!) { linkNhsNumber(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { personId nhsNumber linked } }`;

@@ -209,7 +209,12 @@ describe('the portal in a browser', () => {
     await page.getByLabel('Why are you looking?').selectOption('CHILD_PROTECTION_ENQUIRY');
     await page.getByLabel('NHS number', { exact: true }).fill(moved);
     await page.getByRole('button', { name: 'Show the single view' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/reason for breaking glass in at least 20 characters/);
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/kind of emergency[\s\S]*reason for breaking glass in at least 20 letters/);
+    // Letters no one can see do not make a reason.
+    await page.getByLabel('Kind of emergency').selectOption('IMMEDIATE_RISK_OF_HARM');
+    await page.getByLabel('Reason').fill('\u200B'.repeat(24));
+    await page.getByRole('button', { name: 'Show the single view' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/reason for breaking glass in at least 20 letters/);
     await page.getByLabel('Reason').fill(reason);
     await view(page, moved, 'CHILD_PROTECTION_ENQUIRY');
     // The full view: the timeline and the other LA's summary, which the summary view withholds.
@@ -227,7 +232,7 @@ describe('the portal in a browser', () => {
     expect(await trail.getByRole('row').filter({ hasText: allocated.username }).count()).toBeGreaterThan(0);
 
     await officer.getByRole('button', { name: 'Show break-glass accesses' }).click();
-    const report = officer.getByRole('table', { name: 'Break-glass accesses, oldest first' });
+    const report = officer.getByRole('table', { name: /^Immediate risk of harm: \d+ access(es)?, oldest first$/ });
     await report.waitFor();
     const entries = report.getByRole('row').filter({ hasText: reason });
     expect(await entries.count()).toBe(1);

@@ -179,7 +179,7 @@ describe('FIND in the sandbox', () => {
     const asker = (la: string) => {
       const caseworkers = demo.las.find((l) => l.code === la)!.caseworkers;
       const allocated = caseworkers.find((w) => w.allocatedChildren.includes(moved.nhsNumber));
-      return { username: (allocated ?? caseworkers[0]!).username, breakGlass: allocated ? '' : ', breakGlassReason: "Urgent concern reported by the police out of hours"' };
+      return { username: (allocated ?? caseworkers[0]!).username, breakGlass: allocated ? '' : ', breakGlassReason: "Urgent concern reported by the police out of hours", breakGlassCategory: OUT_OF_HOURS_EMERGENCY' };
     };
     // Tokens first: `mais token` runs synchronously, and a router may close an idle kept-alive socket meanwhile.
     const tokens = new Map(['northshire', 'southshire'].map((la) => [la, run(['token', '--la', la, '--user', asker(la).username], env).stdout.trim()]));
