@@ -16,6 +16,8 @@ export interface DecisionRequest {
   purpose: string;
   /** When the decision is for (ms since epoch); now by default. */
   at?: number;
+  /** The child's PDS record is restricted: only a rule that says `restrictedChildren` allows anything. */
+  restricted?: boolean;
 }
 
 export interface Decision {
@@ -41,6 +43,7 @@ interface RuleDocument {
   purposes: string[];
   validFrom?: string;
   validTo?: string;
+  restrictedChildren?: boolean;
 }
 
 export interface DsaDocument {
@@ -64,6 +67,7 @@ interface CompiledRule {
   purposes: Set<string>;
   from: number;
   to: number;
+  restrictedChildren: boolean;
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -88,11 +92,14 @@ function compileRule(rule: RuleDocument, problems: string[]): CompiledRule {
     purposes: new Set(rule.purposes),
     from,
     to,
+    restrictedChildren: rule.restrictedChildren === true,
   };
 }
 
 function applies(rule: CompiledRule, request: DecisionRequest, at: number, family: string): boolean {
   if (at < rule.from || at > rule.to) return false;
+  // A restricted child is located only by a rule written for restricted children (a DENY applies to all).
+  if (request.restricted && rule.allow && !rule.restrictedChildren) return false;
   if (!rule.modes.has(request.mode)) return false;
   const byOrganisation = rule.organisations?.has(request.destination) ?? false;
   const byType = rule.organisationTypes?.has(request.destinationType) ?? false;
@@ -139,6 +146,6 @@ export class DsaPolicy {
     const family = dot === -1 ? request.recordType : request.recordType.slice(0, dot);
     for (const rule of this.exceptions) if (applies(rule, request, at, family)) return { allow: rule.allow, rule: rule.id, version: this.version };
     for (const rule of this.defaults) if (applies(rule, request, at, family)) return { allow: rule.allow, rule: rule.id, version: this.version };
-    return { allow: false, rule: 'no-rule', version: this.version };
+    return { allow: false, rule: request.restricted ? 'restricted-child' : 'no-rule', version: this.version };
   }
 }

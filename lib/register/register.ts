@@ -20,6 +20,8 @@ export interface RegistrationInput {
   subjectId?: string | null;
   firstSeen?: string | null;
   lastSeen?: string | null;
+  /** PDS marks the child's record restricted (the custodian learns it from MATCH's demographics). */
+  restricted?: boolean | null;
 }
 
 export interface RetirementInput {
@@ -42,6 +44,7 @@ interface Item {
   subjectId: string | null;
   firstSeen: number;
   lastSeen: number;
+  restricted: boolean;
 }
 
 export class TooManyItemsError extends Error {
@@ -79,7 +82,7 @@ export function validateItems(input: readonly (RegistrationInput | RetirementInp
     const lastSeen = typeof last === 'number' ? last : now;
     if (typeof first === 'number' && typeof last === 'number' && first > last) problem('BAD_USER_INPUT', 'firstSeen', 'firstSeen is after lastSeen');
     if (firstSeen > now + DAY_MS || lastSeen > now + DAY_MS) problem('BAD_USER_INPUT', typeof last === 'number' && last > now + DAY_MS ? 'lastSeen' : 'firstSeen', 'a record cannot be seen in the future');
-    items.push({ nhsNumber, systemId: raw.systemId, recordType: raw.recordType, subjectId, firstSeen: Math.min(firstSeen, lastSeen), lastSeen });
+    items.push({ nhsNumber, systemId: raw.systemId, recordType: raw.recordType, subjectId, firstSeen: Math.min(firstSeen, lastSeen), lastSeen, restricted: registration.restricted === true });
   });
   return { items, errors };
 }
@@ -92,9 +95,10 @@ interface Row {
   subject: string | null;
   firstSeen: number;
   lastSeen: number;
+  restricted: boolean;
 }
 
-/** The same record twice in one call is one record: the widest seen window, the last subject given. */
+/** The same record twice in one call is one record: the widest seen window, the last subject given, restricted if either says so. */
 function mergeRows(rows: Row[]): Row[] {
   const byKey = new Map<string, Row>();
   for (const row of rows) {
@@ -105,6 +109,7 @@ function mergeRows(rows: Row[]): Row[] {
       seen.firstSeen = Math.min(seen.firstSeen, row.firstSeen);
       seen.lastSeen = Math.max(seen.lastSeen, row.lastSeen);
       seen.subject = row.subject ?? seen.subject;
+      seen.restricted = seen.restricted || row.restricted;
     }
   }
   return [...byKey.values()];
@@ -146,16 +151,19 @@ export async function registerItems(db: SqlSession, custodian: string, items: re
       subject: item.subjectId === null ? null : pseudonymiser.pseudonymiseSubject(custodian, item.subjectId, version).value.toString('hex'),
       firstSeen: item.firstSeen,
       lastSeen: item.lastSeen,
+      restricted: item.restricted,
     })),
   );
   const written = await db.query<{ created: boolean }>(
-    `INSERT INTO register_entry AS r (pseudonym, key_version, custodian_code, system_id, record_type, subject_pseudonym, first_seen, last_seen, provenance)
-     SELECT decode(t.pseudonym, 'hex'), $2, $1, t.system_id, t.record_type, decode(t.subject, 'hex'), t.first_seen, t.last_seen, 'REGISTERED'
-       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[]) AS t(pseudonym, system_id, record_type, subject, first_seen, last_seen)
+    `INSERT INTO register_entry AS r (pseudonym, key_version, custodian_code, system_id, record_type, subject_pseudonym, first_seen, last_seen, provenance, restricted)
+     SELECT decode(t.pseudonym, 'hex'), $2, $1, t.system_id, t.record_type, decode(t.subject, 'hex'), t.first_seen, t.last_seen, 'REGISTERED', t.restricted
+       FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::boolean[]) AS t(pseudonym, system_id, record_type, subject, first_seen, last_seen, restricted)
      ON CONFLICT (pseudonym, key_version, custodian_code, system_id, record_type) DO UPDATE SET
        first_seen = LEAST(r.first_seen, excluded.first_seen),
        last_seen = GREATEST(r.last_seen, excluded.last_seen),
        subject_pseudonym = COALESCE(excluded.subject_pseudonym, r.subject_pseudonym),
+       -- The custodian's latest word: PDS may lift a restriction as well as make one.
+       restricted = excluded.restricted,
        provenance = 'REGISTERED',
        retired_at = NULL
      RETURNING (xmax = 0) AS created`,
@@ -168,6 +176,7 @@ export async function registerItems(db: SqlSession, custodian: string, items: re
       rows.map((r) => r.subject),
       rows.map((r) => iso(r.firstSeen)),
       rows.map((r) => iso(r.lastSeen)),
+      rows.map((r) => r.restricted),
     ],
   );
   const created = written.filter((w) => w.created).length;
@@ -204,7 +213,12 @@ export interface Location {
   firstSeen: Date;
   lastSeen: Date;
   retired: boolean;
+  /** The custodian says PDS marks the child's record restricted. */
+  restricted: boolean;
 }
+
+/** A child is restricted when any custodian says so, on any of its pointers (retired ones too). */
+export const isRestricted = (locations: readonly Location[]): boolean => locations.some((l) => l.restricted);
 
 /**
  * Every register row for each child, in one statement: `pseudonyms[i]` are child i's pseudonyms under
@@ -212,8 +226,8 @@ export interface Location {
  */
 export async function locationsOf(db: SqlSession, pseudonyms: readonly { value: Buffer; version: number }[][]): Promise<Location[][]> {
   const flat = pseudonyms.flatMap((list, child) => list.map((p) => ({ child, hex: p.value.toString('hex'), version: p.version })));
-  const rows = await db.query<{ pseudonym: string; key_version: number; custodian_code: string; system_id: string; record_type: string; first_seen: Date | string; last_seen: Date | string; provenance: string }>(
-    `SELECT encode(r.pseudonym, 'hex') AS pseudonym, r.key_version, r.custodian_code, r.system_id, r.record_type, r.first_seen, r.last_seen, r.provenance
+  const rows = await db.query<{ pseudonym: string; key_version: number; custodian_code: string; system_id: string; record_type: string; first_seen: Date | string; last_seen: Date | string; provenance: string; restricted: boolean }>(
+    `SELECT encode(r.pseudonym, 'hex') AS pseudonym, r.key_version, r.custodian_code, r.system_id, r.record_type, r.first_seen, r.last_seen, r.provenance, r.restricted
        FROM unnest($1::text[], $2::int[]) AS t(pseudonym, key_version)
        JOIN register_entry r ON r.pseudonym = decode(t.pseudonym, 'hex') AND r.key_version = t.key_version`,
     [flat.map((f) => f.hex), flat.map((f) => f.version)],
@@ -231,9 +245,10 @@ export async function locationsOf(db: SqlSession, pseudonyms: readonly { value: 
       firstSeen: new Date(row.first_seen),
       lastSeen: new Date(row.last_seen),
       retired: row.provenance === 'RETIRED',
+      restricted: row.restricted === true,
     };
     const seen = out[child]!.get(key);
-    if (!seen || seen.lastSeen < location.lastSeen) out[child]!.set(key, location);
+    if (!seen || seen.lastSeen < location.lastSeen) out[child]!.set(key, { ...location, restricted: location.restricted || (seen?.restricted ?? false) });
   }
   return out.map((m) => [...m.values()].sort((a, b) => a.custodianCode.localeCompare(b.custodianCode) || a.recordType.localeCompare(b.recordType)));
 }

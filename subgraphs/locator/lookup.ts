@@ -5,7 +5,7 @@ import type { AuditWriter } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { CentralDirectory } from '../../lib/register/directory.ts';
-import { locationsOf, type Location } from '../../lib/register/register.ts';
+import { isRestricted, locationsOf, type Location } from '../../lib/register/register.ts';
 
 export interface LookupRequest {
   caller: Organisation;
@@ -26,6 +26,8 @@ export async function lookupLocations(sql: SqlConnection, directory: CentralDire
   const found = await sql.withSession((db) => locationsOf(db, pseudonyms.map((p) => p.lookup)));
   const visible: Location[][] = [];
   const entries = found.map((locations, i) => {
+    // A restricted child is located to nobody but each custodian itself, unless its agreement says otherwise.
+    const restricted = isRestricted(locations);
     const decisions = locations.map((location) => ({
       location,
       ...directory.decide(location.custodianCode, {
@@ -35,6 +37,7 @@ export async function lookupLocations(sql: SqlConnection, directory: CentralDire
         mode: 'EXISTENCE',
         purpose: request.purpose,
         at: request.at,
+        restricted,
       }),
     }));
     visible.push(decisions.filter((d) => d.allow).map((d) => d.location));
@@ -49,7 +52,7 @@ export async function lookupLocations(sql: SqlConnection, directory: CentralDire
       decision: summarise(decisions),
       rule: single?.rule ?? null,
       policy_version: single?.version ?? null,
-      detail: { keyVersion: directory.writeVersion, pointers: decisions.map((d) => ({ custodian: d.location.custodianCode, recordType: d.location.recordType, allow: d.allow, rule: d.rule, version: d.version })) },
+      detail: { keyVersion: directory.writeVersion, ...(restricted ? { restricted: true } : {}), pointers: decisions.map((d) => ({ custodian: d.location.custodianCode, recordType: d.location.recordType, allow: d.allow, rule: d.rule, version: d.version })) },
     };
   });
   await audit.append(entries);

@@ -12,7 +12,7 @@ import type { Decision } from '../../lib/dsa/policy.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { CentralDirectory } from '../../lib/register/directory.ts';
-import { locationsOf } from '../../lib/register/register.ts';
+import { isRestricted, locationsOf } from '../../lib/register/register.ts';
 import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience } from '../../lib/relay-token.ts';
 
 /** The record type a custodian's agreement must let the asker receive for the summary. */
@@ -106,19 +106,21 @@ export class Relay {
     const { lookup, audit: pseudonym } = directory.pseudonymsForLookup(nhsNumber);
     const [locations] = await this.options.sql.withSession((db) => locationsOf(db, [lookup]));
     const at = this.now();
+    // A restricted child: no custodian is asked, and no team, worker or location carried, unless its agreement has a rule for restricted children.
+    const restricted = isRestricted(locations!);
     // Each LA custodian of a social care record: known to the asker if any of its pointers may be known (EXISTENCE).
     const custodians = new Map<string, Decision>();
     for (const location of locations!) {
       const custodian = directory.organisations.get(location.custodianCode);
       if (location.retired || !location.recordType.startsWith('csc.') || location.custodianCode === asker.code || custodian?.type !== 'LA') continue;
       if (custodians.get(location.custodianCode)?.allow) continue;
-      custodians.set(location.custodianCode, directory.decide(location.custodianCode, { destination: asker.code, destinationType: asker.type, recordType: location.recordType, mode: 'EXISTENCE', purpose, at }));
+      custodians.set(location.custodianCode, directory.decide(location.custodianCode, { destination: asker.code, destinationType: asker.type, recordType: location.recordType, mode: 'EXISTENCE', purpose, at, restricted }));
     }
     const targets: RelayTarget[] = [];
     const refused: Record<string, AuditValue>[] = [];
     for (const [code, existence] of custodians) {
       // The asker may receive only what it may know exists, and what the agreement shares in CONTENT mode.
-      const decision = existence.allow ? directory.decide(code, { destination: asker.code, destinationType: asker.type, recordType: SHARED_RECORD_TYPE, mode: 'CONTENT', purpose, at }) : existence;
+      const decision = existence.allow ? directory.decide(code, { destination: asker.code, destinationType: asker.type, recordType: SHARED_RECORD_TYPE, mode: 'CONTENT', purpose, at, restricted }) : existence;
       if (decision.allow) targets.push({ custodian: code, custodianName: directory.organisations.get(code)!.name, nhsNumber, asker, purpose, pseudonym, decision });
       else refused.push(this.entry(asker, purpose, pseudonym, 'DENY', decision, { custodian: code, mode: existence.allow ? 'CONTENT' : 'EXISTENCE', outcome: 'REFUSED_BY_AGREEMENT' }));
     }

@@ -42,13 +42,13 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function ask(as: string, purpose = 'CHILD_PROTECTION_ENQUIRY', token?: string | null) {
+async function ask(as: string, purpose = 'CHILD_PROTECTION_ENQUIRY', token?: string | null, child = CHILD) {
   const bearer = token === undefined ? await locator.credential(as, 'mais:dfe:relay') : token;
   const started = Date.now();
   const response = await fetch(`${locator.issuer}/subgraphs/relay/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'mais-purpose': purpose, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-    body: JSON.stringify({ query: SHARED, variables: { r: [{ __typename: 'Child', nhsNumber: CHILD }] } }),
+    body: JSON.stringify({ query: SHARED, variables: { r: [{ __typename: 'Child', nhsNumber: child }] } }),
   });
   return { status: response.status, ms: Date.now() - started, body: (await response.json()) as { data?: { _entities: { sharedRecords: any[] }[] } | null; errors?: any[] } };
 }
@@ -120,6 +120,24 @@ describe('the relay', () => {
       expect(reply.body.errors?.map((e) => e.extensions)).toEqual([{ code: 'SOURCE_UNAVAILABLE', source: 'eastshire' }]);
       expect(await lastRelayAudit('eastshire')).toMatchObject({ detail: { outcome } });
     }
+  });
+
+  it('asks no custodian about a child whose PDS record is restricted, and carries no team, unless the custodian’s agreement has a rule for restricted children', async () => {
+    const restricted = '9434765870';
+    const registered = await locator.graphql(`mutation ($i: [RecordRegistration!]!) { registerRecords(input: $i) { written } }`, { i: [{ nhsNumber: restricted, systemId: 'southshire-lcs', recordType: 'csc.referral', restricted: true }] }, { as: 'southshire' });
+    expect(registered.body.data?.registerRecords.written).toBe(true);
+    const before = runs;
+    const reply = await ask('northshire', 'CHILD_PROTECTION_ENQUIRY', undefined, restricted);
+    expect(reply.body.errors).toBeUndefined();
+    expect(reply.body.data?._entities[0]!.sharedRecords).toEqual([]);
+    expect(JSON.stringify(reply.body)).not.toContain(TEAM);
+    expect(runs).toBe(before);
+    expect(await lastRelayAudit('southshire')).toMatchObject({ actor_org: 'northshire', decision: 'DENY', rule: 'restricted-child', detail: { mode: 'EXISTENCE', outcome: 'REFUSED_BY_AGREEMENT' } });
+    // The same child, not restricted: southshire is asked as its agreement says.
+    await locator.graphql(`mutation ($i: [RecordRegistration!]!) { registerRecords(input: $i) { written } }`, { i: [{ nhsNumber: restricted, systemId: 'southshire-lcs', recordType: 'csc.referral', restricted: false }] }, { as: 'southshire' });
+    const ordinary = await ask('northshire', 'CHILD_PROTECTION_ENQUIRY', undefined, restricted);
+    expect(ordinary.body.data?._entities[0]!.sharedRecords.map((r: { custodian: string }) => r.custodian)).toEqual(['southshire']);
+    expect(runs).toBe(before + 1);
   });
 
   it('asks a custodian only where its agreement at DfE lets the asker receive the record, and the custodian checks its own again', async () => {

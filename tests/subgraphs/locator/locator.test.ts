@@ -313,6 +313,63 @@ describe('data sharing agreements', () => {
   });
 });
 
+describe('restricted children', () => {
+  // Eastshire is the custodian here: it tells every LA and health body what it holds, for every purpose.
+  const base = { source: 'eastshire', defaults: [{ id: 'everyone', effect: 'ALLOW' as const, destinations: { organisationTypes: ['LA' as const, 'HEALTH' as const] }, recordTypes: ['*'], modes: ['EXISTENCE' as const], purposes: ['*'] }] };
+  const restrictedChild = child();
+  const ordinaryChild = child();
+  const register = (nhsNumber: string, restricted: boolean | undefined, as = 'eastshire') =>
+    locator.graphql(REGISTER, { input: [{ nhsNumber, systemId: `${as}-csc`, recordType: 'csc.cp_plan', ...(restricted === undefined ? {} : { restricted }) }] }, { as });
+  const seen = async (nhsNumber: string, as: string, purpose: string) => {
+    const reply = await locator.graphql(LOCATIONS, reps(nhsNumber), { as, purpose });
+    expect(reply.body.errors).toBeUndefined();
+    return (reply.body.data._entities[0].locations as { custodian: { code: string } }[]).map((l) => l.custodian.code).sort();
+  };
+  const publish = async (version: number, exceptions: object[] = []) => {
+    await locator.store.sql.withSession((db) => publishDsa(db, { ...base, version, exceptions } as never, 'eastshire'));
+    await locator.directory.refresh();
+  };
+
+  beforeAll(async () => {
+    await publish(1);
+    for (const nhs of [restrictedChild, ordinaryChild]) expect((await register(nhs, nhs === restrictedChild)).body.data.registerRecords.written).toBe(true);
+    // Health holds a record of each too, and says nothing of restriction.
+    for (const nhs of [restrictedChild, ordinaryChild]) await locator.graphql(REGISTER, { input: [{ nhsNumber: nhs, systemId: 'north-icb-gp', recordType: 'health.gp_registration' }] }, { as: 'north-icb' });
+  });
+
+  it('locates a restricted child to no other organisation, for any asker and purpose, while an ordinary child is located as the agreement says', async () => {
+    const askers = ['northshire', 'southshire', 'north-icb', 'dfe'];
+    for (const as of askers) {
+      for (const purpose of ['CHILD_PROTECTION_ENQUIRY', 'CHILD_IN_NEED_ASSESSMENT', 'LOOKED_AFTER_CHILD_REVIEW', 'EARLY_HELP']) {
+        // Only each custodian's own pointers: the ICB's own, nobody else's (not even the ICB's to others).
+        expect(await seen(restrictedChild, as, purpose)).toEqual(as === 'north-icb' ? ['north-icb'] : []);
+        if (as !== 'dfe') expect(await seen(ordinaryChild, as, purpose)).toContain('eastshire');
+      }
+    }
+    expect(await seen(restrictedChild, 'eastshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual(['eastshire']);
+    expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual([]);
+    // The lookup is audited as a restricted child's, each pointer refused by that rule.
+    const [entry] = await locator.store.sql.withSession((db) => db.query<{ detail: { restricted?: boolean; pointers: { custodian: string; allow: boolean; rule: string }[] } }>(`SELECT detail FROM audit_entry WHERE action = 'find.lookup' AND actor_org = 'southshire' ORDER BY seq DESC LIMIT 1`));
+    expect(entry!.detail.restricted).toBe(true);
+    expect(entry!.detail.pointers.every((p) => !p.allow && p.rule === 'restricted-child')).toBe(true);
+  });
+
+  it('follows the custodian’s latest word, and an agreement’s rule written for restricted children', async () => {
+    // A rule for restricted children: LAs learn of eastshire's social care records for a child protection enquiry only.
+    await publish(2, [{ id: 'restricted-cp', effect: 'ALLOW', destinations: { organisationTypes: ['LA'] }, recordTypes: ['csc.*'], modes: ['EXISTENCE'], purposes: ['CHILD_PROTECTION_ENQUIRY'], restrictedChildren: true }]);
+    expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual(['eastshire']);
+    expect(await seen(restrictedChild, 'southshire', 'EARLY_HELP')).toEqual([]);
+    expect(await seen(restrictedChild, 'north-icb', 'CHILD_PROTECTION_ENQUIRY')).toEqual(['north-icb']);
+    await publish(3);
+    expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual([]);
+    // PDS lifted the restriction, and the custodian says so: the child is located as any other.
+    expect((await register(restrictedChild, false)).body.data.registerRecords.written).toBe(true);
+    expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual(['eastshire']);
+    expect((await register(restrictedChild, true)).body.data.registerRecords.written).toBe(true);
+    expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual([]);
+  });
+});
+
 describe('register statistics and the central audit', () => {
   it('gives DfE counts per custodian and record type, and nobody else', async () => {
     const QUERY = `query { registerStatistics { custodian { code kind } recordType current stale retired } }`;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "register_entry" ADD COLUMN     "restricted" BOOLEAN NOT NULL DEFAULT false;
