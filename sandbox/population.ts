@@ -1,7 +1,7 @@
 // The sandbox's population: generated once into the data folder and reused while its seed and size
 // match the configuration.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { generatePopulation, populationPaths, type Manifest, type Scenario } from '../lib/population/generate.ts';
+import { GENERATOR_VERSION, generatePopulation, populationPaths, type Manifest, type Scenario } from '../lib/population/generate.ts';
 import { sandboxPaths, type SandboxConfig } from './config.ts';
 
 export function readManifest(dir: string): Manifest | undefined {
@@ -16,10 +16,10 @@ export function readScenario(dir: string): Scenario {
 export async function ensurePopulation(config: SandboxConfig, log: (line: string) => void): Promise<{ dir: string; generated: boolean }> {
   const dir = sandboxPaths(config).population;
   const manifest = readManifest(dir);
-  if (manifest && manifest.seed === config.seed && manifest.children === config.children && manifest.asOf === config.asOf) return { dir, generated: false };
+  if (manifest && manifest.generator === GENERATOR_VERSION && manifest.seed === config.seed && manifest.children === config.children && manifest.asOf === config.asOf) return { dir, generated: false };
   if (manifest) {
     // The stores were seeded from the population being replaced: they go too, and are seeded afresh.
-    log(`the population was seed ${manifest.seed}, ${manifest.children} children, as of ${manifest.asOf}: replacing it and the stores seeded from it`);
+    log(`the population was ${manifest.generator}, seed ${manifest.seed}, ${manifest.children} children, as of ${manifest.asOf}: replacing it and the stores seeded from it`);
     rmSync(sandboxPaths(config).stores, { recursive: true, force: true });
   }
   log(`generating a synthetic population of ${config.children} children (seed ${config.seed}, as of ${config.asOf})`);

@@ -13,7 +13,7 @@ import { DEMOGRAPHIC_RATES, generateChild, namesakeOf, NhsNumberSequence, RESIDE
 import { SANDBOX_LAS } from './places.ts';
 import { Random } from './random.ts';
 
-export const GENERATOR_VERSION = 'mais-population/1';
+export const GENERATOR_VERSION = 'mais-population/2';
 export const DEFAULT_CHILDREN = 20_000;
 export const MAX_CHILDREN = 5_000_000;
 

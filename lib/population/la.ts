@@ -35,6 +35,7 @@ export const LA_TABLES = [
   'edu_enrolment',
   'edu_attendance',
   'edu_exclusion',
+  'la_pds_restriction',
 ] as const;
 export type LaTable = (typeof LA_TABLES)[number];
 
@@ -157,6 +158,15 @@ export class LaHoldings {
     this.writers[table].write(row);
   }
 
+  private readonly restrictionsKnown = new Set<string>();
+
+  /** What MATCH's demographics told the LA of a recorded NHS number: the child's restriction, or (a slip) nobody's. */
+  private learnRestriction(child: Child, nhsNumber: string | null): void {
+    if (!nhsNumber || this.restrictionsKnown.has(nhsNumber)) return;
+    this.restrictionsKnown.add(nhsNumber);
+    this.write('la_pds_restriction', { nhs_number: nhsNumber, restricted: nhsNumber === child.nhsNumber && child.restricted, checked_at: isoDay(this.asOfDay) });
+  }
+
   private truth(table: 'ssd_person' | 'edu_pupil', id: string, child: Child, recorded: RecordedDemographics): void {
     const noise: Noise[] = child.resembles ? [...recorded.noise, `resembles_${child.resembles.how}`] : recorded.noise;
     this.groundTruth.write({ la: this.la.code, table, id, nhsNumber: child.nhsNumber, noise, ...(child.resembles ? { resembles: child.resembles.nhsNumber } : {}) });
@@ -206,6 +216,7 @@ export class LaHoldings {
       pers_is_mother: 'N',
       pers_nationality: null,
     });
+    this.learnRestriction(child, recorded.nhsNumber);
     this.write('ssd_linked_identifiers', {
       link_table_id: this.nextId('L'),
       link_person_id: personId,
@@ -470,6 +481,7 @@ export class LaHoldings {
       nhs_number: recorded.nhsNumber,
       pers_person_id: personId ?? null,
     });
+    this.learnRestriction(child, recorded.nhsNumber);
     const age = yearsBetween(child.birthDay, knownUntil);
     const phase: School['phase'] = age <= 10 ? 'Primary' : age <= 15 ? 'Secondary' : '16 plus';
     const entryAge = phase === 'Primary' ? 4 : phase === 'Secondary' ? 11 : 16;

@@ -14,6 +14,8 @@ export interface Holding {
   subjectId: string | null;
   /** yyyy-mm-dd, when the LA's record began, where it says. */
   firstSeen: string | null;
+  /** PDS restricts the child's record, as MATCH last told the LA (la_pds_restriction). */
+  restricted: boolean;
 }
 
 /** Each record type an LA registers, and where in its store it is found (SSD and education tables). */
@@ -51,8 +53,10 @@ export async function laHoldings(db: SqlSession, la: string): Promise<Holding[]>
               FROM (${s.sql}) AS t(pupil, day) JOIN edu_pupil u ON u.pupil_id = t.pupil LEFT JOIN ssd_person p ON p.pers_person_id = u.pers_person_id
              WHERE COALESCE(u.nhs_number, p.pers_common_child_id) IS NOT NULL GROUP BY 1`,
   );
-  const rows = await db.query<{ nhs: string; system_id: string; record_type: string; subject: string | null; first_seen: string | null }>([...person, ...pupil].join('\nUNION ALL\n'));
-  return rows.map((r) => ({ nhsNumber: r.nhs, systemId: r.system_id, recordType: r.record_type, subjectId: r.subject, firstSeen: r.first_seen }));
+  const rows = await db.query<{ nhs: string; system_id: string; record_type: string; subject: string | null; first_seen: string | null; restricted: boolean | null }>(
+    `SELECT h.*, r.restricted FROM (${[...person, ...pupil].join('\nUNION ALL\n')}) AS h LEFT JOIN la_pds_restriction r ON r.nhs_number = h.nhs`,
+  );
+  return rows.map((r) => ({ nhsNumber: r.nhs, systemId: r.system_id, recordType: r.record_type, subjectId: r.subject, firstSeen: r.first_seen, restricted: r.restricted === true }));
 }
 
 export interface RegisterCalls {
@@ -80,7 +84,8 @@ export interface SyncReport {
 }
 
 const keyOf = (h: { nhsNumber: string; systemId: string; recordType: string }) => `${h.nhsNumber}|${h.systemId}|${h.recordType}`;
-const fingerprintOf = (h: Holding) => `${h.subjectId ?? ''}|${h.firstSeen ?? ''}`;
+// A change of restriction is a change: FIND is told at the next sync.
+const fingerprintOf = (h: Holding) => `${h.subjectId ?? ''}|${h.firstSeen ?? ''}${h.restricted ? '|restricted' : ''}`;
 
 export class SyncError extends Error {
   override name = 'SyncError';
@@ -110,7 +115,7 @@ export async function syncRegister(sql: SqlConnection, options: SyncOptions): Pr
 
   for (let from = 0; from < toRegister.length; from += CHUNK) {
     const chunk = toRegister.slice(from, from + CHUNK);
-    const reply = await options.client.registerRecords(chunk.map((h) => ({ nhsNumber: h.nhsNumber, systemId: h.systemId, recordType: h.recordType, subjectId: h.subjectId, firstSeen: h.firstSeen })));
+    const reply = await options.client.registerRecords(chunk.map((h) => ({ nhsNumber: h.nhsNumber, systemId: h.systemId, recordType: h.recordType, subjectId: h.subjectId, firstSeen: h.firstSeen, restricted: h.restricted })));
     calls++;
     if (!reply.written) throw new SyncError(`FIND refused ${reply.errors.length} of ${chunk.length} items, e.g. item ${reply.errors[0]?.index}: ${reply.errors[0]?.message}`);
     const confirmed = new Date(now()).toISOString();

@@ -95,6 +95,29 @@ describe('FIND in the sandbox', () => {
     expect(pointer!.provenance).toBe('RETIRED');
   });
 
+  it('registers a child PDS restricts as restricted, so no other LA learns of it, and sends a change of restriction at the next sync', async () => {
+    const la = storeUrl(env.MAIS_NORTHSHIRE_STORE_PORT);
+    // What MATCH told the LA at matching: every restricted child's holdings are registered as restricted.
+    const [known] = await query<{ n: number }>(la, `SELECT count(*)::int AS n FROM la_register_item i JOIN la_pds_restriction r ON r.nhs_number = i.nhs_number WHERE r.restricted AND i.retired_at IS NULL`);
+    const [registered] = await query<{ n: number }>(central(), `SELECT count(*)::int AS n FROM register_entry WHERE custodian_code = 'northshire' AND restricted AND retired_at IS NULL`);
+    expect(registered!.n).toBe(known!.n);
+    // PDS now restricts a child southshire could see: MATCH's answer reaches the LA's store, and the next sync tells FIND.
+    const [child] = await query<{ nhs: string }>(
+      la,
+      `SELECT i.nhs_number AS nhs FROM la_register_item i JOIN la_pds_restriction r ON r.nhs_number = i.nhs_number
+        WHERE i.record_type = 'csc.referral' AND i.retired_at IS NULL AND NOT r.restricted LIMIT 1`,
+    );
+    expect(await locations('southshire', child!.nhs, 'CHILD_PROTECTION_ENQUIRY')).toContainEqual({ custodian: { code: 'northshire' }, recordType: 'csc.referral' });
+    await query(la, `UPDATE la_pds_restriction SET restricted = true, checked_at = now() WHERE nhs_number = $1`, [child!.nhs]);
+    const restricting = run(['register', 'sync', '--la', 'northshire', '--json'], env);
+    expect(restricting.status).toBe(0);
+    expect(JSON.parse(restricting.stdout).registered).toBeGreaterThan(0);
+    expect((await locations('southshire', child!.nhs, 'CHILD_PROTECTION_ENQUIRY')).filter((l) => l.custodian.code === 'northshire')).toEqual([]);
+    await query(la, `UPDATE la_pds_restriction SET restricted = false, checked_at = now() WHERE nhs_number = $1`, [child!.nhs]);
+    expect(run(['register', 'sync', '--la', 'northshire', '--json'], env).status).toBe(0);
+    expect(await locations('southshire', child!.nhs, 'CHILD_PROTECTION_ENQUIRY')).toContainEqual({ custodian: { code: 'northshire' }, recordType: 'csc.referral' });
+  });
+
   it('answers lookups across LAs under the sandbox agreements, before and after a key rotation', async () => {
     const [child] = await query<{ nhs: string }>(
       storeUrl(env.MAIS_SOUTHSHIRE_STORE_PORT),
