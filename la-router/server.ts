@@ -136,6 +136,10 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
           // Collect, decide, withhold, audit (plugins/policy.ts).
           usePolicy({
             allocations: allocations!,
+            restrictions: {
+              isRestricted: async (nhsNumber) =>
+                (await parts.store!.sql.withSession((db) => db.query<{ restricted: boolean }>('SELECT restricted FROM la_pds_restriction WHERE nhs_number = $1', [nhsNumber])))[0]?.restricted === true,
+            },
             exposedRootFields: development ? [...config.exposedRootFields, '__schema', '__type'] : config.exposedRootFields,
             purposes: config.purposes,
             categories: () => categories,

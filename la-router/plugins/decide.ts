@@ -19,6 +19,8 @@ const CHILDREN_DATA = new Set(['findChildren', 'matchChild', 'auditTrail', 'brea
 export interface DecideOptions {
   allocations: Pick<AllocationIndex, 'isAllocated'>;
   exposedRootFields: readonly string[];
+  /** Whether PDS restricts the child's record, as MATCH last told the LA: a summary then shows no `find.*`. */
+  restrictions?: { isRestricted(nhsNumber: string): Promise<boolean> };
 }
 
 /** What the policy decided for one request: the purpose, the child it is about and the decision, or the searches it makes. */

@@ -74,10 +74,13 @@ export function usePolicy(options: PolicyOptions): ApolloServerPlugin<RouterCont
           const categories = options.categories();
           // A link answers with the record it linked; a view of a child is withheld from.
           const view = decided.child && decided.child.action !== 'LINK';
-          const shape = view ? `child|${contextValue.purpose}|${contextValue.decision}` : decided.lookups ? 'lookups' : 'none';
+          // A restricted child's summary says nothing of where else the child is known (find.*).
+          const restricted = view && contextValue.decision === 'SUMMARY' && (await options.restrictions?.isRestricted(decided.child!.nhsNumber)) === true;
+          const shape = view ? `child|${contextValue.purpose}|${contextValue.decision}${restricted ? '|restricted' : ''}` : decided.lookups ? 'lookups' : 'none';
           const rewrite = rewrites.get(categories, `${base.hash}|${operation.name?.value ?? ''}|${shape}`, () => {
             if (view) {
-              const allowed = (category: string) => permits({ purposes: options.purposes, purpose: contextValue.purpose, decision: contextValue.decision }, category);
+              const allowed = (category: string) =>
+                restricted && category.startsWith('find.') ? { allowed: false, reason: 'relationship' as const } : permits({ purposes: options.purposes, purpose: contextValue.purpose, decision: contextValue.decision }, category);
               const { document: next, withheld } = withholdFields(schema, base.document, allowed, categories);
               return withheld.length === 0 ? { ...base, withheld } : { document: next, hash: hashOf(next), withheld };
             }

@@ -108,7 +108,23 @@ describe('FIND in the sandbox', () => {
         WHERE i.record_type = 'csc.referral' AND i.retired_at IS NULL AND NOT r.restricted LIMIT 1`,
     );
     expect(await locations('southshire', child!.nhs, 'CHILD_PROTECTION_ENQUIRY')).toContainEqual({ custodian: { code: 'northshire' }, recordType: 'csc.referral' });
+    // At the LA's own router, a caseworker with the summary view sees where else the child is known, until PDS restricts the child.
+    const demo = JSON.parse(run(['demo', '--json'], env).stdout) as { las: { code: string; caseworkers: { username: string; roles: string[]; allocatedChildren: string[] }[] }[] };
+    const summaryReader = demo.las.find((l) => l.code === 'northshire')!.caseworkers.find((w) => w.roles.includes('csc.practitioner') && !w.allocatedChildren.includes(child!.nhs))!;
+    const token = run(['token', '--la', 'northshire', '--user', summaryReader.username], env).stdout.trim();
+    const summary = async () =>
+      (await (
+        await fetch(`http://127.0.0.1:${env.MAIS_NORTHSHIRE_ROUTER_PORT}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: `{ child(nhsNumber: "${child!.nhs}", purpose: CHILD_IN_NEED_ASSESSMENT) { locations { custodian { code } } socialCare { status { openCase } } } }` }),
+        })
+      ).json()) as { data: { child: { locations: unknown[] | null } }; errors?: { path?: string[]; extensions: { code: string } }[] };
+    expect((await summary()).data.child.locations?.length).toBeGreaterThan(0);
     await query(la, `UPDATE la_pds_restriction SET restricted = true, checked_at = now() WHERE nhs_number = $1`, [child!.nhs]);
+    const restrictedSummary = await summary();
+    expect(restrictedSummary.data.child.locations).toBeNull();
+    expect(restrictedSummary.errors).toContainEqual(expect.objectContaining({ path: ['child', 'locations'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }));
     const restricting = run(['register', 'sync', '--la', 'northshire', '--json'], env);
     expect(restricting.status).toBe(0);
     expect(JSON.parse(restricting.stdout).registered).toBeGreaterThan(0);
