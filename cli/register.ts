@@ -6,7 +6,7 @@ import type { JWK } from 'jose';
 import { DsaError } from '../lib/dsa/policy.ts';
 import { publishDsa } from '../lib/dsa/registry.ts';
 import { addPseudonymKey, PseudonymError, Pseudonymiser, readPseudonymKeys } from '../lib/pseudonym.ts';
-import { LocatorClient, LocatorError } from '../lib/register/client.ts';
+import { LocatorClient, LocatorError, RestrictionClient } from '../lib/register/client.ts';
 import { rotatePseudonymKey, RotationError } from '../lib/register/rotation.ts';
 import { SyncError, syncRegister } from '../lib/register/sync.ts';
 import { dfeUrls, loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
@@ -50,8 +50,11 @@ export function registerCommand(): Command {
     .option('--key <file>', "the LA's DfE credential private key, a JWK (default: the sandbox's)")
     .option('--database-url <url>', "the LA's store (default: the sandbox's)")
     .option('--reconfirm-after-days <n>', 're-send holdings not confirmed for this many days', '7')
+    .option('--check-restrictions <n>', 'first ask MATCH again whether PDS restricts each child, for at most n children whose answer is missing or over --restriction-age-days old', '0')
+    .option('--restriction-age-days <n>', 'how old an answer on restriction may be before it is asked again', '7')
+    .option('--match-url <url>', "MATCH's GraphQL URL (default: the running sandbox's, through DfE's gateway)")
     .option('--json', 'print as JSON')
-    .action(async (options: { la: string; locatorUrl?: string; tokenUrl?: string; key?: string; databaseUrl?: string; reconfirmAfterDays: string; json?: boolean }) => {
+    .action(async (options: { la: string; locatorUrl?: string; tokenUrl?: string; key?: string; databaseUrl?: string; reconfirmAfterDays: string; checkRestrictions: string; restrictionAgeDays: string; matchUrl?: string; json?: boolean }) => {
       const url = options.locatorUrl ?? sandboxLocatorUrl();
       if (!url) throw new CommandError('FIND is not running: start the sandbox (npm start) or give --locator-url');
       const tokenUrl = options.tokenUrl ?? sandboxTokenUrl();
@@ -59,12 +62,19 @@ export function registerCommand(): Command {
       const privateKey = readJwk(options.key ?? sandboxPaths(loadSandboxConfig()).credentialKey(options.la));
       const reconfirmAfterDays = Number(options.reconfirmAfterDays);
       if (!(reconfirmAfterDays >= 0)) throw new CommandError('--reconfirm-after-days must be 0 or more');
+      const checks = Number(options.checkRestrictions);
+      const olderThanDays = Number(options.restrictionAgeDays);
+      if (!(Number.isInteger(checks) && checks >= 0)) throw new CommandError('--check-restrictions must be a whole number, 0 or more');
+      if (!(olderThanDays >= 0)) throw new CommandError('--restriction-age-days must be 0 or more');
+      const matchUrl = options.matchUrl ?? (runningSandbox(loadSandboxConfig()) ? dfeUrls(loadSandboxConfig()).service('matching') : undefined);
+      if (checks > 0 && !matchUrl) throw new CommandError('give --match-url (MATCH, through DfE’s gateway) to check restrictions');
       const store = await openStore(storeTarget(options.la, options.databaseUrl));
       try {
         const client = new LocatorClient({ url, tokenUrl, organisation: options.la, privateKey });
-        const report = await syncRegister(store.sql, { la: options.la, client, reconfirmAfterDays, onProgress: (done, total) => total > 0 && log(`sync: ${done}/${total}`) });
+        const restrictions = checks > 0 ? { client: new RestrictionClient({ url: matchUrl!, tokenUrl, organisation: options.la, privateKey }), limit: checks, olderThanDays } : undefined;
+        const report = await syncRegister(store.sql, { la: options.la, client, reconfirmAfterDays, ...(restrictions ? { restrictions } : {}), onProgress: (done, total) => total > 0 && log(`sync: ${done}/${total}`) });
         printResult({ la: options.la, ...report }, options.json ?? false, () =>
-          `${options.la}: ${report.holdings} holdings; ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged${report.skipped ? `, ${report.skipped} kept back (invalid NHS number)` : ''} in ${report.calls} calls`,
+          `${options.la}: ${report.holdings} holdings; ${report.registered} registered, ${report.retired} retired, ${report.unchanged} unchanged${report.skipped ? `, ${report.skipped} kept back (invalid NHS number)` : ''} in ${report.calls} calls${report.restrictionsChecked ? `; ${report.restrictionsChecked} restrictions checked with MATCH` : ''}`,
         );
       } catch (error) {
         if (error instanceof LocatorError || error instanceof SyncError) throw new CommandError(error.message);

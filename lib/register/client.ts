@@ -47,7 +47,7 @@ export class LocatorClient {
     this.tokens = useDfeTokenClient({ tokenUrl: options.tokenUrl, organisation: options.organisation, privateKey: options.privateKey, resource: options.audience ?? LOCATOR_AUDIENCE });
   }
 
-  private async call<T>(query: string, variables: Record<string, unknown>, retried = false): Promise<T> {
+  protected async call<T>(query: string, variables: Record<string, unknown>, retried = false): Promise<T> {
     let token: string;
     try {
       token = await this.tokens.token();
@@ -89,5 +89,22 @@ export class LocatorClient {
     if (input.length > CHUNK) throw new RangeError(`at most ${CHUNK} items a call`);
     const data = await this.call<{ retireRecords: RegisterReply }>(`mutation ($input: [RecordRetirement!]!) { retireRecords(input: $input) { ${FIELDS} } }`, { input });
     return data.retireRecords;
+  }
+}
+
+export const MATCH_AUDIENCE = 'mais:dfe:matching';
+/** NHS numbers one restrictions call carries (MATCH's limit). */
+export const RESTRICTION_CHUNK = 100;
+
+/** MATCH's answer to whether PDS restricts each child's record: for keeping what the LA tells FIND current. */
+export class RestrictionClient extends LocatorClient {
+  constructor(options: Omit<LocatorClientOptions, 'audience'>) {
+    super({ ...options, audience: MATCH_AUDIENCE });
+  }
+
+  /** Each NHS number's restriction; null where PDS holds no record. */
+  async restrictions(nhsNumbers: readonly string[]): Promise<Map<string, boolean | null>> {
+    const data = await this.call<{ restrictions: { nhsNumber: string; restricted: boolean | null }[] }>('query ($n: [NhsNumber!]!) { restrictions(nhsNumbers: $n) { nhsNumber restricted } }', { n: nhsNumbers });
+    return new Map(data.restrictions.map((r) => [r.nhsNumber, r.restricted]));
   }
 }

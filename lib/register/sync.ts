@@ -4,7 +4,7 @@
 // LA's own store (la_register_item), written after FIND has accepted each call.
 import type { SqlConnection, SqlSession } from '../db/sql.ts';
 import { isValidNhsNumber } from '../nhs-number.ts';
-import { CHUNK, type RegisterReply } from './client.ts';
+import { CHUNK, RESTRICTION_CHUNK, type RegisterReply, type RestrictionClient } from './client.ts';
 import type { RegistrationInput, RetirementInput } from './register.ts';
 
 export interface Holding {
@@ -71,6 +71,11 @@ export interface SyncOptions {
   reconfirmAfterDays?: number;
   now?: () => number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Asks MATCH again whether PDS restricts a child, for at most `limit` children a run whose answer is
+   * missing or older than `olderThanDays` (default 7), oldest first, before the holdings are compared.
+   */
+  restrictions?: { client: Pick<RestrictionClient, 'restrictions'>; limit: number; olderThanDays?: number };
 }
 
 export interface SyncReport {
@@ -81,6 +86,8 @@ export interface SyncReport {
   /** Holdings whose NHS number is not valid: kept back, for the LA to correct. */
   skipped: number;
   calls: number;
+  /** Children whose restriction MATCH was asked about again. */
+  restrictionsChecked: number;
 }
 
 const keyOf = (h: { nhsNumber: string; systemId: string; recordType: string }) => `${h.nhsNumber}|${h.systemId}|${h.recordType}`;
@@ -91,10 +98,45 @@ export class SyncError extends Error {
   override name = 'SyncError';
 }
 
+/** Asks MATCH again about the children whose restriction is least recently known, and keeps each answer. */
+async function refreshRestrictions(sql: SqlConnection, nhsNumbers: readonly string[], options: NonNullable<SyncOptions['restrictions']>, now: number): Promise<number> {
+  if (options.limit <= 0 || nhsNumbers.length === 0) return 0;
+  const due = await sql.withSession((db) =>
+    db.query<{ nhs: string }>(
+      `SELECT t.nhs FROM unnest($1::text[]) AS t(nhs) LEFT JOIN la_pds_restriction r ON r.nhs_number = t.nhs
+        WHERE r.checked_at IS NULL OR r.checked_at < $2 ORDER BY r.checked_at NULLS FIRST, t.nhs LIMIT $3`,
+      [[...new Set(nhsNumbers)], new Date(now - (options.olderThanDays ?? 7) * 86_400_000).toISOString(), options.limit],
+    ),
+  );
+  for (let from = 0; from < due.length; from += RESTRICTION_CHUNK) {
+    const chunk = due.slice(from, from + RESTRICTION_CHUNK).map((d) => d.nhs);
+    const answers = await options.client.restrictions(chunk);
+    // PDS holding no record leaves what was known (or, with nothing known, not restricted).
+    const answered = chunk.filter((n) => typeof answers.get(n) === 'boolean');
+    const unknown = chunk.filter((n) => typeof answers.get(n) !== 'boolean');
+    const checkedAt = new Date(now).toISOString();
+    await sql.withSession(async (db) => {
+      await db.query(
+        `INSERT INTO la_pds_restriction (nhs_number, restricted, checked_at) SELECT t.nhs, t.restricted, $3 FROM unnest($1::text[], $2::boolean[]) AS t(nhs, restricted)
+         ON CONFLICT (nhs_number) DO UPDATE SET restricted = excluded.restricted, checked_at = excluded.checked_at`,
+        [answered, answered.map((n) => answers.get(n)!), checkedAt],
+      );
+      await db.query(
+        `INSERT INTO la_pds_restriction (nhs_number, restricted, checked_at) SELECT t.nhs, false, $2 FROM unnest($1::text[]) AS t(nhs)
+         ON CONFLICT (nhs_number) DO UPDATE SET checked_at = excluded.checked_at`,
+        [unknown, checkedAt],
+      );
+    });
+  }
+  return due.length;
+}
+
 export async function syncRegister(sql: SqlConnection, options: SyncOptions): Promise<SyncReport> {
   const now = options.now ?? Date.now;
   const reconfirmBefore = now() - (options.reconfirmAfterDays ?? 7) * 86_400_000;
-  const all = await sql.withSession((db) => laHoldings(db, options.la));
+  let all = await sql.withSession((db) => laHoldings(db, options.la));
+  const restrictionsChecked = options.restrictions ? await refreshRestrictions(sql, all.filter((h) => isValidNhsNumber(h.nhsNumber)).map((h) => h.nhsNumber), options.restrictions, now()) : 0;
+  if (restrictionsChecked > 0) all = await sql.withSession((db) => laHoldings(db, options.la));
   const holdings = all.filter((h) => isValidNhsNumber(h.nhsNumber));
   const state = await sql.withSession((db) =>
     db.query<{ nhs_number: string; system_id: string; record_type: string; fingerprint: string; confirmed_at: Date | string; retired_at: Date | string | null }>(
@@ -145,5 +187,5 @@ export async function syncRegister(sql: SqlConnection, options: SyncOptions): Pr
     );
     options.onProgress?.((done += chunk.length), total);
   }
-  return { holdings: holdings.length, registered: toRegister.length, retired: toRetire.length, unchanged: holdings.length - toRegister.length, skipped: all.length - holdings.length, calls };
+  return { holdings: holdings.length, registered: toRegister.length, retired: toRetire.length, unchanged: holdings.length - toRegister.length, skipped: all.length - holdings.length, calls, restrictionsChecked };
 }

@@ -5,7 +5,7 @@ import type { Matcher } from './matcher.ts';
 
 /** One entry of DfE's central audit about a child MATCH answered on. */
 export interface MatchAuditEntry {
-  action: 'match.search' | 'match.demographics';
+  action: 'match.search' | 'match.demographics' | 'match.restriction';
   /** The child's NHS number (pseudonymised before it is written), or null when the search found nobody. */
   nhsNumber: string | null;
   decision: string;

@@ -1,7 +1,7 @@
 import { detailsGiven } from '../../lib/audit/details.ts';
 import { demographicsDigest, type LinkableBand } from '../../lib/match-receipt.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
-import { badUserInput, sourceUnavailable } from '../../lib/graphql/errors.ts';
+import { badUserInput, forbidden, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { PdsUnavailableError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
@@ -10,6 +10,9 @@ import { explain } from './reason.ts';
 import { purposeFor } from './access.ts';
 import type { Gender, Resolvers } from './generated/resolvers-types.ts';
 
+/** NHS numbers one restrictions call may ask about. */
+export const MAX_RESTRICTION_CHECKS = 100;
+
 const toGender = (value: string | null | undefined): Gender | null =>
   value === 'male' ? 'MALE' : value === 'female' ? 'FEMALE' : value === 'other' ? 'OTHER' : value === 'unknown' ? 'UNKNOWN' : null;
 
@@ -17,6 +20,24 @@ export const resolvers: Resolvers = {
   NhsNumber,
   Date: DateScalar,
   Query: {
+    async restrictions(_parent, { nhsNumbers }, context) {
+      if (!context.caller.scopes.includes('register')) throw forbidden(`${context.caller.code} has no "register" scope at DfE`, 'restrictions');
+      if (nhsNumbers.length > MAX_RESTRICTION_CHECKS) throw badUserInput(`at most ${MAX_RESTRICTION_CHECKS} NHS numbers a call`, 'nhsNumbers');
+      const answers: { nhsNumber: string; restricted: boolean | null }[] = [];
+      // One PDS read each, in turn: MATCH's PDS allowance is shared by everyone.
+      for (const nhsNumber of new Set(nhsNumbers.map((n) => normaliseNhsNumber(n)))) {
+        let patient;
+        try {
+          patient = await context.pds.getPatient(nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});
+        } catch (error) {
+          if (error instanceof PdsUnavailableError) throw sourceUnavailable('pds', 'PDS is unavailable; restrictions could not be read');
+          throw error;
+        }
+        answers.push({ nhsNumber, restricted: patient ? patient.restricted : null });
+      }
+      await context.audit(answers.map((a) => ({ action: 'match.restriction', nhsNumber: a.nhsNumber, decision: a.restricted === null ? 'NOT_FOUND' : 'ALLOW', detail: { restricted: a.restricted }, purpose: 'REGISTER_UPKEEP' })));
+      return answers;
+    },
     async matchChild(_parent, { input, purpose: stated }, context) {
       const purpose = purposeFor(context.caller, stated, 'matchChild');
       let demographics;

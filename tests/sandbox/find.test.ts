@@ -132,6 +132,26 @@ describe('FIND in the sandbox', () => {
     await query(la, `UPDATE la_pds_restriction SET restricted = false, checked_at = now() WHERE nhs_number = $1`, [child!.nhs]);
     expect(run(['register', 'sync', '--la', 'northshire', '--json'], env).status).toBe(0);
     expect(await locations('southshire', child!.nhs, 'CHILD_PROTECTION_ENQUIRY')).toContainEqual({ custodian: { code: 'northshire' }, recordType: 'csc.referral' });
+
+    // An answer gone stale is asked of MATCH again, and PDS's word replaces it: here a child PDS does not restrict.
+    const patients = new Map(
+      readFileSync(join(dataDir, 'population', 'pds', 'patients.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { id: string; meta?: { security?: { code: string }[] } })
+        .map((p) => [p.id, (p.meta?.security ?? []).some((s) => s.code === 'R')] as const),
+    );
+    const candidates = await query<{ nhs: string }>(la, `SELECT nhs_number AS nhs FROM la_pds_restriction WHERE NOT restricted ORDER BY nhs_number LIMIT 200`);
+    const open = candidates.find((c) => patients.get(c.nhs) === false)!;
+    await query(la, `UPDATE la_pds_restriction SET restricted = true, checked_at = '2000-01-01' WHERE nhs_number = $1`, [open.nhs]);
+    const checked = run(['register', 'sync', '--la', 'northshire', '--check-restrictions', '1', '--json'], env);
+    expect(checked.status).toBe(0);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ restrictionsChecked: 1 });
+    const [now] = await query<{ restricted: boolean; checked_at: Date }>(la, `SELECT restricted, checked_at FROM la_pds_restriction WHERE nhs_number = $1`, [open.nhs]);
+    expect(now!.restricted).toBe(false);
+    expect(Date.now() - new Date(now!.checked_at).getTime()).toBeLessThan(10 * 60_000);
+    const [asked] = await query<{ n: number }>(central(), `SELECT count(*)::int AS n FROM audit_entry WHERE action = 'match.restriction' AND actor_org = 'northshire'`);
+    expect(asked!.n).toBe(1);
   });
 
   it('answers lookups across LAs under the sandbox agreements, before and after a key rotation', async () => {

@@ -160,6 +160,30 @@ describe('the matching subgraph', () => {
     expect(unknown.demographics).toBeNull();
   });
 
+  it('says whether PDS restricts each child, and nothing more, to a custodian with the register scope only', async () => {
+    const RESTRICTIONS = `query ($n: [NhsNumber!]!) { restrictions(nhsNumbers: $n) { nhsNumber restricted } }`;
+    const numbers = ['9000000009', '9000000025', '9111231130'];
+    const refused = await graphql(RESTRICTIONS, { n: numbers });
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    await store.prisma.organisation.update({ where: { code: 'northshire' }, data: { scopes: ['match', 'find', 'register'] } });
+    try {
+      await expect.poll(() => directory.organisations.get('northshire')?.scopes).toContain('register');
+      const before = await store.prisma.auditEntry.count({ where: { action: 'match.restriction' } });
+      const { body } = await graphql(RESTRICTIONS, { n: numbers });
+      expect(body.errors).toBeUndefined();
+      expect(body.data.restrictions).toEqual([
+        { nhsNumber: '9000000009', restricted: false },
+        { nhsNumber: '9000000025', restricted: true },
+        { nhsNumber: '9111231130', restricted: null },
+      ]);
+      expect(await store.prisma.auditEntry.count({ where: { action: 'match.restriction' } })).toBe(before + 3);
+      const tooMany = await graphql(RESTRICTIONS, { n: Array(101).fill('9000000009') });
+      expect(tooMany.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    } finally {
+      await store.prisma.organisation.update({ where: { code: 'northshire' }, data: { scopes: ['match', 'find'] } });
+    }
+  });
+
   it('refuses an invalid NHS number in an entity reference with INVALID_NHS_NUMBER', async () => {
     const { body } = await graphql(`query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { nhsNumber } } }`, { reps: [{ __typename: 'Child', nhsNumber: '9000000000' }] });
     expect(body.errors?.[0]?.extensions?.code).toBe('INVALID_NHS_NUMBER');
