@@ -118,13 +118,13 @@ try {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     privateKeys.set(c.code, { ...(await exportJWK(privateKey)), kid: `${c.code}-1`, alg: 'ES256' });
     await store.prisma.organisation.create({
-      data: { code: c.code, name: c.code, type: c.type, scopes: ['find', 'register'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${c.code}-1`, alg: 'ES256' }] } as never },
+      data: { code: c.code, name: c.code, type: c.type, scopes: ['find', 'register'], systems: [`${c.code}-system`], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: `${c.code}-1`, alg: 'ES256' }] } as never },
     });
   }
   for (const c of custodians) await store.sql.withSession((db) => publishDsa(db, agreement(c), 'dfe'));
 
   // DfE's token endpoint, in this process, over the same organisations (FIND takes only DfE access tokens).
-  const organisations = new Map((await store.prisma.organisation.findMany()).map((o) => [o.code, { code: o.code, name: o.name, type: o.type, status: o.status, scopes: o.scopes, jwks: o.jwks } as Organisation]));
+  const organisations = new Map((await store.prisma.organisation.findMany()).map((o) => [o.code, { code: o.code, name: o.name, type: o.type, status: o.status, scopes: o.scopes, systems: o.systems, jwks: o.jwks } as Organisation]));
   const tokenService = await serveTokenService(organisations, 'dfe-bench');
   const { issuer, tokenUrl } = tokenService;
 

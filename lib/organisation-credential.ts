@@ -16,6 +16,8 @@ export interface Organisation {
   type: OrganisationType;
   status: 'ACTIVE' | 'SUSPENDED';
   scopes: string[];
+  /** The systems it registers records from (FIND refuses any other). */
+  systems?: string[];
   jwks: JSONWebKeySet | null;
   /** Its sharing endpoint for DfE's relay (push mode), if it registered one. */
   sharingUrl?: string | null;

@@ -17,11 +17,11 @@ export class OrganisationRegistry {
   /** One check of the table; reloads it only when its fingerprint changed. */
   async refresh(db: SqlSession): Promise<void> {
     const [stamp] = await db.query<{ stamp: string | null }>(
-      `SELECT md5(string_agg(code || status || coalesce(jwks::text, '') || array_to_string(scopes, ',') || name || type || coalesce(sharing_url, ''), '|' ORDER BY code)) AS stamp FROM organisation`,
+      `SELECT md5(string_agg(code || status || coalesce(jwks::text, '') || array_to_string(scopes, ',') || array_to_string(systems, ',') || name || type || coalesce(sharing_url, ''), '|' ORDER BY code)) AS stamp FROM organisation`,
     );
     if (stamp!.stamp === this.stamp) return;
-    const rows = await db.query<{ code: string; name: string; type: OrganisationType; status: 'ACTIVE' | 'SUSPENDED'; scopes: string[] | null; jwks: JSONWebKeySet | null; sharing_url: string | null }>(
-      'SELECT code, name, type, status, scopes, jwks, sharing_url FROM organisation',
+    const rows = await db.query<{ code: string; name: string; type: OrganisationType; status: 'ACTIVE' | 'SUSPENDED'; scopes: string[] | null; systems: string[] | null; jwks: JSONWebKeySet | null; sharing_url: string | null }>(
+      'SELECT code, name, type, status, scopes, systems, jwks, sharing_url FROM organisation',
     );
     const previous = this.organisations;
     this.organisations = new Map(
@@ -30,7 +30,7 @@ export class OrganisationRegistry {
         // Keep the same key-set object while it is unchanged, so its imported keys stay cached.
         const jwks = known && JSON.stringify(known) === JSON.stringify(row.jwks) ? known : row.jwks;
         const { sharing_url: sharingUrl, ...rest } = row;
-        return [row.code, { ...rest, scopes: row.scopes ?? [], jwks, sharingUrl }];
+        return [row.code, { ...rest, scopes: row.scopes ?? [], systems: row.systems ?? [], jwks, sharingUrl }];
       }),
     );
     this.stamp = stamp!.stamp;

@@ -11,6 +11,8 @@ export interface SandboxOrganisation {
   name: string;
   type: OrganisationType;
   scopes: string[];
+  /** The systems it registers records from at FIND. */
+  systems?: string[];
   jwks: JSONWebKeySet;
   /** Its sharing endpoint for DfE's relay (push mode); null for an LA in pull mode. */
   sharingUrl?: string | null;
@@ -34,7 +36,7 @@ export async function ensureOrganisations(secretsDir: string, sharingUrls: Recor
   };
   return [
     await withKey('dfe', { name: 'Department for Education', type: 'DFE', scopes: ['find', 'registry', 'registry:admin', 'dsa:admin'] }),
-    ...(await Promise.all(SANDBOX_LAS.map((la) => withKey(la.code, { name: la.name, type: 'LA', scopes: ['match', 'find', 'register', 'relay', 'registry'], sharingUrl: sharingUrls[la.code] ?? null })))),
+    ...(await Promise.all(SANDBOX_LAS.map((la) => withKey(la.code, { name: la.name, type: 'LA', scopes: ['match', 'find', 'register', 'relay', 'registry'], systems: [`${la.code}-csc`, `${la.code}-education`], sharingUrl: sharingUrls[la.code] ?? null })))),
   ];
 }
 

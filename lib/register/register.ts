@@ -32,7 +32,7 @@ export interface RetirementInput {
 
 export interface ItemError {
   index: number;
-  code: 'INVALID_NHS_NUMBER' | 'BAD_USER_INPUT';
+  code: 'INVALID_NHS_NUMBER' | 'BAD_USER_INPUT' | 'NHS_NUMBER_IN_TEXT' | 'UNKNOWN_SYSTEM';
   field: string;
   message: string;
 }
@@ -51,6 +51,38 @@ export class TooManyItemsError extends Error {
   override name = 'TooManyItemsError';
 }
 
+/** The earliest day a custodian's record can be seen: before it, a date is a slip. */
+const EARLIEST_DAY = Date.parse('1980-01-01T00:00:00Z');
+/** What may stand between the digits of a number written out: spaces and punctuation, a few at a time. */
+const SEPARATOR = /^[^\p{L}\p{N}]{1,3}$/u;
+
+/**
+ * Whether free text carries something that reads as an NHS number: ten digits in a row, or a valid NHS
+ * number written with spaces or punctuation between its digits, anywhere in it (any script's digits).
+ */
+export function holdsNhsNumber(text: string): boolean {
+  const normal = text.normalize('NFKC');
+  const digits: { digit: string; at: number; end: number }[] = [];
+  for (const match of normal.matchAll(/\p{Nd}/gu)) {
+    digits.push({ digit: String(digitValue(match[0])), at: match.index!, end: match.index! + match[0].length });
+  }
+  for (let start = 0; start + 10 <= digits.length; start++) {
+    const window = digits.slice(start, start + 10);
+    const gaps = window.slice(1).map((d, i) => normal.slice(window[i]!.end, d.at));
+    if (gaps.every((gap) => gap === '')) return true;
+    if (gaps.every((gap) => gap === '' || SEPARATOR.test(gap)) && isValidNhsNumber(window.map((d) => d.digit).join(''))) return true;
+  }
+  return false;
+}
+
+/** A decimal digit's value in any script: its place in its run of ten (U+0660..U+0669, U+09E6..U+09EF, ...). */
+function digitValue(character: string): number {
+  const code = character.codePointAt(0)!;
+  let start = code;
+  while (start > 0 && code - start < 30 && /\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
+  return (code - start) % 10;
+}
+
 function parseDay(value: string | null | undefined): number | null | 'invalid' {
   if (value === null || value === undefined) return null;
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || isoDay(dayOf(value)) !== value) return 'invalid';
@@ -61,7 +93,7 @@ function parseDay(value: string | null | undefined): number | null | 'invalid' {
  * Checks every item and reports every problem by its index; NHS numbers never appear in a message.
  * `now` is when the call arrived: the default first and last seen.
  */
-export function validateItems(input: readonly (RegistrationInput | RetirementInput)[], now: number): { items: Item[]; errors: ItemError[] } {
+export function validateItems(input: readonly (RegistrationInput | RetirementInput)[], now: number, options: { systems?: readonly string[] } = {}): { items: Item[]; errors: ItemError[] } {
   if (input.length > MAX_ITEMS) throw new TooManyItemsError(`at most ${MAX_ITEMS} items a call; this one has ${input.length}`);
   const items: Item[] = [];
   const errors: ItemError[] = [];
@@ -69,15 +101,21 @@ export function validateItems(input: readonly (RegistrationInput | RetirementInp
     const problem = (code: ItemError['code'], field: string, message: string) => errors.push({ index, code, field, message });
     const nhsNumber = normaliseNhsNumber(raw.nhsNumber);
     if (!isValidNhsNumber(nhsNumber)) problem('INVALID_NHS_NUMBER', 'nhsNumber', 'not a valid NHS number: ten digits with a correct modulus 11 check digit');
-    if (!SYSTEM_ID.test(raw.systemId)) problem('BAD_USER_INPUT', 'systemId', 'a system id is 1 to 64 letters, digits, dots, colons, underscores or hyphens');
+    // Free text is where identifiers slip in: none that reads as an NHS number is taken, nor written anywhere.
+    if (holdsNhsNumber(raw.systemId)) problem('NHS_NUMBER_IN_TEXT', 'systemId', 'a system id may not hold an NHS number, nor ten digits');
+    else if (!SYSTEM_ID.test(raw.systemId)) problem('BAD_USER_INPUT', 'systemId', 'a system id is 1 to 64 letters, digits, dots, colons, underscores or hyphens');
+    else if (options.systems && !options.systems.includes(raw.systemId)) problem('UNKNOWN_SYSTEM', 'systemId', `not one of the organisation's systems registered at DfE (${options.systems.join(', ') || 'none'})`);
     if (!isRecordType(raw.recordType)) problem('BAD_USER_INPUT', 'recordType', `${JSON.stringify(raw.recordType.slice(0, 64))} is not a record type in schema/record-types.json`);
     const registration = raw as RegistrationInput;
     const subjectId = registration.subjectId ?? null;
     if (subjectId !== null && (subjectId.length === 0 || subjectId.length > 128)) problem('BAD_USER_INPUT', 'subjectId', 'a subject id is 1 to 128 characters');
+    else if (subjectId !== null && holdsNhsNumber(subjectId)) problem('NHS_NUMBER_IN_TEXT', 'subjectId', 'a subject id may not hold an NHS number, nor ten digits: send the NHS number as nhsNumber');
     const first = parseDay(registration.firstSeen);
     const last = parseDay(registration.lastSeen);
     if (first === 'invalid') problem('BAD_USER_INPUT', 'firstSeen', 'firstSeen must be a real date, yyyy-mm-dd');
     if (last === 'invalid') problem('BAD_USER_INPUT', 'lastSeen', 'lastSeen must be a real date, yyyy-mm-dd');
+    if (typeof first === 'number' && first < EARLIEST_DAY) problem('BAD_USER_INPUT', 'firstSeen', 'a record cannot be seen before 1980');
+    if (typeof last === 'number' && last < EARLIEST_DAY) problem('BAD_USER_INPUT', 'lastSeen', 'a record cannot be seen before 1980');
     const firstSeen = typeof first === 'number' ? first : now;
     const lastSeen = typeof last === 'number' ? last : now;
     if (typeof first === 'number' && typeof last === 'number' && first > last) problem('BAD_USER_INPUT', 'firstSeen', 'firstSeen is after lastSeen');

@@ -35,7 +35,8 @@ async function write(context: Context, action: 'register.register' | 'register.r
   const now = context.now();
   let checked;
   try {
-    checked = validateItems(input, now);
+    // A registration names one of the caller's systems registered at DfE; a retirement may name one since removed.
+    checked = validateItems(input, now, action === 'register.register' ? { systems: context.caller.systems ?? [] } : {});
   } catch (error) {
     if (error instanceof TooManyItemsError) throw badUserInput(error.message, 'input');
     throw error;

@@ -14,12 +14,15 @@ import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/
 import { freshDatabase, type TestDatabase } from './database.ts';
 import { freePort } from './ports.ts';
 
-export const TEST_ORGANISATIONS: { code: string; name: string; type: OrganisationType; scopes: string[] }[] = [
-  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register', 'relay', 'match'] },
-  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register', 'relay', 'match'] },
-  { code: 'eastshire', name: 'Eastshire Council', type: 'LA', scopes: ['find', 'register'] },
-  { code: 'north-icb', name: 'NHS North Integrated Care Board', type: 'HEALTH', scopes: ['find', 'register'] },
-  { code: 'dfe', name: 'Department for Education', type: 'DFE', scopes: ['find'] },
+/** Each LA's systems as registered at DfE (FIND takes registrations from these only). */
+const laSystems = (code: string) => [`${code}-csc`, `${code}-education`, `${code}-lcs`];
+
+export const TEST_ORGANISATIONS: { code: string; name: string; type: OrganisationType; scopes: string[]; systems: string[] }[] = [
+  { code: 'northshire', name: 'Northshire County Council', type: 'LA', scopes: ['find', 'register', 'relay', 'match'], systems: laSystems('northshire') },
+  { code: 'southshire', name: 'Southshire Borough Council', type: 'LA', scopes: ['find', 'register', 'relay', 'match'], systems: laSystems('southshire') },
+  { code: 'eastshire', name: 'Eastshire Council', type: 'LA', scopes: ['find', 'register'], systems: laSystems('eastshire') },
+  { code: 'north-icb', name: 'NHS North Integrated Care Board', type: 'HEALTH', scopes: ['find', 'register'], systems: ['north-icb-gp'] },
+  { code: 'dfe', name: 'Department for Education', type: 'DFE', scopes: ['find'], systems: [] },
 ];
 
 export interface GraphqlReply {

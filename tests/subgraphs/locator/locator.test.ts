@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isValidNhsNumber, nhsCheckDigit } from '../../../lib/nhs-number.ts';
 import { CENTRAL_AUDIT, verifyAudit } from '../../../lib/audit/chain.ts';
 import { publishDsa } from '../../../lib/dsa/registry.ts';
 import { DfeTokenError } from '../../../lib/dfe-token.ts';
@@ -113,7 +115,7 @@ describe('registerRecords', () => {
   });
 
   it('refuses a missing token, one for another DfE service, one not signed by DfE and one that is not a JWT, with 401', async () => {
-    const input = { input: [{ nhsNumber: child(), systemId: 's', recordType: 'csc.referral' }] };
+    const input = { input: [{ nhsNumber: child(), systemId: 'northshire-csc', recordType: 'csc.referral' }] };
     expect((await locator.graphql(REGISTER, input, { token: null })).status).toBe(401);
     expect((await locator.graphql(REGISTER, input, { token: await locator.credential('northshire', 'mais:dfe:matching') })).status).toBe(401);
     // The organisation's own signed assertion is for DfE's token endpoint, not a token for DfE's services.
@@ -124,7 +126,7 @@ describe('registerRecords', () => {
   });
 
   it('a token reused for its life (as routers do) stops working as soon as the organisation is suspended, and a replaced key gets no new one', async () => {
-    const input = { input: [{ nhsNumber: child(), systemId: 's', recordType: 'csc.referral' }] };
+    const input = { input: [{ nhsNumber: child(), systemId: 'eastshire-csc', recordType: 'csc.referral' }] };
     const token = await locator.credential('eastshire');
     expect((await locator.graphql(REGISTER, input, { token })).status).toBe(200);
     expect((await locator.graphql(REGISTER, input, { token })).body.data.registerRecords.written).toBe(true);
@@ -367,6 +369,62 @@ describe('restricted children', () => {
     expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual(['eastshire']);
     expect((await register(restrictedChild, true)).body.data.registerRecords.written).toBe(true);
     expect(await seen(restrictedChild, 'southshire', 'CHILD_PROTECTION_ENQUIRY')).toEqual([]);
+  });
+});
+
+describe('what a custodian may say', () => {
+  // North ICB, trusted and registered at DfE, sends what it should not.
+  const as = 'north-icb';
+  const register = (item: Record<string, unknown>) => locator.graphql(REGISTER, { input: [{ nhsNumber: child(), systemId: 'north-icb-gp', recordType: 'health.gp_registration', ...item }] }, { as });
+  const FULL_WIDTH = (digit: string) => String.fromCodePoint(0xff10 + Number(digit));
+  // A valid NHS number, or ten digits that are not one, written with spaces or punctuation, or full-width, inside other text.
+  const nhsNumber = fc.integer({ min: 100_000_000, max: 999_999_999 }).filter((n) => nhsCheckDigit(String(n)) !== undefined).map((n) => `${n}${nhsCheckDigit(String(n))}`);
+  const tenDigits = fc.stringMatching(/^[0-9]{10}$/);
+  const written = fc.tuple(fc.oneof(nhsNumber, tenDigits), fc.array(fc.constantFrom('', '', ' ', '-', '.', '_', '/', ':', '  ', ' - '), { minLength: 9, maxLength: 9 }), fc.boolean()).map(([digits, gaps, wide]) => ({
+    digits,
+    text: [...digits].map((d, i) => `${wide ? FULL_WIDTH(d) : d}${gaps[i] ?? ''}`).join(''),
+    spaced: gaps.some((g) => g !== ''),
+  }));
+  const tried: string[] = [];
+
+  it('refuses any system or subject id that holds an NHS number or ten digits, however written and wherever in the text', async () => {
+    await fc.assert(
+      fc.asyncProperty(written, fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), fc.constantFrom('systemId', 'subjectId'), async (hidden, before, after, field) => {
+        // Ten digits that are not an NHS number count only when written together.
+        fc.pre(hidden.spaced === false || isValidNhsNumber(hidden.digits));
+        tried.push(hidden.digits);
+        const reply = await register({ [field]: `${before}${hidden.text}${after}` });
+        expect(reply.body.data.registerRecords.written).toBe(false);
+        expect(reply.body.data.registerRecords.errors).toContainEqual(expect.objectContaining({ code: 'NHS_NUMBER_IN_TEXT', field }));
+        expect(JSON.stringify(reply.body)).not.toContain(hidden.digits);
+      }),
+      { numRuns: 200, seed: 33 },
+    );
+  }, 120_000);
+
+  it('takes only the organisation’s registered systems and sane dates, and still takes an honest registration', async () => {
+    const unknown = await register({ systemId: 'north-icb-shadow' });
+    expect(unknown.body.data.registerRecords.errors).toEqual([expect.objectContaining({ code: 'UNKNOWN_SYSTEM', field: 'systemId' })]);
+    // Another organisation's system is not the ICB's to name.
+    expect((await register({ systemId: 'northshire-csc' })).body.data.registerRecords.errors).toEqual([expect.objectContaining({ code: 'UNKNOWN_SYSTEM' })]);
+    expect((await register({ firstSeen: '1900-01-01' })).body.data.registerRecords.errors).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'firstSeen' })]);
+    expect((await register({ lastSeen: '1979-12-31', firstSeen: '1979-12-01' })).body.data.registerRecords.errors.map((e: { field: string }) => e.field).sort()).toEqual(['firstSeen', 'lastSeen']);
+    // A date in an id, or a short number, is not an NHS number.
+    expect((await register({ subjectId: 'GP-2023-05-02/7781', firstSeen: '2023-05-02' })).body.data.registerRecords.written).toBe(true);
+  });
+
+  it('keeps nothing of what it refused anywhere in the central store', async () => {
+    expect(tried.length).toBeGreaterThan(100);
+    const columns = await locator.store.sql.withSession((db) =>
+      db.query<{ table_name: string; column_name: string }>(`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'ARRAY')`),
+    );
+    expect(columns.map((c) => `${c.table_name}.${c.column_name}`)).toEqual(expect.arrayContaining(['register_entry.system_id', 'audit_entry.detail']));
+    for (const { table_name: table, column_name: column } of columns) {
+      const found = await locator.store.sql.withSession((db) =>
+        db.query<{ n: string }>(`SELECT count(*) AS n FROM "${table}" WHERE regexp_replace("${column}"::text, '[^0-9]', '', 'g') ~ $1`, [tried.map((d) => `(${d})`).join('|')]),
+      );
+      expect(Number(found[0]!.n), `${table}.${column}`).toBe(0);
+    }
   });
 });
 

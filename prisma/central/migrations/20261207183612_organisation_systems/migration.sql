@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "organisation" ADD COLUMN     "systems" TEXT[] DEFAULT ARRAY[]::TEXT[];
