@@ -30,6 +30,8 @@ const config: CodegenConfig = {
     ...subgraph('locator', {
       RecordLocation: '../../../lib/register/register.ts#Location',
       RegisterStatistic: '../../../lib/register/register.ts#RegisterStatistic as RegisterStatisticRow',
+      RegisterAnomaly: '../../../lib/register/register.ts#RegisterAnomaly as RegisterAnomalyRow',
+      PointerSuspension: '../../../lib/register/register.ts#PointerSuspension as PointerSuspensionRow',
       Child: '../context.ts#ChildReference',
       Custodian: '../../../lib/organisation-credential.ts#Organisation',
       DataSharingAgreement: '../../../lib/dsa/registry.ts#StoredDsa',

@@ -218,6 +218,19 @@ export async function registerItems(db: SqlSession, custodian: string, items: re
     ],
   );
   const created = written.filter((w) => w.created).length;
+  // Evidence for the claim: MATCH found the child for this custodian (DfE's audit of its searches holds
+  // the child's pseudonym under whichever key version was current then). Once found, always found.
+  const evidence = items.flatMap((item) => {
+    const current = pseudonymiser.pseudonymise(item.nhsNumber, version).value.toString('hex');
+    return pseudonymiser.pseudonymsOf(item.nhsNumber).map((p) => ({ current, searched: p.value.toString('hex') }));
+  });
+  await db.query(
+    `UPDATE register_entry AS r SET matched = true
+       FROM unnest($2::text[], $3::text[]) AS t(current, searched)
+      WHERE r.custodian_code = $1 AND r.key_version = $4 AND r.pseudonym = decode(t.current, 'hex') AND NOT r.matched
+        AND EXISTS (SELECT 1 FROM audit_entry a WHERE a.actor_org = $1 AND a.action = 'match.search' AND a.pseudonym = decode(t.searched, 'hex'))`,
+    [custodian, evidence.map((e) => e.current), evidence.map((e) => e.searched), version],
+  );
   return { created, updated: written.length - created, notFound: 0, digest: digestOf(rows), recordTypes: countTypes(items) };
 }
 
@@ -267,7 +280,9 @@ export async function locationsOf(db: SqlSession, pseudonyms: readonly { value: 
   const rows = await db.query<{ pseudonym: string; key_version: number; custodian_code: string; system_id: string; record_type: string; first_seen: Date | string; last_seen: Date | string; provenance: string; restricted: boolean }>(
     `SELECT encode(r.pseudonym, 'hex') AS pseudonym, r.key_version, r.custodian_code, r.system_id, r.record_type, r.first_seen, r.last_seen, r.provenance, r.restricted
        FROM unnest($1::text[], $2::int[]) AS t(pseudonym, key_version)
-       JOIN register_entry r ON r.pseudonym = decode(t.pseudonym, 'hex') AND r.key_version = t.key_version`,
+       JOIN register_entry r ON r.pseudonym = decode(t.pseudonym, 'hex') AND r.key_version = t.key_version
+       -- An organisation whose pointers DfE suspended is located to nobody.
+       JOIN organisation o ON o.code = r.custodian_code AND NOT o.pointers_suspended`,
     [flat.map((f) => f.hex), flat.map((f) => f.version)],
   );
   const childOf = new Map(flat.map((f) => [`${f.hex}|${f.version}`, f.child]));
@@ -297,6 +312,39 @@ export interface RegisterStatistic {
   current: number;
   stale: number;
   retired: number;
+}
+
+export interface RegisterAnomaly {
+  custodianCode: string;
+  /** UNMATCHED: children registered that MATCH never found for the custodian. */
+  kind: 'UNMATCHED';
+  /** Children (pseudonyms) of that kind, and of all the custodian registered. */
+  pseudonyms: number;
+  ofPseudonyms: number;
+  pointersSuspended: boolean;
+}
+
+/** An organisation's pointers suspended or reinstated by DfE. */
+export interface PointerSuspension {
+  custodianCode: string;
+  suspended: boolean;
+  pointers: number;
+}
+
+/** Each custodian's claims without evidence, as counts of pseudonyms: never a child, never a pseudonym itself. */
+export async function registerAnomalies(db: SqlSession): Promise<RegisterAnomaly[]> {
+  const rows = await db.query<{ custodian_code: string; unmatched: string; children: string; pointers_suspended: boolean }>(
+    `SELECT r.custodian_code, count(DISTINCT r.pseudonym) FILTER (WHERE NOT c.matched) AS unmatched, count(DISTINCT r.pseudonym) AS children, o.pointers_suspended
+       FROM register_entry r
+       JOIN (SELECT custodian_code, pseudonym, key_version, bool_or(matched) AS matched FROM register_entry WHERE provenance <> 'RETIRED' GROUP BY 1, 2, 3) c
+         ON c.custodian_code = r.custodian_code AND c.pseudonym = r.pseudonym AND c.key_version = r.key_version
+       JOIN organisation o ON o.code = r.custodian_code
+      WHERE r.provenance <> 'RETIRED'
+      GROUP BY r.custodian_code, o.pointers_suspended ORDER BY r.custodian_code`,
+  );
+  return rows
+    .filter((r) => Number(r.unmatched) > 0)
+    .map((r) => ({ custodianCode: r.custodian_code, kind: 'UNMATCHED' as const, pseudonyms: Number(r.unmatched), ofPseudonyms: Number(r.children), pointersSuspended: r.pointers_suspended }));
 }
 
 /** Counts per custodian and record type, never per child. */

@@ -42,22 +42,25 @@ async function moveBatch(sql: SqlConnection, pseudonymiser: Pseudonymiser, from:
   const to = from + 1;
   return sql.withSession((db) =>
     db.transaction(async (tx) => {
-      const rows = await tx.query<{ id: string; pseudonym: Buffer | Uint8Array; subject_pseudonym: Buffer | Uint8Array | null; custodian_code: string; system_id: string; record_type: string; first_seen: Date; last_seen: Date; provenance: string; retired_at: Date | null }>(
-        `SELECT id, pseudonym, subject_pseudonym, custodian_code, system_id, record_type, first_seen, last_seen, provenance, retired_at
+      const rows = await tx.query<{ id: string; pseudonym: Buffer | Uint8Array; subject_pseudonym: Buffer | Uint8Array | null; custodian_code: string; system_id: string; record_type: string; first_seen: Date; last_seen: Date; provenance: string; retired_at: Date | null; restricted: boolean; matched: boolean }>(
+        `SELECT id, pseudonym, subject_pseudonym, custodian_code, system_id, record_type, first_seen, last_seen, provenance, retired_at, restricted, matched
            FROM register_entry WHERE key_version = $1 ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
         [from],
       );
       if (rows.length === 0) return { moved: 0, merged: 0 };
       const hex = (value: Buffer | Uint8Array | null) => (value === null ? null : pseudonymiser.rekey(Buffer.from(value), to).toString('hex'));
       const inserted = await tx.query<{ created: boolean }>(
-        `INSERT INTO register_entry AS r (pseudonym, key_version, custodian_code, system_id, record_type, subject_pseudonym, first_seen, last_seen, provenance, retired_at)
-         SELECT decode(t.pseudonym, 'hex'), $1, t.custodian_code, t.system_id, t.record_type, decode(t.subject, 'hex'), t.first_seen, t.last_seen, t.provenance::"RecordProvenance", t.retired_at
-           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[])
-             AS t(pseudonym, custodian_code, system_id, record_type, subject, first_seen, last_seen, provenance, retired_at)
+        `INSERT INTO register_entry AS r (pseudonym, key_version, custodian_code, system_id, record_type, subject_pseudonym, first_seen, last_seen, provenance, retired_at, restricted, matched)
+         SELECT decode(t.pseudonym, 'hex'), $1, t.custodian_code, t.system_id, t.record_type, decode(t.subject, 'hex'), t.first_seen, t.last_seen, t.provenance::"RecordProvenance", t.retired_at, t.restricted, t.matched
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::boolean[], $12::boolean[])
+             AS t(pseudonym, custodian_code, system_id, record_type, subject, first_seen, last_seen, provenance, retired_at, restricted, matched)
          ON CONFLICT (pseudonym, key_version, custodian_code, system_id, record_type) DO UPDATE SET
            first_seen = LEAST(r.first_seen, excluded.first_seen),
            last_seen = GREATEST(r.last_seen, excluded.last_seen),
-           subject_pseudonym = COALESCE(r.subject_pseudonym, excluded.subject_pseudonym)
+           subject_pseudonym = COALESCE(r.subject_pseudonym, excluded.subject_pseudonym),
+           -- A row written under the new key meanwhile is the custodian's latest word on restriction.
+           restricted = r.restricted,
+           matched = r.matched OR excluded.matched
          RETURNING (xmax = 0) AS created`,
         [
           to,
@@ -70,6 +73,8 @@ async function moveBatch(sql: SqlConnection, pseudonymiser: Pseudonymiser, from:
           rows.map((r) => new Date(r.last_seen).toISOString()),
           rows.map((r) => r.provenance),
           rows.map((r) => (r.retired_at ? new Date(r.retired_at).toISOString() : null)),
+          rows.map((r) => r.restricted === true),
+          rows.map((r) => r.matched === true),
         ],
       );
       await tx.query('DELETE FROM register_entry WHERE id = ANY($1::bigint[])', [rows.map((r) => String(r.id))]);

@@ -10,11 +10,30 @@ import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError } from '../../lib/register/directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
-import { registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from '../../lib/register/register.ts';
+import { holdsNhsNumber, registerAnomalies, registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from '../../lib/register/register.ts';
 
 
 function requireScope(context: Context, scope: string, field: string): void {
   if (!context.caller.scopes.includes(scope)) throw forbidden(`${context.caller.code} has no "${scope}" scope at DfE`, field);
+}
+
+/** Suspends or reinstates an organisation's pointers, with its reason in DfE's audit, in one transaction. */
+async function suspension(context: Context, organisation: string, reason: string, suspend: boolean) {
+  const field = suspend ? 'suspendPointers' : 'reinstatePointers';
+  requireDfe(context, field);
+  if (!context.directory.organisations.get(organisation)) throw badUserInput(`${organisation.slice(0, 64)} is not an organisation DfE knows`, 'organisation');
+  const why = reason.trim();
+  if (why.length < 10 || why.length > 500) throw badUserInput('a reason is 10 to 500 characters', 'reason');
+  if (holdsNhsNumber(why)) throw new GraphQLError('a reason may not hold an NHS number, nor ten digits', { extensions: { code: 'BAD_USER_INPUT', field: 'reason', reason: 'NHS_NUMBER_IN_TEXT', http: { status: 400 } } });
+  const pointers = await context.sql.withSession((db) =>
+    db.transaction(async (tx) => {
+      await tx.query('UPDATE organisation SET pointers_suspended = $2 WHERE code = $1', [organisation, suspend]);
+      const [count] = await tx.query<{ n: string }>(`SELECT count(*) AS n FROM register_entry WHERE custodian_code = $1 AND provenance <> 'RETIRED'`, [organisation]);
+      await appendAuditInTransaction(tx, CENTRAL_AUDIT, [{ actor_org: context.caller.code, action: suspend ? 'register.suspend' : 'register.reinstate', detail: { organisation, reason: why, pointers: Number(count!.n) } }]);
+      return Number(count!.n);
+    }),
+  );
+  return { custodianCode: organisation, suspended: suspend, pointers };
 }
 
 function requireDfe(context: Context, field: string): void {
@@ -89,6 +108,12 @@ export const resolvers: Resolvers = {
   Custodian: {
     kind: (organisation) => organisation.type,
   },
+  RegisterAnomaly: {
+    custodian: (anomaly, _args, context) => custodian(context, anomaly.custodianCode),
+  },
+  PointerSuspension: {
+    custodian: (suspension, _args, context) => custodian(context, suspension.custodianCode),
+  },
   RegisterStatistic: {
     custodian: (statistic, _args, context) => custodian(context, statistic.custodianCode),
   },
@@ -101,6 +126,10 @@ export const resolvers: Resolvers = {
       requireDfe(context, 'registerStatistics');
       return context.sql.withSession((db) => registerStatistics(db, new Date(context.now() - context.staleAfterMs)));
     },
+    async registerAnomalies(_parent, _args, context) {
+      requireDfe(context, 'registerAnomalies');
+      return context.sql.withSession((db) => registerAnomalies(db));
+    },
     async dataSharingAgreements(_parent, { source }, context) {
       if (source !== context.caller.code && context.caller.type !== 'DFE') throw forbidden('Only the source organisation and DfE may read its agreements', 'dataSharingAgreements');
       return context.sql.withSession((db) => dsaHistory(db, source));
@@ -108,6 +137,8 @@ export const resolvers: Resolvers = {
     recordTypes: () => [...RECORD_TYPES].map(([name, description]) => ({ name, description })),
   },
   Mutation: {
+    suspendPointers: (_parent, { organisation, reason }, context) => suspension(context, organisation, reason, true),
+    reinstatePointers: (_parent, { organisation, reason }, context) => suspension(context, organisation, reason, false),
     registerRecords: (_parent, { input }, context) => {
       requireScope(context, 'register', 'registerRecords');
       return write(context, 'register.register', input);

@@ -25,7 +25,8 @@ describe('rotatePseudonymKey', () => {
 
   it('re-keys every row online: lookups answer throughout, registrations during the rotation land, and old pseudonyms are gone after', async () => {
     const children = Array.from({ length: 120 }, (_, i) => syntheticNhsNumber(5000 + i * 3));
-    await locator.graphql(REGISTER, { input: children.map((nhsNumber) => ({ nhsNumber, systemId: 'northshire-csc', recordType: 'csc.referral', firstSeen: '2022-01-10' })) });
+    // Ten of them PDS restricts: the restriction moves with each row.
+    await locator.graphql(REGISTER, { input: children.map((nhsNumber, i) => ({ nhsNumber, systemId: 'northshire-csc', recordType: 'csc.referral', firstSeen: '2022-01-10', restricted: i < 10 })) });
     const oldPseudonym = locator.directory.pseudonymiser.pseudonymise(children[0]!).value;
     locator.keys.push({ version: 2, secret: randomBytes(32) });
 
@@ -52,6 +53,8 @@ describe('rotatePseudonymKey', () => {
     expect(lookups).toBeGreaterThan(3);
     expect(missing).toBe(0);
     expect(await versions()).toEqual([{ key_version: 2, n: 121 }]);
+    const [restricted] = await locator.store.sql.withSession((db) => db.query<{ n: string }>('SELECT count(*) AS n FROM register_entry WHERE restricted'));
+    expect(Number(restricted!.n)).toBe(10);
     const states = await locator.store.sql.withSession((db) => db.query<{ version: number; state: string }>('SELECT version, state FROM pseudonym_key ORDER BY version'));
     expect(states).toEqual([{ version: 1, state: 'RETIRED' }, { version: 2, state: 'CURRENT' }]);
     const [stillThere] = await locator.store.sql.withSession((db) => db.query<{ n: string }>('SELECT count(*) AS n FROM register_entry WHERE pseudonym = $1', [oldPseudonym]));

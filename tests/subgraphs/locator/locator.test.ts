@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidNhsNumber, nhsCheckDigit } from '../../../lib/nhs-number.ts';
-import { CENTRAL_AUDIT, verifyAudit } from '../../../lib/audit/chain.ts';
+import { appendAuditInTransaction, CENTRAL_AUDIT, verifyAudit } from '../../../lib/audit/chain.ts';
 import { publishDsa } from '../../../lib/dsa/registry.ts';
 import { DfeTokenError } from '../../../lib/dfe-token.ts';
 import { useOrganisationSigner } from '../../../lib/organisation-credential.ts';
@@ -425,6 +425,57 @@ describe('what a custodian may say', () => {
       );
       expect(Number(found[0]!.n), `${table}.${column}`).toBe(0);
     }
+  });
+});
+
+describe('claims checked against evidence', () => {
+  const ANOMALIES = `{ registerAnomalies { custodian { code } kind pseudonyms ofPseudonyms pointersSuspended } }`;
+  const SUSPEND = `mutation ($o: String!, $r: String!) { suspendPointers(organisation: $o, reason: $r) { custodian { code } suspended pointers } }`;
+  const REINSTATE = `mutation ($o: String!, $r: String!) { reinstatePointers(organisation: $o, reason: $r) { suspended pointers } }`;
+  const anomaliesOf = async (code: string) => ((await locator.graphql(ANOMALIES, {}, { as: 'dfe' })).body.data.registerAnomalies as { custodian: { code: string }; pseudonyms: number; ofPseudonyms: number; pointersSuspended: boolean }[]).find((a) => a.custodian.code === code);
+  /** What MATCH's audit holds when it found a child for an organisation (MATCH itself writes this entry). */
+  const matchedFor = (organisation: string, nhsNumber: string) =>
+    locator.store.sql.withSession((db) =>
+      db.transaction((tx) => appendAuditInTransaction(tx, CENTRAL_AUDIT, [{ actor_org: organisation, action: 'match.search', pseudonym: locator.directory.pseudonymsForLookup(nhsNumber).audit, purpose: 'CHILD_IN_NEED_ASSESSMENT', decision: 'ALLOW', detail: { best: true } }])),
+    );
+
+  it('reports, to DfE only and by count alone, the children each custodian registered that MATCH never found for it', async () => {
+    const before = (await anomaliesOf('southshire'))?.pseudonyms ?? 0;
+    const found = child();
+    const claimed = [child(), child(), child()];
+    await matchedFor('southshire', found);
+    // Another organisation's search is no evidence for southshire.
+    await matchedFor('northshire', claimed[0]!);
+    const reply = await locator.graphql(REGISTER, { input: [found, ...claimed].flatMap((nhsNumber) => ['csc.referral', 'csc.cp_plan'].map((recordType) => ({ nhsNumber, systemId: 'southshire-csc', recordType }))) }, { as: 'southshire' });
+    expect(reply.body.data.registerRecords.written).toBe(true);
+    const anomaly = await anomaliesOf('southshire');
+    expect(anomaly).toMatchObject({ pseudonyms: before + 3, pointersSuspended: false });
+    expect(anomaly!.ofPseudonyms).toBeGreaterThanOrEqual(before + 4);
+    const text = JSON.stringify((await locator.graphql(ANOMALIES, {}, { as: 'dfe' })).body);
+    for (const nhsNumber of [found, ...claimed]) {
+      expect(text).not.toContain(nhsNumber);
+      expect(text).not.toContain(locator.directory.pseudonymsForLookup(nhsNumber).audit.toString('hex'));
+    }
+    for (const as of ['northshire', 'southshire', 'north-icb']) expect((await locator.graphql(ANOMALIES, {}, { as })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('lets DfE suspend an organisation’s pointers wholesale and reinstate them, each audited with its reason', async () => {
+    const held = child();
+    await locator.graphql(REGISTER, { input: [{ nhsNumber: held, systemId: 'southshire-csc', recordType: 'csc.referral' }] }, { as: 'southshire' });
+    // Asked by the custodian itself, which always sees its own pointers unless they are suspended.
+    const seen = async () => ((await locator.graphql(LOCATIONS, reps(held), { as: 'southshire', purpose: 'CHILD_PROTECTION_ENQUIRY' })).body.data._entities[0].locations as { custodian: { code: string } }[]).map((l) => l.custodian.code);
+    expect(await seen()).toEqual(['southshire']);
+    for (const as of ['northshire', 'southshire']) expect((await locator.graphql(SUSPEND, { o: 'southshire', r: 'Registrations without evidence under review' }, { as })).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await locator.graphql(SUSPEND, { o: 'southshire', r: `Child ${held} was claimed wrongly` }, { as: 'dfe' })).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason', reason: 'NHS_NUMBER_IN_TEXT' });
+    const suspended = await locator.graphql(SUSPEND, { o: 'southshire', r: 'Registrations without evidence under review' }, { as: 'dfe' });
+    expect(suspended.body.data.suspendPointers).toMatchObject({ custodian: { code: 'southshire' }, suspended: true });
+    expect(suspended.body.data.suspendPointers.pointers).toBeGreaterThan(0);
+    expect(await seen()).toEqual([]);
+    expect((await anomaliesOf('southshire'))?.pointersSuspended).toBe(true);
+    const [audited] = await locator.store.sql.withSession((db) => db.query<{ actor_org: string; detail: { organisation: string; reason: string } }>(`SELECT actor_org, detail FROM audit_entry WHERE action = 'register.suspend' ORDER BY seq DESC LIMIT 1`));
+    expect(audited).toMatchObject({ actor_org: 'dfe', detail: { organisation: 'southshire', reason: 'Registrations without evidence under review' } });
+    expect((await locator.graphql(REINSTATE, { o: 'southshire', r: 'Review closed: evidence supplied' }, { as: 'dfe' })).body.data.reinstatePointers.suspended).toBe(false);
+    expect(await seen()).toEqual(['southshire']);
   });
 });
 
