@@ -196,6 +196,18 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
         la: config.la,
         relay: { issuer: sharing.dfeIssuer, jwks: new URL(sharing.dfeJwks) },
         agreement: agreementFile(sharing.agreement),
+        // Each relay token once, across the router's replicas: its jti is kept in the LA's store until it expires.
+        ...(parts.store
+          ? {
+              firstUse: async (jti: string, expiresAt: number) => {
+                const rows = await parts.store!.sql.withSession(async (db) => {
+                  await db.query('DELETE FROM la_relay_token WHERE expires_at < now()');
+                  return db.query('INSERT INTO la_relay_token (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING RETURNING jti', [jti, new Date(expiresAt).toISOString()]);
+                });
+                return rows.length === 1;
+              },
+            }
+          : {}),
         run: async (nhsNumber, requester) => {
           const response = await apollo.executeOperation(
             { query: SHARE_OPERATION, variables: { n: nhsNumber, purpose: requester.purpose } },

@@ -12,7 +12,7 @@ import { keySet } from '../lib/dfe-token.ts';
 import { DsaPolicy, type OrganisationType } from '../lib/dsa/policy.ts';
 import { readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
-import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience } from '../lib/relay-token.ts';
+import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../lib/relay-token.ts';
 
 export const SHARE_PATH = '/share/graphql';
 const MAX_BODY_BYTES = 16 * 1024;
@@ -78,7 +78,23 @@ export interface ShareOptions {
   run(nhsNumber: string, requester: Requester): Promise<{ data?: ShareData | null; errors?: readonly { message: string }[] }>;
   /** Records a request the agreement refused (a shared one is audited by the router as it runs). */
   refused(nhsNumber: string, requester: Requester, rule: string): Promise<void>;
+  /**
+   * Records a relay token's `jti` until it expires; false when it was seen before. Shared by the router's
+   * replicas through the LA's store; in memory by default (one process).
+   */
+  firstUse?: (jti: string, expiresAt: number) => Promise<boolean>;
   now?: () => number;
+}
+
+/** Relay tokens seen by this process, until they expire. */
+export function memoryFirstUse(now: () => number = Date.now): (jti: string, expiresAt: number) => Promise<boolean> {
+  const seen = new Map<string, number>();
+  return async (jti, expiresAt) => {
+    for (const [id, until] of seen) if (until < now()) seen.delete(id);
+    if (seen.has(jti)) return false;
+    seen.set(jti, expiresAt);
+    return true;
+  };
 }
 
 /** The LA's agreement from its file, compiled again whenever the file changes. */
@@ -109,6 +125,7 @@ export function createShareResponder(options: ShareOptions): (request: ShareRequ
   const keys = keySet(options.relay.jwks);
   const schema = buildSchema(SHARE_SDL);
   const now = options.now ?? Date.now;
+  const firstUse = options.firstUse ?? memoryFirstUse(now);
 
   async function summary(nhsNumber: string, requester: Requester) {
     const decide = (recordType: string) => options.agreement().decide({ destination: requester.organisation, destinationType: requester.type, recordType, mode: 'CONTENT', purpose: requester.purpose, at: now() });
@@ -136,25 +153,34 @@ export function createShareResponder(options: ShareOptions): (request: ShareRequ
 
   return async ({ authorization, body }) => {
     let requester: Requester;
+    let child: string;
     try {
       const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
       if (!token) throw new Error('no relay token');
-      const { payload } = await jwtVerify(token, keys, { issuer: options.relay.issuer, audience: relayAudience(options.la), typ: RELAY_TOKEN_TYPE, algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['exp', 'iat', 'requester', 'purpose'] });
+      const { payload } = await jwtVerify(token, keys, { issuer: options.relay.issuer, audience: relayAudience(options.la), typ: RELAY_TOKEN_TYPE, algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['exp', 'iat', 'jti', 'requester', 'purpose', 'child'] });
       if (payload.exp! - payload.iat! > RELAY_TOKEN_SECONDS) throw new Error('the relay token lives too long');
+      if (typeof payload.child !== 'string' || typeof payload.jti !== 'string' || payload.jti.length > 128) throw new Error('the relay token names no child');
       requester = { organisation: String(payload.requester), type: String(payload.requester_type ?? 'LA') as OrganisationType, purpose: String(payload.purpose) };
+      child = payload.child;
+      // One request per token: a token seen before (here, or at another replica) is refused.
+      if (!(await firstUse(payload.jti, (payload.exp! + 5) * 1000))) return refusal(401, 'UNAUTHENTICATED', 'This relay token has been used: DfE signs one for each request');
     } catch {
       return refusal(401, 'UNAUTHENTICATED', 'The sharing endpoint answers DfE relay tokens only');
     }
     const request = body as { query?: unknown; variables?: unknown } | null;
     if (typeof request?.query !== 'string') return refusal(400, 'BAD_REQUEST', 'give a GraphQL query');
+    let summaries = 0;
     const result = await graphql({
       schema,
       source: request.query,
       variableValues: (request.variables ?? {}) as Record<string, unknown>,
       rootValue: {
         sharedSummary: async ({ nhsNumber }: { nhsNumber: string }) => {
+          // One summary per request, of the one child the token is for.
+          if (++summaries > 1) throw new GraphQLError('A relay request asks for one summary', { extensions: { code: 'BAD_USER_INPUT' } });
           const normalised = normaliseNhsNumber(String(nhsNumber));
           if (!isValidNhsNumber(normalised)) throw new GraphQLError('not an NHS number', { extensions: { code: 'INVALID_NHS_NUMBER' } });
+          if (relayChildDigest(normalised) !== child) throw new GraphQLError('This relay token is for another child', { extensions: { code: 'FORBIDDEN' } });
           return summary(normalised, requester);
         },
       },

@@ -13,7 +13,7 @@ import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { CentralDirectory } from '../../lib/register/directory.ts';
 import { isRestricted, locationsOf } from '../../lib/register/register.ts';
-import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience } from '../../lib/relay-token.ts';
+import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../../lib/relay-token.ts';
 
 /** The record type a custodian's agreement must let the asker receive for the summary. */
 export const SHARED_RECORD_TYPE = 'csc.status';
@@ -184,7 +184,7 @@ export class Relay {
 
   private async relayToken(target: RelayTarget): Promise<string> {
     const now = Math.floor(this.now() / 1000);
-    return new SignJWT({ requester: target.asker.code, requester_type: target.asker.type, purpose: target.purpose })
+    return new SignJWT({ requester: target.asker.code, requester_type: target.asker.type, purpose: target.purpose, child: relayChildDigest(target.nhsNumber) })
       .setProtectedHeader({ alg: 'ES256', typ: RELAY_TOKEN_TYPE, ...(this.options.signingKey.kid ? { kid: this.options.signingKey.kid } : {}) })
       .setIssuer(this.options.issuer)
       .setAudience(relayAudience(target.custodian))

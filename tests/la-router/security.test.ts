@@ -1,5 +1,6 @@
 // The LA router's security over a real LA store and subgraphs: caseworker authentication against a real
 // OpenID Connect provider on loopback, decisions by role, allocation and break-glass, and the audit.
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -14,6 +15,7 @@ import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
 import { AllocationIndex } from '../../la-router/relationships.ts';
 import { reasonProblem, visibleReason } from '../../la-router/break-glass.ts';
+import { relayChildDigest } from '../../lib/relay-token.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
 import { sandboxAgreement } from '../../sandbox/organisations.ts';
@@ -916,13 +918,14 @@ describe('the sharing endpoint, for DfE’s relay', () => {
   let dfeKey: JWK;
   let jwksServer: Server;
   let agreementPath: string;
+  let jwksUrl: string;
   const DFE_ISSUER = 'https://dfe.example';
   const SHARE = 'query ($n: NhsNumber!) { sharedSummary(nhsNumber: $n) { custodian openCase childProtectionPlan cpCategory lookedAfter allocatedTeam } }';
   let child: string;
 
   /** A relay token as DfE's relay signs one. */
   const relayToken = async (claims: Record<string, unknown> = {}, key: JWK = dfeKey) =>
-    new SignJWT({ requester: 'southshire', requester_type: 'LA', purpose: 'CHILD_PROTECTION_ENQUIRY', ...claims })
+    new SignJWT({ requester: 'southshire', requester_type: 'LA', purpose: 'CHILD_PROTECTION_ENQUIRY', child: relayChildDigest(child), jti: randomUUID(), ...claims })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid!, typ: 'mais-relay+jwt' })
       .setIssuer(DFE_ISSUER)
       .setAudience((claims.aud as string) ?? 'mais:la:northshire')
@@ -940,7 +943,7 @@ describe('the sharing endpoint, for DfE’s relay', () => {
     dfeKey = await newKey('dfe-relay-1');
     const { d: _d, ...publicKey } = dfeKey;
     jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicKey] })));
-    const jwksUrl = `${await serveOnLoopback(jwksServer)}/.well-known/jwks.json`;
+    jwksUrl = `${await serveOnLoopback(jwksServer)}/.well-known/jwks.json`;
     agreementPath = join(mkdtempSync(join(tmpdir(), 'mais-share-')), 'agreement.json');
     writeFileSync(agreementPath, JSON.stringify(sandboxAgreement('northshire')));
     const config = parseRouterConfig({
@@ -989,6 +992,43 @@ describe('the sharing endpoint, for DfE’s relay', () => {
     expect(revoked.body.errors?.[0].extensions.code).toBe('FORBIDDEN');
     expect(await lastEntry()).toMatchObject({ outcome: 'DENIED', sources: { rule: 'revoked' } });
     writeFileSync(agreementPath, JSON.stringify(sandboxAgreement('northshire')));
+  });
+
+  it('takes each relay token once, at any replica, for the one child it names, and answers one summary a request', async () => {
+    const token = await relayToken();
+    expect((await share(token)).body.data.sharedSummary).toMatchObject({ custodian: 'northshire' });
+    const again = await share(token);
+    expect(again.status).toBe(401);
+    expect(again.body.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+    // Another replica over the same store knows it too.
+    const config = parseRouterConfig({ la: 'northshire', port: 0, mode: 'production', database: {}, subgraphs: [{ name: 'csc', url: `${proxy.url}/graphql`, kind: 'la' }], oidc: { issuer, audience: AUDIENCE }, sharing: { agreement: agreementPath, dfeIssuer: DFE_ISSUER, dfeJwks: jwksUrl } });
+    const replica = await createRouter({ config, internalToken: csc.signer, dfeCredential: null, store: csc.store });
+    try {
+      const replicaUrl = `${await serveOnLoopback(replica.server)}/share/graphql`;
+      const fresh = await relayToken();
+      expect((await fetch(shareUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh}` }, body: JSON.stringify({ query: SHARE, variables: { n: child } }) })).status).toBe(200);
+      expect((await fetch(replicaUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh}` }, body: JSON.stringify({ query: SHARE, variables: { n: child } }) })).status).toBe(401);
+    } finally {
+      await replica.stop();
+    }
+    // No child named, or not a token for one request: refused.
+    for (const claims of [{ child: undefined }, { jti: undefined }]) expect((await share(await relayToken(claims))).status).toBe(401);
+    // Generated requests: several summaries, for the bound child and others, in one request.
+    const others = (await csc.store.sql.withSession((db) => db.query<{ nhs: string }>(`SELECT pers_common_child_id AS nhs FROM ssd_person WHERE pers_common_child_id IS NOT NULL AND pers_common_child_id <> $1 LIMIT 3`, [child]))).map((r) => r.nhs);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(child, ...others), { minLength: 1, maxLength: 4 }), async (asked) => {
+        const query = `{ ${asked.map((n, i) => `s${i}: sharedSummary(nhsNumber: "${n}") { custodian }`).join(' ')} }`;
+        const before = Number((await csc.store.sql.withSession((db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM la_audit_entry WHERE actor = 'org:southshire' AND outcome = 'OK'`)))[0]!.n);
+        const reply = await share(await relayToken(), query, {});
+        const answered = Object.values(reply.body.data ?? {}).filter((v) => v !== null);
+        // At most one summary, and only of the child the token names.
+        expect(answered.length).toBeLessThanOrEqual(1);
+        if (answered.length === 1) expect(asked.filter((n) => n === child).length).toBeGreaterThan(0);
+        const after = Number((await csc.store.sql.withSession((db) => db.query<{ n: string }>(`SELECT count(*) AS n FROM la_audit_entry WHERE actor = 'org:southshire' AND outcome = 'OK'`)))[0]!.n);
+        expect(after - before).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 25, seed: 32 },
+    );
   });
 
   it('runs nothing but its own schema', async () => {
