@@ -186,16 +186,23 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
   const registryLimiter = createRateLimiter({ limit: registryPerMinute ?? 30, redisUrl: parts.redisUrl, prefix: 'mais:gateway:registry', ...(parts.logger ? { onRedisError: redisWarning(parts.logger) } : {}) });
 
   /**
-   * The token endpoint: an address past its limit of refused client assertions waits before it may try
-   * again (guessing or replaying assertions is slowed); each refusal counts against it.
+   * The token endpoint: each refused client assertion counts against its address, and past the limit a
+   * refusal is answered 429 with Retry-After (guessing or replaying assertions is slowed). A valid
+   * assertion is always answered: an organisation refused while suspended, say, gets its token as soon
+   * as it is reinstated, whatever its address spent meanwhile.
    */
   async function tokenRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const address = clientAddress(req, trustProxy);
     const wait = await anonymousLimiter.peek(address);
-    if (wait > 0) return sendError(res, 429, 'RATE_LIMITED', 'Too many refused token requests from this address; try again shortly', { 'retry-after': String(wait) });
-    res.once('finish', () => {
-      if (res.statusCode === 401) void anonymousLimiter.take(address).catch(() => {});
-    });
+    const writeHead = res.writeHead.bind(res) as (status: number, ...rest: unknown[]) => ServerResponse;
+    // oidc-provider answers through writeHead (Node calls it for implicit headers too): a refusal is counted there.
+    res.writeHead = ((status: number, ...rest: unknown[]) => {
+      if (status !== 401) return writeHead(status, ...rest);
+      void anonymousLimiter.take(address).catch(() => {});
+      if (wait === 0) return writeHead(status, ...rest);
+      res.setHeader('retry-after', String(wait));
+      return writeHead(429, ...rest);
+    }) as typeof res.writeHead;
     oauth(req, res);
   }
 
