@@ -114,12 +114,28 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): Promise<void> {
-    const headers = options.request.http!.headers;
     const context = options.kind === 'incoming operation' ? (options.context as RouterContext) : null;
     if (this.openUntil > 0) {
       if (Date.now() < this.openUntil || this.probing) throw this.unavailable(context, `${this.spec.name} is failing; not asked for now`);
       this.probing = true;
     }
+    try {
+      await this.prepare(options, context);
+    } catch (error) {
+      // A probe that could not even be sent (DfE would not issue a token yet, say) ends here: the circuit
+      // stays open for another period and the next one probes again. Left probing, the source would be
+      // refused until the router restarted, though DfE reinstated the LA a second later.
+      if (this.probing) {
+        this.probing = false;
+        this.openUntil = Date.now() + (this.deps.circuitBreaker ?? { failures: 5, openMs: 5000 }).openMs;
+      }
+      throw error;
+    }
+  }
+
+  /** Sets the request's trace, deadline and credential: an internal token for the LA's own sources, a DfE token for DfE's. */
+  private async prepare(options: GraphQLDataSourceProcessOptions<RouterContext>, context: RouterContext | null): Promise<void> {
+    const headers = options.request.http!.headers;
     setTraceparent(headers, context?.traceId ?? newTraceId());
     const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
     headers.set(DEADLINE_HEADER, String(Math.min(own, context?.deadline ?? own)));

@@ -252,6 +252,36 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
     }
   });
 
+  it('asks DfE’s source again as soon as DfE reinstates the LA, though a probe fell while DfE would issue it no token', async () => {
+    let suspended = false;
+    const proxy = await startFaultProxy(holdersUrl.replace(/\/$/, ''));
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500, circuitBreaker: { failures: 2, openMs: 300 },
+      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: `${proxy.url}/`, kind: 'dfe' }],
+    });
+    const started = await createRouter({ config, internalToken: csc.signer, dfeCredential: () => ({ token: async () => (suspended ? Promise.reject(new Error('organisation suspended')) : 'a-dfe-token'), forget: () => {} }) });
+    const at = `${await serveOnLoopback(started.server)}/graphql`;
+    const holdersOf = async () => (await post(at, QUERY, { n: person.pers_common_child_id })).body.data.child.holders as string[];
+    try {
+      expect(await holdersOf()).toEqual(['Southshire']);
+      // DfE suspends the LA: the token it holds is refused, the circuit opens, and DfE issues it no new one.
+      const refused = { status: 401, body: { errors: [{ message: 'suspended', extensions: { code: 'UNAUTHENTICATED' } }] } };
+      proxy.next(refused, refused);
+      const messages = async () => JSON.stringify((await post(at, QUERY, { n: person.pers_common_child_id })).body.errors ?? []);
+      await expect.poll(messages, { timeout: 2000, interval: 20 }).toMatch(/failing; not asked for now/);
+      suspended = true;
+      // The circuit's period ends while DfE still issues no token: the probe cannot be sent.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await holdersOf()).toEqual([]);
+      // DfE reinstates the LA: within the next period or two the source answers again.
+      suspended = false;
+      await expect.poll(holdersOf, { timeout: 3000, interval: 100 }).toEqual(['Southshire']);
+    } finally {
+      await started.stop();
+      await proxy.close();
+    }
+  });
+
   it.each([
     ['an unexpected error', () => new Error('connect ECONNREFUSED 127.0.0.1:5432')],
     ['SOURCE_UNAVAILABLE of its own', () => new GraphQLError('the register is unavailable at 127.0.0.1:5432', { extensions: { code: 'SOURCE_UNAVAILABLE', source: 'store' } })],
