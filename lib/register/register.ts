@@ -220,9 +220,11 @@ export async function registerItems(db: SqlSession, custodian: string, items: re
   const created = written.filter((w) => w.created).length;
   // Evidence for the claim: MATCH found the child for this custodian (DfE's audit of its searches holds
   // the child's pseudonym under whichever key version was current then). Once found, always found.
-  const evidence = items.flatMap((item) => {
-    const current = pseudonymiser.pseudonymise(item.nhsNumber, version).value.toString('hex');
-    return pseudonymiser.pseudonymsOf(item.nhsNumber).map((p) => ({ current, searched: p.value.toString('hex') }));
+  // Once per child (a call registers several record types of each), every version's pseudonym in one chain.
+  const evidence = [...new Set(items.map((item) => item.nhsNumber))].flatMap((nhsNumber) => {
+    const all = pseudonymiser.pseudonymsOf(nhsNumber);
+    const current = all.find((p) => p.version === version)!.value.toString('hex');
+    return all.map((p) => ({ current, searched: p.value.toString('hex') }));
   });
   await db.query(
     `UPDATE register_entry AS r SET matched = true
