@@ -69,7 +69,7 @@ export interface GatewayParts {
 
 
 /** Headers passed on to a DfE service; everything else stays at the edge. */
-const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'traceparent', 'tracestate'];
+const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'mais-caller', 'mais-timeout-ms', 'traceparent', 'tracestate'];
 const SERVICE_PATH = /^\/subgraphs\/([a-z][a-z0-9-]*)\/graphql$/;
 
 export interface Gateway {

@@ -164,6 +164,11 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
         headers.set('authorization', `Bearer ${token}`);
       }
       if (context?.purpose) headers.set('mais-purpose', context.purpose);
+      // Whose share of DfE's PDS allowance the call spends (MATCH shares it between an LA's caseworkers), and
+      // how long this router waits: a call MATCH cannot send to PDS in that time is refused RATE_LIMITED at
+      // once rather than left to time out, which would count against the source.
+      if (context?.caller) headers.set('mais-caller', this.deps.internalToken.callerName(context.caller.username));
+      headers.set('mais-timeout-ms', String(Math.max(1, Number(headers.get(DEADLINE_HEADER)) - Date.now())));
     }
   }
 

@@ -12,7 +12,7 @@ import type { SqlConnection } from '../lib/db/sql.ts';
 import { createGraphQLServer } from '../lib/graphql/http.ts';
 import { operationNames, RouterMetrics, useTelemetry } from './plugins/telemetry.ts';
 import { pino, type Logger } from 'pino';
-import { operationLimits, rateLimited } from './plugins/hardening.ts';
+import { operationLimits, rateLimited, useSourceRetryAfter } from './plugins/hardening.ts';
 import { loadTrustedDocuments, trustedDocumentCache, useTrustedDocuments } from './plugins/trusted-documents.ts';
 import { createRateLimiter, redisWarning } from '../lib/rate-limit.ts';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
@@ -128,6 +128,7 @@ export async function createRouter(parts: RouterParts): Promise<Router> {
     ApolloServerPluginSchemaReportingDisabled(),
     ...trustedPlugins,
     useTelemetry({ metrics, logger, operations: operationNames([trusted, portalDocuments].filter((d) => d !== null)) }),
+    useSourceRetryAfter() as ApolloServerPlugin<RouterContext>,
     // insecure-dev reads the purpose here (for an arbitrary supergraph, nothing); the other modes as they decide.
     ...(!secure && config.subgraphs.length > 0 ? [useDeclaredPurpose()] : []),
     ...(secure

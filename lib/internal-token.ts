@@ -2,7 +2,7 @@
 // carrying who is asking, for what purpose, what the router decided they may see, and the one child the
 // request is about. Each token is used once (its `jti`) and lives no longer than the caseworker's request.
 // A pair: the signer for the router, the verifier for the subgraphs. Subgraphs trust nothing else.
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 
 export const INTERNAL_TOKEN_ALG = 'ES256';
@@ -45,6 +45,7 @@ export function useInternalTokenSigner(options: SignerOptions) {
   const ttl = options.ttlSeconds ?? 60;
   if (!(ttl > 0 && ttl <= 300)) throw new InternalTokenError('internal tokens live between 1 and 300 seconds');
   const key = importJWK(options.privateKey, INTERNAL_TOKEN_ALG);
+  const callerKey = createHash('sha256').update(`mais-caller-name\0${options.privateKey.d}`).digest();
   return {
     /** A token for one call to one subgraph; `until` (ms since epoch, the request's deadline) shortens its life. */
     async sign(audience: string, claims: InternalClaims, until?: number): Promise<string> {
@@ -59,6 +60,14 @@ export function useInternalTokenSigner(options: SignerOptions) {
         .setIssuedAt(now)
         .setExpirationTime(expires)
         .sign(await key);
+    },
+    /**
+     * The opaque name under which DfE's services know a caseworker (the MAIS-Caller header), so that MATCH
+     * can share this LA's PDS allowance fairly between them: the same at every replica (keyed by the
+     * router's signing key), and telling DfE nothing of who they are.
+     */
+    callerName(username: string): string {
+      return createHmac('sha256', callerKey).update(username).digest('base64url').slice(0, 22);
     },
   };
 }

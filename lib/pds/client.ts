@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type CryptoKey, type JWK, type KeyObject } from 'jose';
 import { PdsAuthenticationError, PdsRequestError, PdsUnavailableError } from './errors.ts';
 import { patientFromFhir, type FhirPatient, type Patient } from './patient.ts';
-import { AsyncRateLimiter } from './rate-limiter.ts';
+import { FairShare, QuotaExceeded, type Share } from './fair-share.ts';
 import { nodeTransport, type Transport, type TransportResponse } from './transport.ts';
 
 export interface PdsCredentials {
@@ -26,8 +26,12 @@ export interface PdsClientOptions {
   tokenUrl?: string;
   /** Without credentials, no token is sent (NHS England's open sandbox). */
   credentials?: PdsCredentials;
-  /** Requests a second this client sends at most (PDS's default limit is 5). */
+  /** Requests a second this client sends at most (PDS's default limit is 5), shared fairly between organisations and their callers. */
   rateLimit?: number;
+  /** Calls one caller may have waiting for the allowance at once; more are refused with QuotaExceeded (default 3). */
+  perCallerWaiting?: number;
+  /** Longest an organisation's call may expect to wait for the allowance at its share; longer is refused with QuotaExceeded (default 5 s). */
+  maxShareWaitMs?: number;
   /** Retries after the first attempt, for 429, 5xx and timeouts. */
   maxRetries?: number;
   /** Longest wait for one attempt. */
@@ -64,9 +68,17 @@ export type SearchResult = { kind: 'matches'; matches: SearchMatch[] } | { kind:
 
 export interface CallOptions {
   correlationId?: string;
+  /** Whose share of the PDS allowance the call spends; calls without one share a queue of their own. */
+  share?: Share;
+  /** A later call of work already admitted (a match's next search): queued at its share, never refused for its bounds. */
+  continuing?: boolean;
+  /** When (Date.now() ms) whoever asked stops waiting: a call that could not be sent by then is refused (QuotaExceeded). */
+  answerBy?: number;
   signal?: AbortSignal;
 }
 
+/** The share of calls made for no organisation in particular (tools, health checks). */
+const UNSHARED: Share = { organisation: '' };
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const TOKEN_REFRESH_MARGIN_MS = 30_000;
 
@@ -78,24 +90,33 @@ interface CachedToken {
 export class PdsClient {
   private readonly baseUrl: string;
   private readonly tokenUrl: string;
-  private readonly limiter: AsyncRateLimiter;
+  private readonly limiter: FairShare;
   private readonly fetch: Transport;
   private readonly random: () => number;
   private token: CachedToken | undefined;
   private pendingToken: Promise<CachedToken> | undefined;
   private signingKey: Promise<CryptoKey | KeyObject | Uint8Array> | undefined;
 
-  /** Calls sent to PDS (attempts, retries included) and tokens fetched: for benchmarks and operators. */
-  readonly stats = { requests: 0, retries: 0, tokens: 0 };
+  /** Calls sent to PDS (attempts, retries included; also by the organisation they were made for, '' for none) and tokens fetched: for benchmarks and operators. */
+  readonly stats = { requests: 0, retries: 0, tokens: 0, requestsByOrganisation: new Map<string, number>() };
 
   constructor(private readonly options: PdsClientOptions) {
     const base = new URL(options.baseUrl);
     if (!['http:', 'https:'].includes(base.protocol)) throw new RangeError(`PDS base URL must be http(s): ${options.baseUrl}`);
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.tokenUrl = options.tokenUrl ?? `${base.origin}/oauth2/token`;
-    this.limiter = new AsyncRateLimiter(options.rateLimit ?? 5);
+    this.limiter = new FairShare({
+      perSecond: options.rateLimit ?? 5,
+      ...(options.perCallerWaiting !== undefined ? { perCallerWaiting: options.perCallerWaiting } : {}),
+      ...(options.maxShareWaitMs !== undefined ? { maxWaitMs: options.maxShareWaitMs } : {}),
+    });
     this.fetch = (options.fetch as Transport | undefined) ?? nodeTransport;
     this.random = options.random ?? Math.random;
+  }
+
+  /** Calls waiting for their share of the allowance, by organisation. */
+  get waiting(): Record<string, number> {
+    return this.limiter.waiting;
   }
 
   async searchPatients(search: PatientSearch, call: CallOptions = {}): Promise<SearchResult> {
@@ -142,14 +163,20 @@ export class PdsClient {
     const maxRetries = this.options.maxRetries ?? 3;
     let lastProblem = 'no attempt made';
     let refreshedToken = false;
+    let admitted = false;
     for (let attempt = 0; ; attempt++) {
       let retryAfterMs: number | undefined;
       try {
-        await this.limiter.take(signal);
+        // A call past its share is refused at once (QuotaExceeded); once admitted, its retries queue without
+        // bounds, as do calls made for no organisation (tools that pace themselves).
+        await this.limiter.take(call.share ?? UNSHARED, signal, { unbounded: admitted || !call.share || call.continuing === true, ...(call.answerBy !== undefined ? { maxWaitMs: call.answerBy - Date.now() } : {}) });
+        admitted = true;
         const headers: Record<string, string> = { accept: 'application/fhir+json', 'x-request-id': requestId };
         if (call.correlationId) headers['x-correlation-id'] = call.correlationId;
         if (this.options.credentials) headers.authorization = `Bearer ${(await this.accessToken(signal)).value}`;
         this.stats.requests++;
+        const organisation = call.share?.organisation ?? '';
+        this.stats.requestsByOrganisation.set(organisation, (this.stats.requestsByOrganisation.get(organisation) ?? 0) + 1);
         const attemptDeadline = abortAfter(this.options.attemptTimeoutMs ?? 3000, signal);
         let response: TransportResponse;
         let body: OperationOutcome | undefined;
@@ -176,7 +203,7 @@ export class PdsClient {
         const retryAfter = Number(response.headers.get('retry-after'));
         if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = retryAfter * 1000;
       } catch (error) {
-        if (error instanceof PdsRequestError || error instanceof PdsAuthenticationError) throw error;
+        if (error instanceof PdsRequestError || error instanceof PdsAuthenticationError || error instanceof QuotaExceeded) throw error;
         if (signal.aborted) {
           throw new PdsUnavailableError(`PDS call did not finish within its deadline (${lastProblem})`, attempt + 1, { cause: error });
         }

@@ -1,6 +1,6 @@
 import type { useReceiptSigner } from '../../lib/match-receipt.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { PdsClient } from '../../lib/pds/client.ts';
+import type { CallOptions, PdsClient } from '../../lib/pds/client.ts';
 import type { Matcher } from './matcher.ts';
 
 /** One entry of DfE's central audit about a child MATCH answered on. */
@@ -26,6 +26,7 @@ export interface Context {
   audit(entries: MatchAuditEntry[]): Promise<void>;
   /** Signs a receipt for each linkable result. */
   receipts: ReturnType<typeof useReceiptSigner>;
-  /** Carried to PDS as X-Correlation-ID. */
-  correlationId?: string;
+  /** How this request's PDS calls are made: whose share of the allowance they spend (the organisation and
+   * the caller its router named in MAIS-Caller), and the X-Correlation-ID carried to PDS. */
+  pdsCall: CallOptions;
 }

@@ -2,6 +2,10 @@
 // `--dfe-issuer`, `--dfe-jwks` for the DfE access tokens its callers present, `--database-url` (or
 // `--data-dir`) with `--pseudonym-keys <file>` for DfE's central store, where it audits what it answers,
 // and `--receipt-key <file>`: its own private JWK, which signs the receipts LAs link on.
+// `--pds-rate-limit` (5 a second) is shared fairly between organisations and, within one, between the
+// callers its router names (lib/pds/fair-share.ts); `--pds-caller-waiting` and `--pds-max-wait-ms` bound
+// a caller's and an organisation's waiting calls. /metrics (PDS calls by organisation): MAIS_METRICS_TOKEN
+// or MAIS_METRICS_LISTEN (lib/service/metrics-endpoint.ts).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PdsClient } from '../../lib/pds/client.ts';
@@ -10,6 +14,7 @@ import { readJwks } from '../../lib/dfe-token.ts';
 import { readPseudonymKeys } from '../../lib/pseudonym.ts';
 import { serveOverCentralStore } from '../../lib/service/central.ts';
 import { runService } from '../../lib/service/child.ts';
+import { metricsExposureFromEnv } from '../../lib/service/metrics-endpoint.ts';
 import { createMatchingService } from './service.ts';
 
 const { values } = parseArgs({
@@ -21,6 +26,8 @@ const { values } = parseArgs({
     'pds-api-key': { type: 'string' },
     'pds-private-key': { type: 'string' },
     'pds-rate-limit': { type: 'string', default: '5' },
+    'pds-caller-waiting': { type: 'string', default: '3' },
+    'pds-max-wait-ms': { type: 'string', default: '5000' },
     'dfe-issuer': { type: 'string' },
     'dfe-jwks': { type: 'string' },
     'database-url': { type: 'string' },
@@ -39,6 +46,7 @@ await runService('matching subgraph', async () => {
   readPseudonymKeys(values['pseudonym-keys']); // fail at start, not on the first request
   const receiptKey = JSON.parse(readFileSync(values['receipt-key'], 'utf8')) as JWK;
   const port = Number(values.port);
+  const metrics = metricsExposureFromEnv();
   let credentials;
   if (values['pds-api-key']) {
     if (!values['pds-private-key']) throw new Error('--pds-api-key needs --pds-private-key <JWK file>');
@@ -51,6 +59,8 @@ await runService('matching subgraph', async () => {
     ...(values['pds-token-url'] ? { tokenUrl: values['pds-token-url'] } : {}),
     ...(credentials ? { credentials } : {}),
     rateLimit: Number(values['pds-rate-limit']),
+    perCallerWaiting: Number(values['pds-caller-waiting']),
+    maxShareWaitMs: Number(values['pds-max-wait-ms']),
   });
   return serveOverCentralStore(
     { databaseUrl: values['database-url'], dataDir: values['data-dir'], poolSize: 4, pseudonymKeys: values['pseudonym-keys'], host: values.host, port },
@@ -61,6 +71,7 @@ await runService('matching subgraph', async () => {
         sql,
         directory,
         receiptKey,
+        metrics,
         onAuditFailure: (error) => process.stderr.write(`matching subgraph: audit write failed: ${error instanceof Error ? error.message : String(error)}\n`),
       }),
   );

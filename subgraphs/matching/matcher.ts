@@ -2,7 +2,8 @@
 // stopping as soon as a confident answer is found. Every candidate PDS returns is checked field by
 // field (agreement.ts) before it is believed. Nothing about the child is stored.
 import { dayOf, isoDay, swapDayAndMonth } from '../../lib/population/dates.ts';
-import type { PatientSearch, PdsClient } from '../../lib/pds/client.ts';
+import type { CallOptions, PatientSearch, PdsClient } from '../../lib/pds/client.ts';
+import { QuotaExceeded } from '../../lib/pds/fair-share.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { normaliseName } from '../../lib/names.ts';
@@ -188,7 +189,8 @@ export class Matcher {
     private readonly strategies: Strategy[] = STRATEGIES,
   ) {}
 
-  async match(d: Demographics, options: { correlationId?: string; signal?: AbortSignal } = {}): Promise<MatchResult> {
+  /** Throws QuotaExceeded, having asked PDS nothing, when the caller is past their share of the PDS allowance. */
+  async match(d: Demographics, options: CallOptions = {}): Promise<MatchResult> {
     const candidates = new Map<string, Candidate>();
     let pdsCalls = 0;
     const made: PatientSearch[] = [];
@@ -209,7 +211,8 @@ export class Matcher {
       pdsCalls++;
       let result;
       try {
-        result = await this.pds.searchPatients(search, options);
+        // Once the first search is taken, the rest of this match goes on at the caller's share: never refused half done.
+        result = await this.pds.searchPatients(search, pdsCalls > 1 ? { ...options, continuing: true } : options);
       } catch (error) {
         // A search PDS will not take (for example a name too short for it) is skipped, not fatal.
         if (error instanceof PdsRequestError && error.status === 400) return undefined;
@@ -280,6 +283,7 @@ export class Matcher {
         if (settled.score >= BANDS.potentialMatch) return finish('POTENTIAL_MATCH', settled);
       }
     } catch (error) {
+      if (error instanceof QuotaExceeded) throw error;
       return finish('ERROR', undefined, error instanceof Error ? error.message : String(error));
     }
     const best = [...candidates.values()].sort((a, b) => b.score - a.score)[0];

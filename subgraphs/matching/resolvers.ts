@@ -1,14 +1,25 @@
+import { GraphQLError } from 'graphql';
 import { detailsGiven } from '../../lib/audit/details.ts';
 import { demographicsDigest, type LinkableBand } from '../../lib/match-receipt.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import { badUserInput, forbidden, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
 import { PdsUnavailableError } from '../../lib/pds/errors.ts';
+import { QuotaExceeded } from '../../lib/pds/fair-share.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
 import { DemographicsError, validateDemographics } from './demographics.ts';
 import { explain } from './reason.ts';
 import { purposeFor } from './access.ts';
 import type { Gender, Resolvers } from './generated/resolvers-types.ts';
+
+/**
+ * RATE_LIMITED for a caller past their share of MATCH's PDS allowance, with the whole seconds after which
+ * a call would be taken (`retryAfter`; the LA's router sends it on as Retry-After). Not a failure of MATCH.
+ */
+const rateLimited = (error: QuotaExceeded) =>
+  new GraphQLError(error.by === 'caller' ? 'You have too many searches waiting for PDS: try again shortly' : 'Your organisation is past its share of PDS calls for now: try again shortly', {
+    extensions: { code: 'RATE_LIMITED', retryAfter: error.retryAfterSeconds },
+  });
 
 /** NHS numbers one restrictions call may ask about. */
 export const MAX_RESTRICTION_CHECKS = 100;
@@ -25,12 +36,13 @@ export const resolvers: Resolvers = {
       if (nhsNumbers.length > MAX_RESTRICTION_CHECKS) throw badUserInput(`at most ${MAX_RESTRICTION_CHECKS} NHS numbers a call`, 'nhsNumbers');
       const answers: { nhsNumber: string; restricted: boolean | null }[] = [];
       // One PDS read each, in turn: MATCH's PDS allowance is shared by everyone.
-      for (const nhsNumber of new Set(nhsNumbers.map((n) => normaliseNhsNumber(n)))) {
+      for (const [i, nhsNumber] of [...new Set(nhsNumbers.map((n) => normaliseNhsNumber(n)))].entries()) {
         let patient;
         try {
-          patient = await context.pds.getPatient(nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});
+          patient = await context.pds.getPatient(nhsNumber, i === 0 ? context.pdsCall : { ...context.pdsCall, continuing: true });
         } catch (error) {
           if (error instanceof PdsUnavailableError) throw sourceUnavailable('pds', 'PDS is unavailable; restrictions could not be read');
+          if (error instanceof QuotaExceeded) throw rateLimited(error);
           throw error;
         }
         answers.push({ nhsNumber, restricted: patient ? patient.restricted : null });
@@ -53,7 +65,13 @@ export const resolvers: Resolvers = {
         if (error instanceof DemographicsError) throw badUserInput(error.message, `input.${error.field}`);
         throw error;
       }
-      const outcome = await context.matcher.match(demographics, context.correlationId ? { correlationId: context.correlationId } : {});
+      let outcome;
+      try {
+        outcome = await context.matcher.match(demographics, context.pdsCall);
+      } catch (error) {
+        if (error instanceof QuotaExceeded) throw rateLimited(error);
+        throw error;
+      }
       // Whom PDS returned, in DfE's audit before the answer: the names of the details searched on, never their values.
       const found = [...new Set([outcome.nhsNumber, ...outcome.candidates.map((c) => c.nhsNumber)].filter((n): n is string => n !== null))];
       const detail = { status: outcome.status, criteria: detailsGiven(input), results: found.length };
@@ -86,9 +104,10 @@ export const resolvers: Resolvers = {
       purposeFor(context.caller, context.purpose, 'demographics');
       let patient;
       try {
-        patient = await context.pds.getPatient(child.nhsNumber, context.correlationId ? { correlationId: context.correlationId } : {});
+        patient = await context.pds.getPatient(child.nhsNumber, context.pdsCall);
       } catch (error) {
         if (error instanceof PdsUnavailableError) throw sourceUnavailable('pds', 'PDS is unavailable; demographics could not be read');
+        if (error instanceof QuotaExceeded) throw rateLimited(error);
         throw error;
       }
       await context.audit([{ action: 'match.demographics', nhsNumber: child.nhsNumber, decision: patient ? 'ALLOW' : 'NOT_FOUND', detail: { restricted: patient?.restricted ?? false } }]);

@@ -13,6 +13,8 @@ import type { CentralDirectory } from '../../lib/register/directory.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import type { PdsClient } from '../../lib/pds/client.ts';
+import { METRICS_PATH, MetricsEndpoint, type MetricsExposure } from '../../lib/service/metrics-endpoint.ts';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Context } from './context.ts';
 import { Matcher } from './matcher.ts';
 import { resolvers } from './resolvers.ts';
@@ -20,6 +22,12 @@ import { resolvers } from './resolvers.ts';
 export const { typeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
 export { MATCHING_AUDIENCE };
+
+/** The header in which an organisation's router names the caseworker a call is for (lib/internal-token.ts's callerName). */
+export const CALLER_HEADER = 'mais-caller';
+const CALLER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** The header in which a caller says how many milliseconds it will wait for the answer. */
+export const TIMEOUT_HEADER = 'mais-timeout-ms';
 
 export interface MatchingServiceOptions {
   pds: PdsClient;
@@ -33,17 +41,53 @@ export interface MatchingServiceOptions {
   receiptKey: JWK;
   /** Told of each audit write that fails (the request is answered SOURCE_UNAVAILABLE). */
   onAuditFailure?: (error: unknown) => void;
+  /** Where /metrics is served, and to whom (lib/service/metrics-endpoint.ts); not served without it. */
+  metrics?: MetricsExposure;
 }
 
-export function createMatchingService(options: MatchingServiceOptions): Promise<Subgraph> {
+/** MATCH's metrics: PDS calls by the organisation they were made for, and calls waiting for the allowance. */
+function matchMetrics(pds: PdsClient) {
+  const registry = new Registry();
+  new Counter({
+    name: 'mais_match_pds_calls_total',
+    help: 'Requests sent to PDS (retries included), by the organisation they were made for ("none": for no organisation)',
+    labelNames: ['organisation'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [organisation, count] of pds.stats.requestsByOrganisation) this.labels(organisation || 'none').inc(count);
+    },
+  });
+  new Gauge({
+    name: 'mais_match_pds_waiting',
+    help: 'Calls waiting for their share of the PDS allowance, by organisation',
+    labelNames: ['organisation'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [organisation, count] of Object.entries(pds.waiting)) this.labels(organisation || 'none').set(count);
+    },
+  });
+  return registry;
+}
+
+export async function createMatchingService(options: MatchingServiceOptions): Promise<Subgraph> {
+  const registry = matchMetrics(options.pds);
+  const metrics = new MetricsEndpoint(options.metrics ?? {}, async () => ({ contentType: registry.contentType, text: await registry.metrics() }));
   const matcher = new Matcher(options.pds);
   const { directory } = options;
   const verifier = useDfeTokenVerifier({ ...options.dfe, audience: MATCHING_AUDIENCE, organisation: (code) => directory.organisations.get(code) });
   const writer = new AuditWriter(options.sql, CENTRAL_AUDIT);
   const receipts = useReceiptSigner(options.receiptKey);
-  return createSubgraph<Context>({
+  await metrics.start();
+  const subgraph = await createSubgraph<Context>({
     typeDefs,
     resolvers,
+    routes: (req, res, url) => {
+      if (url.pathname !== METRICS_PATH) return false;
+      metrics.answer(req, res);
+      return true;
+    },
     context: async (req) => {
       let caller;
       try {
@@ -54,6 +98,19 @@ export function createMatchingService(options: MatchingServiceOptions): Promise<
         throw new GraphQLError(`MATCH needs a DfE access token for ${MATCHING_AUDIENCE} (from DfE’s token endpoint)`, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
       const correlation = req.headers['x-correlation-id'];
+      // Who in the organisation asked, as its router names them (an opaque name): their share of the organisation's.
+      const named = req.headers[CALLER_HEADER];
+      if (named !== undefined && (typeof named !== 'string' || !CALLER_NAME.test(named))) {
+        throw new GraphQLError(`The ${CALLER_HEADER} header must be 1 to 64 letters, digits, "-" or "_"`, { extensions: { code: 'BAD_USER_INPUT', field: CALLER_HEADER, http: { status: 400 } } });
+      }
+      const callerName = named;
+      // How long the caller will wait for the answer (its router's deadline): calls still waiting for the
+      // PDS allowance by then are refused RATE_LIMITED, leaving time to answer, rather than sent too late.
+      const timeout = req.headers[TIMEOUT_HEADER];
+      if (timeout !== undefined && (typeof timeout !== 'string' || !/^\d{1,6}$/.test(timeout) || Number(timeout) < 1)) {
+        throw new GraphQLError(`The ${TIMEOUT_HEADER} header must be a whole number of milliseconds, 1 to 999999`, { extensions: { code: 'BAD_USER_INPUT', field: TIMEOUT_HEADER, http: { status: 400 } } });
+      }
+      const answerBy = timeout === undefined ? undefined : Date.now() + Number(timeout) - Math.min(500, Number(timeout) / 4);
       const header = req.headers['mais-purpose'];
       const purpose = typeof header === 'string' && header.length > 0 ? header : null;
       const audit: Context['audit'] = async (entries) => {
@@ -73,7 +130,15 @@ export function createMatchingService(options: MatchingServiceOptions): Promise<
           throw sourceUnavailable('matching', 'MATCH could not write DfE’s audit, so it does not answer; try again shortly');
         }
       };
-      return { pds: options.pds, matcher, caller, purpose, audit, receipts, ...(typeof correlation === 'string' ? { correlationId: correlation } : {}) };
+      const pdsCall = { share: { organisation: caller.code, ...(callerName ? { caller: callerName } : {}) }, ...(answerBy !== undefined ? { answerBy } : {}), ...(typeof correlation === 'string' ? { correlationId: correlation } : {}) };
+      return { pds: options.pds, matcher, caller, purpose, audit, receipts, pdsCall };
     },
   });
+  return {
+    server: subgraph.server,
+    async stop() {
+      await metrics.stop();
+      await subgraph.stop();
+    },
+  };
 }

@@ -104,7 +104,7 @@ describe('the router over the LA subgraphs', () => {
       ],
     });
     // Both subgraphs trust the same router key in this test (each helper made its own; use csc's for csc and education's for education).
-    const signer = { sign: (audience: string, claims: Parameters<TestLaSubgraph['signer']['sign']>[1]) => (audience.endsWith('/csc') ? csc.signer : education.signer).sign(audience, claims) };
+    const signer = { sign: (audience: string, claims: Parameters<TestLaSubgraph['signer']['sign']>[1]) => (audience.endsWith('/csc') ? csc.signer : education.signer).sign(audience, claims), callerName: csc.signer.callerName };
     router = await createRouter({ config, internalToken: signer, dfeCredential: null });
     url = `${await serveOnLoopback(router.server)}/graphql`;
     // Each subgraph answers once directly first: its stores' first queries (compiled on first use, in
@@ -279,6 +279,58 @@ describe('a source behind a non-null list field (as FIND’s Child.locations and
     } finally {
       await started.stop();
       await proxy.close();
+    }
+  });
+
+  it('never counts a DfE source’s RATE_LIMITED against it: passes it on with Retry-After, and tells the source how long it will wait', async () => {
+    const seen: { timeout: string | undefined }[] = [];
+    let limited = true;
+    const server = new ApolloServer<{ timeout: string | undefined }>({
+      schema: buildSubgraphSchema({
+        typeDefs: parse(`extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+          scalar NhsNumber type Child @key(fields: "nhsNumber") { nhsNumber: NhsNumber! holders: [String!]! firstHeld: String }`),
+        resolvers: {
+          Child: {
+            __resolveReference: (c: { nhsNumber: string }) => ({ ...c, holders: ['Southshire'] }),
+            firstHeld: (_c: unknown, _args: unknown, context: { timeout: string | undefined }) => {
+              seen.push({ timeout: context.timeout });
+              if (limited) throw new GraphQLError('Your organisation is past its share of PDS calls for now', { extensions: { code: 'RATE_LIMITED', retryAfter: 7 } });
+              return '2020-01-01';
+            },
+          },
+        } as never,
+      }),
+    });
+    const { url: limitedUrl } = await startStandaloneServer(server, { listen: { port: await freePort(), host: '127.0.0.1' }, context: async ({ req }) => ({ timeout: req.headers['mais-timeout-ms'] as string | undefined }) });
+    const config = parseRouterConfig({
+      la: 'northshire', port: 0, mode: 'insecure-dev', deadlineMs: 1500, circuitBreaker: { failures: 2, openMs: 60_000 },
+      subgraphs: [{ name: 'csc', url: csc.url, kind: 'la' }, { name: 'holders', url: limitedUrl, kind: 'dfe' }],
+    });
+    const started = await createRouter({ config, internalToken: csc.signer, dfeCredential: () => ({ token: async () => 'a-dfe-token', forget: () => {} }) });
+    const at = `${await serveOnLoopback(started.server)}/graphql`;
+    try {
+      // Many more RATE_LIMITED answers than the breaker's two failures: each is passed on, and the source still asked.
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(at, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { n: person.pers_common_child_id } }) });
+        const body = (await response.json()) as { data: any; errors?: { extensions: Record<string, unknown> }[] };
+        expect(response.status).toBe(200);
+        expect(response.headers.get('retry-after')).toBe('7');
+        expect(body.data.child).toEqual({ socialCare: { personId: person.pers_person_id }, holders: ['Southshire'], firstHeld: null });
+        expect(body.errors?.map((e) => e.extensions.code)).toEqual(['RATE_LIMITED']);
+      }
+      expect(seen).toHaveLength(5);
+      // Told how long the router waits: no more than its deadline.
+      for (const { timeout } of seen) {
+        expect(Number(timeout)).toBeGreaterThan(0);
+        expect(Number(timeout)).toBeLessThanOrEqual(1500);
+      }
+      limited = false;
+      const answered = await fetch(at, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: QUERY, variables: { n: person.pers_common_child_id } }) });
+      expect(answered.headers.get('retry-after')).toBeNull();
+      expect(((await answered.json()) as { data: any }).data.child.firstHeld).toBe('2020-01-01');
+    } finally {
+      await started.stop();
+      await server.stop();
     }
   });
 

@@ -8,7 +8,8 @@ import { demographicsDigest, useReceiptVerifier } from '../../../lib/match-recei
 import { openStore, type CentralClient, type Store } from '../../../lib/db/store.ts';
 import { PdsClient } from '../../../lib/pds/client.ts';
 import { CentralDirectory } from '../../../lib/register/directory.ts';
-import { createMatchingService, MATCHING_AUDIENCE } from '../../../subgraphs/matching/service.ts';
+import type { MetricsExposure } from '../../../lib/service/metrics-endpoint.ts';
+import { CALLER_HEADER, createMatchingService, MATCHING_AUDIENCE, TIMEOUT_HEADER } from '../../../subgraphs/matching/service.ts';
 import { freshDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startDfeTokens, type TestDfe } from '../../helpers/dfe.ts';
 import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
@@ -25,8 +26,8 @@ let store: Store<CentralClient>;
 let directory: CentralDirectory;
 let receiptKey: { privateJwk: JWK; publicJwk: JWK };
 
-async function serve(pdsClient: PdsClient): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks }, sql: store.sql, directory, receiptKey: receiptKey.privateJwk });
+async function serve(pdsClient: PdsClient, metrics?: MetricsExposure): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { server, stop } = await createMatchingService({ pds: pdsClient, dfe: { issuer: dfe.issuer, jwks: dfe.jwks }, sql: store.sql, directory, receiptKey: receiptKey.privateJwk, ...(metrics ? { metrics } : {}) });
   const port = await freePort();
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
@@ -308,5 +309,85 @@ describe('the matching subgraph', () => {
       const suspended = await dfe.token('southshire', MATCHING_AUDIENCE);
       await expect.poll(async () => (await graphql(`{ validateNhsNumber(value: "9434765919") { valid } }`, {}, url, suspended)).status, { timeout: 5000, interval: 100 }).toBe(401);
     });
+  });
+
+  it('shares PDS between organisations and their caseworkers: one past their share is refused RATE_LIMITED with a retryAfter, others are answered meanwhile, and PDS calls are counted by organisation', async () => {
+    const slow = new PdsClient({ baseUrl: pds.fhirUrl, rateLimit: 5, perCallerWaiting: 2, maxShareWaitMs: 3000 });
+    const metricsToken = randomBytes(24).toString('base64url');
+    const served = await serve(slow, { token: metricsToken });
+    // Southshire as an ordinary LA again, whatever a test before made of it.
+    await store.prisma.organisation.update({ where: { code: 'southshire' }, data: { status: 'ACTIVE', type: 'LA', scopes: ['match', 'find'] } });
+    await expect.poll(() => directory.organisations.get('southshire')?.status, { timeout: 5000 }).toBe('ACTIVE');
+    try {
+      const southshire = await dfe.token('southshire', MATCHING_AUDIENCE);
+      const ask = async (bearer: string, caller: string, query: string, variables: Record<string, unknown>, more: Record<string, string> = {}) => {
+        const response = await fetch(served.url, { method: 'POST', headers: { 'content-type': 'application/json', 'mais-purpose': 'CHILD_IN_NEED_ASSESSMENT', authorization: `Bearer ${bearer}`, [CALLER_HEADER]: caller, ...more }, body: JSON.stringify({ query, variables }) });
+        return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+      };
+      const auditedBefore = await store.prisma.auditEntry.count({ where: { action: 'match.search', actorOrg: 'northshire' } });
+      // One northshire caseworker floods MATCH with a child PDS does not hold (each match several searches).
+      const nobody = { input: { givenName: 'Nobody', familyName: 'Atall', dateOfBirth: '2012-01-01' } };
+      const flood = Array.from({ length: 12 }, () => ask(token, 'flooder', MATCH, nobody));
+      await expect.poll(() => slow.waiting.northshire ?? 0).toBeGreaterThan(0);
+      // A caseworker whose router waits 300 ms is told at once that their turn would come too late.
+      const hurried = await ask(token, 'hurried', MATCH, nobody, { [TIMEOUT_HEADER]: '300' });
+      expect(hurried.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      // Meanwhile a southshire caseworker reads a child's demographics, and another northshire one matches.
+      const ENTITY = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { demographics { familyName } } } }`;
+      const [south, colleague] = await Promise.all([
+        ask(southshire, 'steady', ENTITY, { reps: [{ __typename: 'Child', nhsNumber: '9000000009' }] }).then((answer) => ({ ...answer, floodWaiting: slow.waiting.northshire ?? 0 })),
+        ask(token, 'colleague', MATCH, { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22', gender: 'FEMALE', postcode: 'LS1 6AE' } }),
+      ]);
+      // Answered in their turn, while the flood's own calls were still waiting.
+      expect(south.body.errors, JSON.stringify(south.body.errors)).toBeUndefined();
+      expect(south.body.data._entities[0].demographics).toEqual({ familyName: 'Smith' });
+      expect(south.floodWaiting).toBeGreaterThan(0);
+      expect(colleague.body.errors).toBeUndefined();
+      expect(colleague.body.data.matchChild).toMatchObject({ status: 'MATCH', nhsNumber: '9000000009' });
+      const answers = await Promise.all(flood);
+      const refused = answers.filter((a) => a.body.errors?.[0]?.extensions?.code === 'RATE_LIMITED');
+      const matched = answers.filter((a) => a.body.data?.matchChild?.status === 'NO_MATCH');
+      // The caseworker had two calls waiting at most: the rest were refused at once, told when to come back.
+      expect(refused.length).toBeGreaterThanOrEqual(12 - 3);
+      expect(refused.length + matched.length).toBe(12);
+      for (const answer of refused) {
+        expect(answer.status).toBe(200);
+        expect(answer.body.data?.matchChild ?? null).toBeNull();
+        expect(Number.isInteger(answer.body.errors![0]!.extensions!.retryAfter)).toBe(true);
+        expect(answer.body.errors![0]!.extensions!.retryAfter).toBeGreaterThanOrEqual(1);
+      }
+      // Only what was answered is audited: a refused search asked PDS nothing.
+      expect(await store.prisma.auditEntry.count({ where: { action: 'match.search', actorOrg: 'northshire' } })).toBe(auditedBefore + matched.length + 1);
+      for (const timeout of ['0', '-5', '1.5', 'soon', '9999999', '']) {
+        const refusedTimeout = await ask(token, 'colleague', MATCH, nobody, { [TIMEOUT_HEADER]: timeout });
+        expect(refusedTimeout.status).toBe(400);
+        expect(refusedTimeout.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: TIMEOUT_HEADER });
+      }
+      // PDS calls by the organisation they were made for, for the operator.
+      const metrics = await fetch(served.url.replace('/graphql', '/metrics'), { headers: { authorization: `Bearer ${metricsToken}` } });
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      const count = (organisation: string) => Number(new RegExp(`^mais_match_pds_calls_total\\{organisation="${organisation}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      expect(count('southshire')).toBe(1);
+      expect(count('northshire')).toBeGreaterThan(matched.length);
+      expect(count('northshire') + count('southshire')).toBe(slow.stats.requests);
+      expect((await fetch(served.url.replace('/graphql', '/metrics'))).status).toBe(401);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it('refuses a caller name that is not an opaque token of its router’s, before anything is asked or audited', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.constant(''), fc.stringMatching(/^[\x21-\x7e ]{1,90}$/)).filter((v) => !/^[A-Za-z0-9_-]{1,64}$/.test(v.trim()) && v.trim() === v), async (caller) => {
+        const before = client.stats.requests;
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'mais-purpose': 'CHILD_IN_NEED_ASSESSMENT', authorization: `Bearer ${token}`, [CALLER_HEADER]: caller }, body: JSON.stringify({ query: MATCH, variables: { input: { givenName: 'Jane', familyName: 'Smith', dateOfBirth: '2010-10-22' } } }) });
+        expect(response.status).toBe(400);
+        const body = (await response.json()) as { errors?: { extensions?: { code?: string; field?: string } }[] };
+        expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: CALLER_HEADER });
+        expect(client.stats.requests).toBe(before);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
