@@ -11,7 +11,7 @@ import type { JWK } from 'jose';
 import pino, { type Logger } from 'pino';
 import { Agent, request as request_ } from 'undici';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../lib/dfe-token.ts';
-import { answerClientErrors, failed, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
+import { answerClientErrors, BodyTooLarge, failed, readBodyBytes, readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { createRateLimiter, redisWarning } from '../lib/rate-limit.ts';
 import type { SqlConnection } from '../lib/db/sql.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
@@ -71,6 +71,10 @@ export interface GatewayParts {
 /** Headers passed on to a DfE service; everything else stays at the edge. */
 const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'mais-caller', 'mais-timeout-ms', 'traceparent', 'tracestate'];
 const SERVICE_PATH = /^\/subgraphs\/([a-z][a-z0-9-]*)\/graphql$/;
+/** Largest body passed on to a DfE service (each refuses past its own, smaller, limit). */
+const MAX_FORWARDED_BODY_BYTES = 4 * 1024 * 1024;
+/** undici's codes for a connection closed or reset before any answer came on it. */
+const CONNECTION_LOST = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);
 
 export interface Gateway {
   server: Server;
@@ -273,14 +277,38 @@ export async function createGateway(parts: GatewayParts): Promise<Gateway> {
       const value = req.headers[header];
       if (typeof value === 'string') headers[header] = value;
     }
-    try {
-      const answer = await request_(services[name]!, { method: req.method === 'GET' ? 'GET' : 'POST', headers, body: req.method === 'GET' ? null : req, dispatcher: upstream, headersTimeout: 30_000, bodyTimeout: 120_000 });
-      res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });
-      for await (const chunk of answer.body) res.write(chunk);
-      res.end();
-    } catch {
-      if (res.headersSent) return void res.destroy();
-      sendError(res, 502, 'SOURCE_UNAVAILABLE', `DfE's ${name} service is unavailable`);
+    // The body is read whole (bounded) before it is passed on, so that a call can be sent again.
+    let body: Buffer | null = null;
+    if (req.method !== 'GET') {
+      try {
+        body = await readBodyBytes(req, MAX_FORWARDED_BODY_BYTES);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return sendError(res, 413, 'BAD_REQUEST', `Request body over ${MAX_FORWARDED_BODY_BYTES} bytes`);
+        throw error;
+      }
+    }
+    // A GET's query (and a POST's, which the service reads as GraphQL over HTTP does) goes on with it.
+    const target = `${services[name]!}${new URL(req.url ?? '/', 'http://gateway.local').search}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await request_(target, { method: req.method === 'GET' ? 'GET' : 'POST', headers, body, dispatcher: upstream, headersTimeout: 30_000, bodyTimeout: 120_000 });
+        res.writeHead(answer.statusCode, { 'content-type': String(answer.headers['content-type'] ?? 'application/json') });
+        for await (const chunk of answer.body) res.write(chunk);
+        res.end();
+        return;
+      } catch (error) {
+        if (res.headersSent) return void res.destroy();
+        const code = (error as { code?: unknown }).code;
+        // A kept-alive connection the service closed just as this call was sent on it (its idle timeout
+        // and ours racing, or ours running late on a busy machine): nothing was answered, so the call
+        // goes again once, on a new connection. Anything else is the service being unavailable.
+        if (attempt === 1 && typeof code === 'string' && CONNECTION_LOST.has(code)) {
+          logger.info({ service: name, code }, 'a kept connection was closed under a call; sent again on a new one');
+          continue;
+        }
+        logger.warn({ service: name, code: typeof code === 'string' ? code : (error as Error).name, attempt }, 'call to a DfE service failed');
+        return sendError(res, 502, 'SOURCE_UNAVAILABLE', `DfE's ${name} service is unavailable`);
+      }
     }
   }
 

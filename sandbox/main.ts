@@ -107,6 +107,8 @@ function dependentSpecs(config: SandboxConfig, stores: Map<string, string>): Ser
       '--database-url', stores.get('central store')!, '--pseudonym-keys', paths.pseudonymKeys,
       '--receipt-key', paths.matchReceiptKey,
     ],
+    // Its /metrics (PDS calls by organisation) with the same token as the routers' and the gateway's.
+    env: metricsEnv(config),
   };
   const idps: ServiceSpec[] = SANDBOX_LAS.map((la) => ({
     name: `${la.code} identity provider`,

@@ -18,6 +18,11 @@ export class BodyTooLarge extends Error {}
 
 /** A request's body as text; BodyTooLarge past `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString('utf8');
+}
+
+/** A request's body as it came; BodyTooLarge past `limit` bytes. */
+export async function readBodyBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
   let size = 0;
   const chunks: Buffer[] = [];
   // Past the limit the rest is read and dropped, not cut off: a client still sending when the
@@ -27,7 +32,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     if (size <= limit) chunks.push(chunk as Buffer);
   }
   if (size > limit) throw new BodyTooLarge();
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

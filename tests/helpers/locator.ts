@@ -73,7 +73,7 @@ async function serve(store: Store<CentralClient>, keys: PseudonymKey[], dfe: { i
   };
 }
 
-export async function startLocator(options: { now?: () => number; gatewayRateLimitPerMinute?: number; relay?: { timeoutMs?: number; pingMs?: number } } = {}): Promise<TestLocator> {
+export async function startLocator(options: { now?: () => number; gatewayRateLimitPerMinute?: number; relay?: { timeoutMs?: number; pingMs?: number }; gatewayReaches?: (locatorUrl: string) => Promise<string> } = {}): Promise<TestLocator> {
   const database = await freshDatabase();
   const store = await openStore({ kind: 'central', dataDir: database.dataDir, poolSize: 8, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
   const privateKeys = new Map<string, JWK>();
@@ -97,7 +97,8 @@ export async function startLocator(options: { now?: () => number; gatewayRateLim
     issuer,
     signingKey: { ...(await exportJWK(dfeKey)), kid: 'dfe-test', alg: 'ES256' },
     refreshMs: 200,
-    services: { locator: first.url },
+    // Where the gateway reaches the locator: directly, or through what a test puts between them.
+    services: { locator: options.gatewayReaches ? await options.gatewayReaches(first.url) : first.url },
     ...(options.gatewayRateLimitPerMinute ? { rateLimitPerMinute: options.gatewayRateLimitPerMinute } : {}),
     // The relay over the first replica's directory: the same store, keys and agreements.
     ...(options.relay ? { relay: { directory: first.directory, ...options.relay } } : {}),

@@ -90,7 +90,7 @@ describe('npm start', () => {
       const authorised = await fetch(new URL('/metrics', service.url), { headers: { authorization: `Bearer ${metricsToken}` } });
       if (authorised.ok && /^# HELP mais_/m.test(await authorised.text())) served.push(service.name);
     }
-    expect(served.sort()).toEqual(['DfE gateway', 'northshire router', 'southshire router']);
+    expect(served.sort()).toEqual(['DfE gateway', 'matching subgraph', 'northshire router', 'southshire router']);
 
     // The PDS sandbox serves the population to the application the sandbox registered for MATCH.
     const pdsUrl = `http://127.0.0.1:${env.MAIS_PDS_PORT}`;
