@@ -4,7 +4,9 @@
 // is killed (and started again by the sandbox, as a cluster would), DfE's gateway stops, PDS answers 429
 // and 503 storms, DfE suspends the LA, and another LA posts the largest schema checks DfE's registry
 // allows as fast as its limits let it (held when the steady load's p99 stays within 1.5× of the load
-// phase's and DfE's /health answers throughout). For each: 5xx answers,
+// phase's and DfE's /health answers throughout), and another LA's caseworkers flood MATCH with children
+// PDS does not hold (held when none of the steady load's demographics is unavailable, its p99 stays
+// within 1.5× of the load phase's, and the flood is refused RATE_LIMITED past its share). For each: 5xx answers,
 // data-bearing and partial answers (which sources were unavailable), error
 // rate, p50/p99/max latency, the router's RSS, how long the service took to recover after the fault
 // ended, and whether every data-bearing answer has its audit entry (and the chain verifies). Prints a
@@ -39,7 +41,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     children: { type: 'string', default: '1500' },
     seed: { type: 'string', default: '11' },
-    'pds-rate-limit': { type: 'string', default: '200' },
+    'pds-rate-limit': { type: 'string', default: '100' },
     'gateway-rate-limit': { type: 'string', default: '60000' },
     'router-rate-limit': { type: 'string', default: '60000' },
     phases: { type: 'string' },
@@ -56,7 +58,7 @@ const work = mkdtempSync(join(tmpdir(), 'mais-bench-resilience-'));
 // ---- the sandbox, on free ports in a folder of its own
 // PDS's rate limit is per application and agreed with NHS England; the sandbox's default (5/s, PDS's
 // starting limit) would make every view past the fifth in a second wait for demographics, so the bench
-// sets it to what its load asks (`--pds-rate-limit`). Likewise DfE's per-organisation limit (6,000 calls a
+// sets it to what its load asks (`--pds-rate-limit`, 100: about three times what the steady load asks, so that another LA's flood contends for it). Likewise DfE's per-organisation limit (6,000 calls a
 // minute: each view is three calls, to FIND, MATCH and the relay) and the router's per-caseworker limit
 // (600 a minute): the bench's ten caseworkers each ask many times faster than a person does.
 const env: NodeJS.ProcessEnv = { ...process.env, MAIS_DATA_DIR: join(work, 'data'), MAIS_CHILDREN: values.children, MAIS_SEED: values.seed, MAIS_PDS_RATE_LIMIT: values['pds-rate-limit'], MAIS_GATEWAY_RATE_LIMIT: values['gateway-rate-limit'], MAIS_ROUTER_RATE_LIMIT: values['router-rate-limit'] };
@@ -126,11 +128,14 @@ try {
     nhsNumber demographics { familyName } socialCare { status { openCase childProtectionPlan lookedAfter } referrals { referralDate } }
     education { attendance { persistentAbsence } } locations { custodian { code } recordType }
     sharedRecords { custodian socialCare { openCase childProtectionPlan allocatedTeam asOf } } } }`;
-  const requests: { headers: Record<string, string>; body: string }[] = [];
+  // Each connection is one caseworker's (two each for sixteen connections), asking about their children in
+  // turn, as a team at work does: no caseworker has more views open at once than their connections.
+  const perWorker: { headers: Record<string, string>; body: string }[][] = [];
   for (const worker of loaders) {
     const token = await tokenFor(worker.username);
-    for (const n of worker.allocatedChildren) requests.push({ headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: QUERY, variables: { n } }) });
+    perWorker.push(worker.allocatedChildren.map((n) => ({ headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: QUERY, variables: { n } }) })));
   }
+  const requests = perWorker.flat();
   const probeToken = await tokenFor(prober.username);
   const probeChild = prober.allocatedChildren[0]!;
   log(`${loaders.length} caseworkers, ${requests.length} distinct single-view requests; prober ${prober.username}`);
@@ -159,6 +164,8 @@ try {
     requests: number;
     dataBearing: number;
     partial: number;
+    /** Partial answers by their first error's code (and source). */
+    partialWhy: Record<string, number>;
     /** SOURCE_UNAVAILABLE answers by source. */
     unavailable: Record<string, number>;
     /** Answers without the child, by their first error's code (and source). */
@@ -175,6 +182,8 @@ try {
     auditLost: number;
     /** For the registry phase: the bombs' answers by HTTP status, and DfE's /health probed meanwhile. */
     registry?: { checks: Record<string, number>; healthProbes: number; healthFailures: number; healthMaxMs: number };
+    /** For the PDS flood: the flood's answers by status or error code, and PDS calls made for each organisation meanwhile. */
+    flood?: { answers: Record<string, number>; pdsCalls: Record<string, number> };
     /** No 5xx, no audit entry lost, no answer without the child except as the phase allows, recovered in time (and, under steady load, RSS grew at most 10%). */
     held?: boolean;
   }
@@ -194,6 +203,7 @@ try {
     let fiveXx = 0;
     let errored = 0;
     let partial = 0;
+    const partialWhy: Record<string, number> = {};
     const unavailable: Record<string, number> = {};
     const withoutData: Record<string, number> = {};
     const auditBefore = await auditedAnswers();
@@ -204,9 +214,14 @@ try {
       connections: Number(values.connections),
       duration: seconds,
       timeout: 10,
-      requests: [
-        {
-          setupRequest: (request) => ({ ...request, ...requests[next++ % requests.length]! }),
+      // autocannon clears a connection's context when it comes to the end of this list: a long list of
+      // the same request keeps each connection with its caseworker.
+      requests: Array.from({ length: 100_000 }, () => ({
+          setupRequest: (request: object, context: { own?: { headers: Record<string, string>; body: string }[]; asked?: number }) => {
+            context.own ??= perWorker[next++ % perWorker.length]!;
+            context.asked = (context.asked ?? 0) + 1;
+            return { ...request, ...context.own[context.asked % context.own.length]! };
+          },
           onResponse: (status, body) => {
             if (status >= 500) fiveXx++;
             try {
@@ -216,7 +231,12 @@ try {
                 if (record.socialCare?.asOf) carried.add(record.socialCare.asOf);
                 if (record.socialCare?.allocatedTeam) carried.add(record.socialCare.allocatedTeam);
               }
-              if (parsed.data?.child && (parsed.errors ?? []).length > 0) partial++;
+              if (parsed.data?.child && (parsed.errors ?? []).length > 0) {
+                partial++;
+                const first = ((parsed.errors ?? []) as { extensions?: { code?: string; source?: string; serviceName?: string } }[])[0]?.extensions;
+                const why = [first?.code ?? '?', first?.source ?? first?.serviceName].filter(Boolean).join(' ');
+                partialWhy[why] = (partialWhy[why] ?? 0) + 1;
+              }
               for (const e of (parsed.errors ?? []) as { extensions?: { code?: string; source?: string } }[]) {
                 if (e.extensions?.code === 'SOURCE_UNAVAILABLE') unavailable[e.extensions.source ?? '?'] = (unavailable[e.extensions.source ?? '?'] ?? 0) + 1;
               }
@@ -231,8 +251,7 @@ try {
               withoutData[`HTTP ${status}, not JSON`] = (withoutData[`HTTP ${status}, not JSON`] ?? 0) + 1;
             }
           },
-        },
-      ],
+        })),
     });
     let recoveredMs: number | null = null;
     if (fault) {
@@ -255,6 +274,7 @@ try {
       requests: result.requests.total,
       dataBearing,
       partial,
+      partialWhy,
       unavailable,
       withoutData,
       fiveXx,
@@ -357,6 +377,73 @@ try {
     };
   };
   const bombs = registryBombs();
+  /**
+   * Southshire's caseworkers flood MATCH, as a team running a bulk match might, with children PDS does not
+   * hold (each match makes every search MATCH knows before it gives up): four accounts, each from six
+   * loops, through southshire's router, as fast as MATCH lets them (a refusal's Retry-After, at most a
+   * second). PDS calls by organisation are read from MATCH's metrics before and after.
+   */
+  const pdsFlood = () => {
+    const answers: Record<string, number> = {};
+    let running = false;
+    let loops: Promise<void>[] = [];
+    let before: Record<string, number> = {};
+    let after: Record<string, number> = {};
+    const southRouter = line('southshire router');
+    const southIdp = line('southshire identity provider');
+    const southSecret = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'southshire-idp-cli.secret'), 'utf8').trim();
+    const metricsToken = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'metrics.token'), 'utf8').trim();
+    const pdsCalls = async () => {
+      const text = await (await fetch(new URL('/metrics', state().services.find((s) => s.name === 'matching subgraph')!.url), { headers: { authorization: `Bearer ${metricsToken}` } })).text();
+      return Object.fromEntries([...text.matchAll(/^mais_match_pds_calls_total\{organisation="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    };
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /** A name for each number, in letters only (as names are): 0 → a, 25 → z, 26 → ba, … */
+    const letters = (n: number): string => (n >= 26 ? letters(Math.floor(n / 26)) : '') + String.fromCharCode(97 + (n % 26));
+    const MATCH_QUERY = `query ($input: DemographicsInput!) { matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status } }`;
+    return {
+      fault: {
+        sources: ['matching'],
+        faultSeconds,
+        start: async () => {
+          running = true;
+          before = await pdsCalls();
+          const south = demo.las.find((l) => l.code === 'southshire')!.caseworkers.filter((c) => c.roles.includes('csc.practitioner')).slice(0, 4);
+          const tokens = await Promise.all(
+            south.map(async (c) => {
+              const response = await fetch(`${southIdp}/token`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLI_CLIENT}:${southSecret}`).toString('base64')}` },
+                body: new URLSearchParams({ grant_type: SANDBOX_USER_GRANT, username: c.username }),
+              });
+              return ((await response.json()) as { access_token: string }).access_token;
+            }),
+          );
+          let serial = 0;
+          const flooder = async (token: string) => {
+            while (running) {
+              // A middle name and a postcode, as a bulk extract has them: MATCH tries every search it knows.
+              const input = { givenName: `Nobody${letters(serial++)} Ann`, familyName: 'Unheldsworth', dateOfBirth: '2015-06-15', gender: 'FEMALE', postcode: 'LS1 6AE' };
+              const response = await fetch(southRouter, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: MATCH_QUERY, variables: { input } }), signal: AbortSignal.timeout(10_000) }).catch(() => null);
+              const body = response ? ((await response.json().catch(() => null)) as { data?: { matchChild?: { status?: string } | null }; errors?: { extensions?: { code?: string } }[] } | null) : null;
+              const outcome = !response ? 'no answer' : (body?.data?.matchChild?.status ?? body?.errors?.[0]?.extensions?.code ?? `HTTP ${response.status}`);
+              answers[outcome] = (answers[outcome] ?? 0) + 1;
+              // As fast as MATCH lets it: a refusal's Retry-After, at most a second.
+              if (outcome === 'RATE_LIMITED') await pause(Math.min(1000, Number(response?.headers.get('retry-after') ?? 1) * 1000));
+            }
+          };
+          loops = tokens.flatMap((token) => Array.from({ length: 6 }, () => flooder(token)));
+        },
+        end: async () => {
+          running = false;
+          await Promise.all(loops);
+          after = await pdsCalls();
+        },
+      } satisfies Fault,
+      result: () => ({ answers, pdsCalls: Object.fromEntries(Object.keys(after).map((organisation) => [organisation, (after[organisation] ?? 0) - (before[organisation] ?? 0)])) }),
+    };
+  };
+  const flood = pdsFlood();
 
   /** `refusals`: why an answer may carry no child during this phase (first error's code and source); otherwise every answer must. */
   const PHASES: { key: string; name: string; seconds: number; fault?: Fault; refusals?: string[] }[] = [
@@ -374,6 +461,7 @@ try {
     { key: 'pds-503', name: 'PDS 503 storm', seconds: faultSeconds + 15, fault: pdsStorm(503) },
     { key: 'suspended', name: 'northshire suspended at DfE', seconds: faultSeconds + 15, fault: { sources: ['locator', 'matching', 'relay'], faultSeconds, start: setStatus('SUSPENDED'), end: setStatus('ACTIVE') } },
     { key: 'registry-bombs', name: 'registry bombs from southshire', seconds: faultSeconds + 15, fault: bombs.fault },
+    { key: 'pds-flood', name: 'PDS flood from southshire', seconds: faultSeconds + 15, fault: flood.fault },
   ];
   const keys = [...PHASES.map((p) => p.key), 'bad-inputs'];
   const chosen = values.phases ? values.phases.split(',') : keys;
@@ -390,8 +478,11 @@ try {
     // The bombs' phase holds only if the others' answers stay as fast as under steady load, and DfE's /health answers throughout.
     const steadyP99 = results.find((r) => r.phase === 'load held')?.p99Ms ?? warmUp.p99Ms;
     if (key === 'registry-bombs') result.registry = bombs.result();
+    if (key === 'pds-flood') result.flood = flood.result();
     result.held =
       (key !== 'registry-bombs' || (result.p99Ms <= Math.max(1, steadyP99) * 1.5 && result.registry!.healthFailures === 0 && result.registry!.healthProbes > 0)) &&
+      // Northshire's demographics answer as under steady load while southshire floods MATCH: none unavailable, p99 within 1.5×.
+      (key !== 'pds-flood' || (result.p99Ms <= Math.max(1, steadyP99) * 1.5 && Object.keys(result.unavailable).length === 0 && (result.flood!.answers.RATE_LIMITED ?? 0) > 0)) &&
       result.fiveXx === 0 &&
       result.auditLost === 0 &&
       Object.keys(result.withoutData).every((why) => refusals.includes(why)) &&
@@ -514,6 +605,8 @@ try {
   };
   process.stdout.write(table(header, rows));
   for (const r of results) {
+    if (Object.keys(r.partialWhy).length > 0) process.stdout.write(`\n${r.phase}: partial answers by first error ${counts(r.partialWhy)}\n`);
+    if (r.flood) process.stdout.write(`\n${r.phase}: the flood's matches answered ${counts(r.flood.answers)}; PDS calls meanwhile ${counts(r.flood.pdsCalls)}\n`);
     if (r.registry) process.stdout.write(`\n${r.phase}: checks answered ${counts(r.registry.checks)}; DfE /health ${r.registry.healthProbes - r.registry.healthFailures} of ${r.registry.healthProbes} answered, slowest ${r.registry.healthMaxMs} ms\n`);
   }
   if (badInputs.length > 0) {
