@@ -5,8 +5,9 @@
 // and 503 storms, DfE suspends the LA, and another LA posts the largest schema checks DfE's registry
 // allows as fast as its limits let it (held when the steady load's p99 stays within 1.5× of the load
 // phase's and DfE's /health answers throughout), and another LA's caseworkers flood MATCH with children
-// PDS does not hold (held when none of the steady load's demographics is unavailable, its p99 stays
-// within 1.5× of the load phase's, and the flood is refused RATE_LIMITED past its share). For each: 5xx answers,
+// PDS does not hold (held when none of the load's answers is unavailable, a caseworker asking for
+// demographics alone gets them every time with a p99 within 1.5× of the load phase's, and the flood is
+// refused RATE_LIMITED past its share). For each: 5xx answers,
 // data-bearing and partial answers (which sources were unavailable), error
 // rate, p50/p99/max latency, the router's RSS, how long the service took to recover after the fault
 // ended, and whether every data-bearing answer has its audit entry (and the chain verifies). Prints a
@@ -137,6 +138,11 @@ try {
   }
   const requests = perWorker.flat();
   const probeToken = await tokenFor(prober.username);
+  // The prober (a caseworker the load does not use) asks for their children's demographics alone.
+  const demographicsRequests = prober.allocatedChildren.map((n) => ({
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${probeToken}` },
+    body: JSON.stringify({ query: `query ($n: NhsNumber!) { child(nhsNumber: $n, purpose: CHILD_PROTECTION_ENQUIRY) { demographics { familyName } } }`, variables: { n } }),
+  }));
   const probeChild = prober.allocatedChildren[0]!;
   log(`${loaders.length} caseworkers, ${requests.length} distinct single-view requests; prober ${prober.username}`);
 
@@ -164,6 +170,8 @@ try {
     requests: number;
     dataBearing: number;
     partial: number;
+    /** The demographics-only probe beside the load: how many asked, answered without them, and latency. */
+    demographics: { asked: number; missing: number; p50Ms: number; p99Ms: number };
     /** Partial answers by their first error's code (and source). */
     partialWhy: Record<string, number>;
     /** SOURCE_UNAVAILABLE answers by source. */
@@ -253,6 +261,20 @@ try {
           },
         })),
     });
+    // Beside the load, the caseworkers' demographics alone, ten times a second: what a PDS flood must not slow.
+    const demographics = { latencies: [] as number[], missing: 0 };
+    let probing = true;
+    const demographicsProbe = (async () => {
+      for (let i = 0; probing; i++) {
+        const started = performance.now();
+        const answer = await fetch(routerUrl, { method: 'POST', headers: demographicsRequests[i % demographicsRequests.length]!.headers, body: demographicsRequests[i % demographicsRequests.length]!.body, signal: AbortSignal.timeout(DEADLINE_MS + 2000) })
+          .then((r) => r.json() as Promise<{ data?: { child?: { demographics?: unknown } | null }; errors?: unknown[] }>)
+          .catch(() => null);
+        demographics.latencies.push(performance.now() - started);
+        if (!answer?.data?.child?.demographics || (answer.errors ?? []).length > 0) demographics.missing++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
     let recoveredMs: number | null = null;
     if (fault) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -266,6 +288,10 @@ try {
       log(`  ${name}: fault off; recovered in ${recoveredMs} ms`);
     }
     const result = await run;
+    probing = false;
+    await demographicsProbe;
+    const sorted = demographics.latencies.sort((a, b) => a - b);
+    const percentile = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
     // Entries are written before answers leave; give the last ones a moment to commit.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const auditEntries = (await auditedAnswers()) - auditBefore;
@@ -287,6 +313,7 @@ try {
       recoveredMs,
       auditEntries,
       auditLost: Math.max(0, dataBearing - auditEntries),
+      demographics: { asked: sorted.length, missing: demographics.missing, p50Ms: percentile(50), p99Ms: percentile(99) },
     };
   }
 
@@ -477,12 +504,18 @@ try {
     const result = await phase(name, seconds, fault);
     // The bombs' phase holds only if the others' answers stay as fast as under steady load, and DfE's /health answers throughout.
     const steadyP99 = results.find((r) => r.phase === 'load held')?.p99Ms ?? warmUp.p99Ms;
+    const steadyDemographicsP99 = results.find((r) => r.phase === 'load held')?.demographics.p99Ms ?? warmUp.demographics.p99Ms;
     if (key === 'registry-bombs') result.registry = bombs.result();
     if (key === 'pds-flood') result.flood = flood.result();
     result.held =
       (key !== 'registry-bombs' || (result.p99Ms <= Math.max(1, steadyP99) * 1.5 && result.registry!.healthFailures === 0 && result.registry!.healthProbes > 0)) &&
-      // Northshire's demographics answer as under steady load while southshire floods MATCH: none unavailable, p99 within 1.5×.
-      (key !== 'pds-flood' || (result.p99Ms <= Math.max(1, steadyP99) * 1.5 && Object.keys(result.unavailable).length === 0 && (result.flood!.answers.RATE_LIMITED ?? 0) > 0)) &&
+      // Northshire's demographics answer as under steady load while southshire floods MATCH: none missing or
+      // unavailable, their p99 within 1.5× of the load phase's; and the flood was refused past its share.
+      (key !== 'pds-flood' ||
+        (result.demographics.missing === 0 &&
+          result.demographics.p99Ms <= Math.max(1, steadyDemographicsP99) * 1.5 &&
+          Object.keys(result.unavailable).length === 0 &&
+          (result.flood!.answers.RATE_LIMITED ?? 0) > 0)) &&
       result.fiveXx === 0 &&
       result.auditLost === 0 &&
       Object.keys(result.withoutData).every((why) => refusals.includes(why)) &&
@@ -605,6 +638,7 @@ try {
   };
   process.stdout.write(table(header, rows));
   for (const r of results) {
+    process.stdout.write(`\n${r.phase}: demographics alone ${r.demographics.asked} asked, ${r.demographics.missing} without them, p50 ${r.demographics.p50Ms} ms, p99 ${r.demographics.p99Ms} ms\n`);
     if (Object.keys(r.partialWhy).length > 0) process.stdout.write(`\n${r.phase}: partial answers by first error ${counts(r.partialWhy)}\n`);
     if (r.flood) process.stdout.write(`\n${r.phase}: the flood's matches answered ${counts(r.flood.answers)}; PDS calls meanwhile ${counts(r.flood.pdsCalls)}\n`);
     if (r.registry) process.stdout.write(`\n${r.phase}: checks answered ${counts(r.registry.checks)}; DfE /health ${r.registry.healthProbes - r.registry.healthFailures} of ${r.registry.healthProbes} answered, slowest ${r.registry.healthMaxMs} ms\n`);
