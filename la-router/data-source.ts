@@ -138,7 +138,8 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const headers = options.request.http!.headers;
     setTraceparent(headers, context?.traceId ?? newTraceId());
     const own = Date.now() + (this.spec.deadlineMs ?? this.deps.defaultDeadlineMs);
-    headers.set(DEADLINE_HEADER, String(Math.min(own, context?.deadline ?? own)));
+    const deadline = Math.min(own, context?.deadline ?? own);
+    headers.set(DEADLINE_HEADER, String(deadline));
     if (this.spec.kind === 'la') {
       // One token for this call: bound to the request's child, its trace, and its deadline, used once.
       const claims = {
@@ -168,7 +169,7 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
       // how long this router waits: a call MATCH cannot send to PDS in that time is refused RATE_LIMITED at
       // once rather than left to time out, which would count against the source.
       if (context?.caller) headers.set('mais-caller', this.deps.internalToken.callerName(context.caller.username));
-      headers.set('mais-timeout-ms', String(Math.max(1, Number(headers.get(DEADLINE_HEADER)) - Date.now())));
+      headers.set('mais-timeout-ms', String(Math.max(1, deadline - Date.now())));
     }
   }
 

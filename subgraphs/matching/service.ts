@@ -28,6 +28,8 @@ export const CALLER_HEADER = 'mais-caller';
 const CALLER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The header in which a caller says how many milliseconds it will wait for the answer. */
 export const TIMEOUT_HEADER = 'mais-timeout-ms';
+/** A request refused (400 BAD_USER_INPUT) for a header that is not as MATCH takes it. */
+const badHeader = (header: string, what: string) => new GraphQLError(`The ${header} header ${what}`, { extensions: { code: 'BAD_USER_INPUT', field: header, http: { status: 400 } } });
 
 export interface MatchingServiceOptions {
   pds: PdsClient;
@@ -101,14 +103,14 @@ export async function createMatchingService(options: MatchingServiceOptions): Pr
       // Who in the organisation asked, as its router names them (an opaque name): their share of the organisation's.
       const named = req.headers[CALLER_HEADER];
       if (named !== undefined && (typeof named !== 'string' || !CALLER_NAME.test(named))) {
-        throw new GraphQLError(`The ${CALLER_HEADER} header must be 1 to 64 letters, digits, "-" or "_"`, { extensions: { code: 'BAD_USER_INPUT', field: CALLER_HEADER, http: { status: 400 } } });
+        throw badHeader(CALLER_HEADER, 'must be 1 to 64 letters, digits, "-" or "_"');
       }
       const callerName = named;
       // How long the caller will wait for the answer (its router's deadline): calls still waiting for the
       // PDS allowance by then are refused RATE_LIMITED, leaving time to answer, rather than sent too late.
       const timeout = req.headers[TIMEOUT_HEADER];
       if (timeout !== undefined && (typeof timeout !== 'string' || !/^\d{1,6}$/.test(timeout) || Number(timeout) < 1)) {
-        throw new GraphQLError(`The ${TIMEOUT_HEADER} header must be a whole number of milliseconds, 1 to 999999`, { extensions: { code: 'BAD_USER_INPUT', field: TIMEOUT_HEADER, http: { status: 400 } } });
+        throw badHeader(TIMEOUT_HEADER, 'must be a whole number of milliseconds, 1 to 999999');
       }
       const answerBy = timeout === undefined ? undefined : Date.now() + Number(timeout) - Math.min(500, Number(timeout) / 4);
       const header = req.headers['mais-purpose'];
