@@ -16,6 +16,22 @@ export default tseslint.config(
     },
   },
   {
+    // What an image runs never reaches the development-only code: the sandbox (its population and
+    // stand-ins), the benches and the tests.
+    files: ['lib/**/*.ts', 'schema/**/*.ts', 'subgraphs/**/*.ts', 'gateway/**/*.ts', 'la-router/**/*.ts', 'prisma/**/*.ts', 'portal/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)(sandbox|bench|tests)/', message: 'development-only code (sandbox/, bench/, tests/) is never imported by what an image runs' },
+            { regex: '^@faker-js/', message: 'the synthetic population lives in sandbox/' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read arbitrary JSON responses.
     files: ['tests/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
 import { Kind, parse, print, type TypeNode } from 'graphql';
 import { isValidNhsNumber } from '../lib/nhs-number.ts';
-import { populationPaths } from '../lib/population/generate.ts';
+import { populationPaths } from '../sandbox/population/generate.ts';
 import type { LocalClient } from '../lib/db/store.ts';
 import { importSsd, IMPORT_PROBLEM_CODES, SSD_TABLES } from '../lib/ssd/import.ts';
 

@@ -3,7 +3,7 @@
 // population (every child's NHS number, name and date of birth) and from what the relay carried.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { populationPaths } from '../lib/population/generate.ts';
+import { populationPaths } from '../sandbox/population/generate.ts';
 
 export interface Identifiers {
   nhsNumbers: Set<string>;

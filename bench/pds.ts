@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isoDay } from '../lib/population/dates.ts';
-import { DEFAULT_AS_OF, generatePopulation, populationPaths } from '../lib/population/generate.ts';
+import { isoDay } from '../lib/dates.ts';
+import { DEFAULT_AS_OF, generatePopulation, populationPaths } from '../sandbox/population/generate.ts';
 import { PatientIndex } from '../sandbox/pds/patient-index.ts';
 import { parseSearch, searchPatients } from '../sandbox/pds/search.ts';
 

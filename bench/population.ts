@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_AS_OF, generatePopulation } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, generatePopulation } from '../sandbox/population/generate.ts';
 
 const { values } = parseArgs({ options: { children: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '42' } } });
 const children = Number(values.children);

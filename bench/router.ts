@@ -19,7 +19,7 @@ import { routerNodeFlags } from '../la-router/config.ts';
 import { routerSdl } from '../la-router/local-subgraph.ts';
 import { CHILD_HEADER } from './router/internal-token.ts';
 import { freePort } from '../lib/net.ts';
-import { DEFAULT_AS_OF, generatePopulation } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, generatePopulation } from '../sandbox/population/generate.ts';
 import { startService, stopService, type ChildService } from '../lib/service/supervisor.ts';
 import { createIdentityProvider, CLI_CLIENT, SANDBOX_USER_GRANT } from '../sandbox/idp/provider.ts';
 import { cscTypeDefs } from '../subgraphs/csc/sdl.ts';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { SANDBOX_LAS } from '../sandbox/population/places.ts';
 import { loadSandboxConfig } from '../sandbox/config.ts';
-import { ensurePopulation, readScenario, unmatchedRecords } from '../sandbox/population.ts';
+import { ensurePopulation, readScenario, unmatchedRecords } from '../sandbox/population/cache.ts';
 import { runningSandbox } from '../sandbox/state.ts';
 import { log, printResult } from './output.ts';
 

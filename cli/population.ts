@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { DEFAULT_AS_OF, DEFAULT_CHILDREN, generatePopulation, MAX_CHILDREN, validateGenerateOptions } from '../lib/population/generate.ts';
+import { DEFAULT_AS_OF, DEFAULT_CHILDREN, generatePopulation, MAX_CHILDREN, validateGenerateOptions } from '../sandbox/population/generate.ts';
 import { loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';
 import { log, printResult } from './output.ts';
 

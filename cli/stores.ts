@@ -1,6 +1,6 @@
 // Where the CLI finds the sandbox's stores: through the running sandbox when it is up (it owns
 // them), else their data folders.
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { SANDBOX_LAS } from '../sandbox/population/places.ts';
 import type { openStore as open } from '../lib/db/store.ts';
 import type { StoreKind } from '../prisma/stores.ts';
 import { loadSandboxConfig, sandboxPaths } from '../sandbox/config.ts';

@@ -1,9 +1,9 @@
 // The sandbox's configuration: one typed object, read once from the environment and flags.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_AS_OF, DEFAULT_CHILDREN, MAX_CHILDREN } from '../lib/population/generate.ts';
-import { isIsoDay } from '../lib/population/dates.ts';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { DEFAULT_AS_OF, DEFAULT_CHILDREN, MAX_CHILDREN } from './population/generate.ts';
+import { isIsoDay } from '../lib/dates.ts';
+import { SANDBOX_LAS } from './population/places.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 

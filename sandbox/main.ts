@@ -5,15 +5,15 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { populationPaths } from '../lib/population/generate.ts';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { populationPaths } from './population/generate.ts';
+import { SANDBOX_LAS } from './population/places.ts';
 import { startService, stopService, type ChildService, type ServiceSpec } from '../lib/service/supervisor.ts';
 import { MATCH_PDS_APPLICATION, dfeUrls, loadSandboxConfig, sandboxPaths, type SandboxConfig } from './config.ts';
 import { INTERNAL_TOKEN_ALG } from '../lib/internal-token.ts';
 import { routerNodeFlags } from '../la-router/config.ts';
 import { ensureApplicationKey } from './keys.ts';
 import { ensureOrganisations, SANDBOX_SHARING_MODES, sandboxAgreement } from './organisations.ts';
-import { ensurePopulation } from './population.ts';
+import { ensurePopulation } from './population/cache.ts';
 import { ensurePseudonymKeys, syncLaRegister } from './register.ts';
 import { publishSandboxSchemas } from './schemas.ts';
 import type { SandboxState } from './state.ts';

@@ -3,7 +3,7 @@
 // DfE's organisation registry), and each LA's data sharing agreement.
 import type { JSONWebKeySet } from 'jose';
 import type { DsaDocument, OrganisationType } from '../lib/dsa/policy.ts';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { SANDBOX_LAS } from './population/places.ts';
 import { ensureApplicationKey } from './keys.ts';
 
 export interface SandboxOrganisation {

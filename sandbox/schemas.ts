@@ -7,7 +7,7 @@ import type { JWK } from 'jose';
 import { routerSdl } from '../la-router/local-subgraph.ts';
 import { useDfeTokenClient } from '../lib/dfe-token.ts';
 import { subgraphSdl } from '../lib/graphql/standards.ts';
-import { SANDBOX_LAS } from '../lib/population/places.ts';
+import { SANDBOX_LAS } from './population/places.ts';
 import { cscSdl } from '../subgraphs/csc/sdl.ts';
 import { educationSdl } from '../subgraphs/education/sdl.ts';
 import { dfeUrls, sandboxPaths, type SandboxConfig } from './config.ts';

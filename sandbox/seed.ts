@@ -3,9 +3,9 @@
 // it empty rather than half-filled.
 import type { CentralClient, LocalClient, Store } from '../lib/db/store.ts';
 import { publishDsa } from '../lib/dsa/registry.ts';
-import { populationPaths } from '../lib/population/generate.ts';
-import { LA_TABLES } from '../lib/population/la.ts';
-import { readNdjsonBatches } from '../lib/population/ndjson.ts';
+import { populationPaths } from './population/generate.ts';
+import { LA_TABLES } from '../lib/db/la-tables.ts';
+import { readNdjsonBatches } from './population/ndjson.ts';
 import { sandboxAgreement, type SandboxOrganisation } from './organisations.ts';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,6 +1,6 @@
 // The common scalars of schema/common.graphql, with the stable error codes CONTRACT.md names.
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
-import { dayOf, isoDay } from '../population/dates.ts';
+import { dayOf, isoDay } from '../dates.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../nhs-number.ts';
 
 function parseNhsNumber(value: unknown): string {

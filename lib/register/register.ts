@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { SqlSession } from '../db/sql.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../nhs-number.ts';
-import { dayOf, isoDay } from '../population/dates.ts';
+import { dayOf, isoDay } from '../dates.ts';
 import type { Pseudonymiser } from '../pseudonym.ts';
 import { isRecordType } from '../record-types.ts';
 

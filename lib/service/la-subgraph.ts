@@ -8,7 +8,7 @@ import { openStore, type LocalClient } from '../db/store.ts';
 import type { Subgraph } from '../graphql/subgraph.ts';
 import { readJwks } from '../dfe-token.ts';
 import { useInternalTokenVerifier } from '../internal-token.ts';
-import { isIsoDay } from '../population/dates.ts';
+import { isIsoDay } from '../dates.ts';
 import { runService } from './child.ts';
 
 export interface LaSubgraphParts {

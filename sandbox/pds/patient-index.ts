@@ -3,7 +3,7 @@
 // a full record is read back from the file when it is returned.
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { dayOf } from '../../lib/population/dates.ts';
+import { dayOf } from '../../lib/dates.ts';
 import { normaliseName, normalisePostcode } from '../../lib/names.ts';
 import { soundex } from '../../lib/soundex.ts';
 

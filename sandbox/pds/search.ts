@@ -1,7 +1,7 @@
 // Patient search as NHS England's PDS FHIR API defines it: the parameters, their validation, the
 // minimum combinations, non-fuzzy (wildcards, optional history) and fuzzy (Soundex, transposed
 // names, always history) matching, and a score of 1.0 for an exact match, lower for a partial one.
-import { isoDay } from '../../lib/population/dates.ts';
+import { isoDay } from '../../lib/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import { PdsError } from './operation-outcome.ts';
 import { normaliseName, normalisePostcode } from '../../lib/names.ts';

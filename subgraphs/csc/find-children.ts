@@ -1,6 +1,6 @@
 // Local search for a child by name, date of birth and postcode, tolerant of the ways LA records differ.
 import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
-import { isoDate, swapDayAndMonth } from '../../lib/population/dates.ts';
+import { isoDate, swapDayAndMonth } from '../../lib/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { LocalClient } from '../../lib/db/store.ts';
 

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { maySearch, requireFullView, requireSomeView, requireTheChild, searchProblem } from '../../lib/graphql/access.ts';
 import { badUserInput } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import { isoDate as day } from '../../lib/population/dates.ts';
+import { isoDate as day } from '../../lib/dates.ts';
 import { findChildren } from './find-children.ts';
 import { linkNhsNumber } from './link.ts';
 import type { PersonRecord } from './person.ts';

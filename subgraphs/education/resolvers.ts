@@ -1,6 +1,6 @@
 import { requireFullView, requireSomeView, requireTheChild } from '../../lib/graphql/access.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import { isoDate as day } from '../../lib/population/dates.ts';
+import { isoDate as day } from '../../lib/dates.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 import type { PupilRecord } from './pupil.ts';
 

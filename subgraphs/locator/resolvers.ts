@@ -4,7 +4,7 @@ import { dsaHistory, publishDsa } from '../../lib/dsa/registry.ts';
 import { appendAuditInTransaction, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import { badUserInput, declaredPurpose, forbidden, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import { isoDate } from '../../lib/population/dates.ts';
+import { isoDate } from '../../lib/dates.ts';
 import { RECORD_TYPES } from '../../lib/record-types.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';

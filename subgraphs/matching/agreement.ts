@@ -6,7 +6,7 @@
 // birth and sex alone never reach MATCH: a namesake shares them; the postcode (now or before) must agree.
 import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
 import type { Patient } from '../../lib/pds/patient.ts';
-import { swapDayAndMonth } from '../../lib/population/dates.ts';
+import { swapDayAndMonth } from '../../lib/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { Demographics } from './demographics.ts';
 import { familiarForms } from './familiar-forms.ts';

@@ -1,5 +1,5 @@
 // Demographics as a caseworker or an LA system holds them, validated before anything is sent to PDS.
-import { dayOf, isoDay } from '../../lib/population/dates.ts';
+import { dayOf, isoDay } from '../../lib/dates.ts';
 
 export interface Demographics {
   givenName: string;

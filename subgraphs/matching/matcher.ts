@@ -1,7 +1,7 @@
 // MATCH: demographics → NHS number, following the DfE SUI Matcher's search sequence against PDS and
 // stopping as soon as a confident answer is found. Every candidate PDS returns is checked field by
 // field (agreement.ts) before it is believed. Nothing about the child is stored.
-import { dayOf, isoDay, swapDayAndMonth } from '../../lib/population/dates.ts';
+import { dayOf, isoDay, swapDayAndMonth } from '../../lib/dates.ts';
 import type { CallOptions, PatientSearch, PdsClient } from '../../lib/pds/client.ts';
 import { QuotaExceeded } from '../../lib/pds/fair-share.ts';
 import { PdsRequestError } from '../../lib/pds/errors.ts';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scoreMatches, type Label, type Outcome } from '../../bench/match-score.ts';
-import { dayOf } from '../../lib/population/dates.ts';
-import { patientResource } from '../../lib/population/fhir.ts';
-import { NhsNumberSequence, type Child } from '../../lib/population/person.ts';
+import { dayOf } from '../../lib/dates.ts';
+import { patientResource } from '../../sandbox/population/fhir.ts';
+import { NhsNumberSequence, type Child } from '../../sandbox/population/person.ts';
 
 describe('the scorer', () => {
   it('agrees with a set scored by hand', () => {

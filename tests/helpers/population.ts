@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generatePopulation, type Manifest } from '../../lib/population/generate.ts';
+import { generatePopulation, type Manifest } from '../../sandbox/population/generate.ts';
 
 export const TEST_AS_OF = '2026-11-01';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../portal/browser.ts';
-import { unmatchedRecords, type UnmatchedRecord } from '../../sandbox/population.ts';
+import { unmatchedRecords, type UnmatchedRecord } from '../../sandbox/population/cache.ts';
 import { run } from '../helpers/processes.ts';
 import { sharedSandbox } from '../helpers/shared-sandbox.ts';
 

@@ -1,7 +1,7 @@
 // The PDS sandbox over a generated population: every child can be found by its own demographics.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { populationPaths } from '../../../lib/population/generate.ts';
+import { populationPaths } from '../../../sandbox/population/generate.ts';
 import { startPds, type TestPds } from '../../helpers/pds.ts';
 import { testPopulation } from '../../helpers/population.ts';
 

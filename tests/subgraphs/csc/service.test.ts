@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessDecision } from '../../../lib/internal-token.ts';
-import { populationPaths } from '../../../lib/population/generate.ts';
+import { populationPaths } from '../../../sandbox/population/generate.ts';
 import { createCscService } from '../../../subgraphs/csc/service.ts';
 import { startLaSubgraph, type TestLaSubgraph } from '../../helpers/la-subgraph.ts';
 import { recordDetails, testReceiptKeys, type TestReceipts } from '../../helpers/match-receipts.ts';

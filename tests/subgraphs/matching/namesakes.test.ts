@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PdsClient } from '../../../lib/pds/client.ts';
-import { swapDayAndMonth } from '../../../lib/population/dates.ts';
+import { swapDayAndMonth } from '../../../lib/dates.ts';
 import { Matcher } from '../../../subgraphs/matching/matcher.ts';
 import { syntheticNhsNumber } from '../../helpers/nhs.ts';
 import { fhirPatient, ndjsonFile, startPds, testApplication, type TestPds } from '../../helpers/pds.ts';

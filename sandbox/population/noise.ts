@@ -1,6 +1,6 @@
 // How an LA's records differ from the national record of the same child: the errors and gaps that
 // make matching hard. Every change is named, so the ground truth can say exactly what was done.
-import { dayOf, isoDay, swapDayAndMonth } from './dates.ts';
+import { dayOf, isoDay, swapDayAndMonth } from '../../lib/dates.ts';
 import { NICKNAMES, PLACEHOLDER_GIVEN_NAMES, SPELLINGS } from './names.ts';
 import type { Address, Child, Gender } from './person.ts';
 import type { Random } from './random.ts';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadSandboxConfig, sandboxPaths } from '../../sandbox/config.ts';
-import { ensurePopulation, readScenario } from '../../sandbox/population.ts';
+import { loadSandboxConfig, sandboxPaths } from '../../../sandbox/config.ts';
+import { ensurePopulation, readScenario } from '../../../sandbox/population/cache.ts';
 
 const configFor = (dataDir: string, asOf?: string) =>
   loadSandboxConfig({ MAIS_DATA_DIR: dataDir, MAIS_CHILDREN: '60', MAIS_SEED: '3', ...(asOf ? { MAIS_AS_OF: asOf } : {}) });

@@ -4,9 +4,10 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { base, en, en_GB, Faker } from '@faker-js/faker';
-import { dayOf, isIsoDay } from './dates.ts';
+import { dayOf, isIsoDay } from '../../lib/dates.ts';
 import { patientResource, supersededResource } from './fhir.ts';
-import { HOLDING_RATES, LaHoldings, type Holding, type LaTable, type Professional } from './la.ts';
+import { type LaTable } from '../../lib/db/la-tables.ts';
+import { HOLDING_RATES, LaHoldings, type Holding, type Professional } from './la.ts';
 import { NdjsonWriter } from './ndjson.ts';
 import { NOISE_RATES, swappedDay, typo } from './noise.ts';
 import { DEMOGRAPHIC_RATES, generateChild, namesakeOf, NhsNumberSequence, RESIDENCE, twinOf, UNREGISTERED_RATES, type Child, type PersonContext, type Resemblance } from './person.ts';

@@ -1,8 +1,9 @@
 // What one LA holds about the children it knows: SSD-shaped social care records, education records,
 // its caseworkers, and — kept apart — the ground truth of who each local record really is.
 import { join } from 'node:path';
+import { LA_TABLES, type LaTable } from '../../lib/db/la-tables.ts';
 import { CLA_CEASED_REASONS, CP_CATEGORIES, ETHNICITY_BY_BACKGROUND, PLACEMENT_TYPES, PRIMARY_NEED, REFERRAL_SOURCES, SEN_NEED_TYPES, TEAMS } from './codes.ts';
-import { dayOf, isoDay, schoolYearStart, yearsBetween } from './dates.ts';
+import { dayOf, isoDay, schoolYearStart, yearsBetween } from '../../lib/dates.ts';
 import { NAME_POOLS } from './names.ts';
 import { NdjsonWriter } from './ndjson.ts';
 import { NOISE_RATES, recordDemographics, type Noise, type RecordedDemographics } from './noise.ts';
@@ -10,34 +11,6 @@ import type { Address, Child, Gender } from './person.ts';
 import { schoolsOf, type LocalAuthority, type School } from './places.ts';
 import type { Random } from './random.ts';
 
-/** The LA store's tables in an order that satisfies their foreign keys. */
-export const LA_TABLES = [
-  'ssd_professionals',
-  'la_user',
-  'ssd_person',
-  'ssd_linked_identifiers',
-  'ssd_address',
-  'ssd_contacts',
-  'ssd_cin_episodes',
-  'ssd_cin_assessments',
-  'ssd_s47_enquiry',
-  'ssd_cin_plans',
-  'ssd_cp_plans',
-  'ssd_cla_episodes',
-  'ssd_cla_placement',
-  'ssd_care_leavers',
-  'ssd_send',
-  'ssd_ehcp_requests',
-  'ssd_ehcp_active_plans',
-  'ssd_sen_need',
-  'ssd_involvements',
-  'edu_pupil',
-  'edu_enrolment',
-  'edu_attendance',
-  'edu_exclusion',
-  'la_pds_restriction',
-] as const;
-export type LaTable = (typeof LA_TABLES)[number];
 
 export const HOLDING_RATES = {
   /** Children living in an LA who are known to its children's social care. */

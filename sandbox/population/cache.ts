@@ -1,8 +1,8 @@
 // The sandbox's population: generated once into the data folder and reused while its seed and size
 // match the configuration.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { GENERATOR_VERSION, generatePopulation, populationPaths, type Manifest, type Scenario } from '../lib/population/generate.ts';
-import { sandboxPaths, type SandboxConfig } from './config.ts';
+import { GENERATOR_VERSION, generatePopulation, populationPaths, type Manifest, type Scenario } from './generate.ts';
+import { sandboxPaths, type SandboxConfig } from '../config.ts';
 
 export function readManifest(dir: string): Manifest | undefined {
   const path = populationPaths(dir).manifest;

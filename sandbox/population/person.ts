@@ -1,8 +1,8 @@
 // One child as the nation knows them: what PDS holds, before any LA writes it down.
 import type { Faker } from '@faker-js/faker';
 import { en_GB } from '@faker-js/faker';
-import { nhsCheckDigit } from '../nhs-number.ts';
-import { yearsBetween } from './dates.ts';
+import { nhsCheckDigit } from '../../lib/nhs-number.ts';
+import { yearsBetween } from '../../lib/dates.ts';
 import { NAME_POOLS } from './names.ts';
 import { OTHER_AREAS, postcodeIn, SANDBOX_LAS, type LocalAuthority } from './places.ts';
 import type { Random } from './random.ts';

@@ -1,5 +1,5 @@
 // A child as a FHIR R4 Patient in the shape NHS England's PDS FHIR API returns.
-import { isoDay } from './dates.ts';
+import { isoDay } from '../../lib/dates.ts';
 import type { Address, Child } from './person.ts';
 
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
