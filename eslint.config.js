@@ -1,5 +1,13 @@
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+
+const DFE = ['gateway', 'subgraphs/matching', 'subgraphs/locator', 'subgraphs/relay'];
+const LA = ['la-router', 'subgraphs/csc', 'subgraphs/education'];
+const BOTTOM = ['lib', 'schema', 'prisma'];
+const ABOVE_BOTTOM = ['gateway', 'subgraphs', 'la-router', 'cli', 'portal'];
+const PRODUCTION = [...BOTTOM, ...DFE, ...LA, 'portal/src'];
+const DEVELOPMENT_ONLY = ['sandbox', 'bench', 'tests'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', 'prisma/*/generated/', 'subgraphs/*/generated/', 'scratch/', 'bench/results/', 'portal/dist/'] },
@@ -16,19 +24,27 @@ export default tseslint.config(
     },
   },
   {
-    // What an image runs never reaches the development-only code: the sandbox (its population and
-    // stand-ins), the benches and the tests.
-    files: ['lib/**/*.ts', 'schema/**/*.ts', 'subgraphs/**/*.ts', 'gateway/**/*.ts', 'la-router/**/*.ts', 'prisma/**/*.ts', 'portal/src/**'],
+    // Who installs what: DfE's code (gateway/, matching, locator, relay) and an LA's (la-router/, csc,
+    // education) are separate products that share only lib/ and schema/; lib/, schema/ and prisma/
+    // import nothing above them; and what an image runs never reaches the development-only code
+    // (sandbox/, bench/, tests/). Each folder's README says the same. Paths are resolved, so a sibling
+    // import (`../matching/...`) is caught as well as a long one.
+    files: PRODUCTION.map((folder) => `${folder}/**/*.{ts,tsx}`),
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createNodeResolver()] },
     rules: {
-      'no-restricted-imports': [
+      'import-x/no-restricted-paths': [
         'error',
         {
-          patterns: [
-            { regex: '(^|/)(sandbox|bench|tests)/', message: 'development-only code (sandbox/, bench/, tests/) is never imported by what an image runs' },
-            { regex: '^@faker-js/', message: 'the synthetic population lives in sandbox/' },
-          ],
+          zones: [
+            { target: BOTTOM, from: ABOVE_BOTTOM, message: 'lib/, schema/ and prisma/ import nothing above them' },
+            { target: DFE, from: LA, message: "DfE's code never imports an LA's: what they share lives in lib/ or schema/" },
+            { target: LA, from: DFE, message: "An LA's code never imports DfE's: what they share lives in lib/ or schema/" },
+            { target: PRODUCTION, from: DEVELOPMENT_ONLY, message: 'what an image runs never imports the sandbox, the benches or the tests' },
+          ].map((zone) => ({ ...zone, target: zone.target.map((f) => `./${f}`), from: zone.from.map((f) => `./${f}`) })),
         },
       ],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^@faker-js/', message: 'the synthetic population lives in sandbox/' }] }],
     },
   },
   {

@@ -25,7 +25,7 @@ import { stringify } from 'csv-stringify/sync';
 import { exportJWK, generateKeyPair } from 'jose';
 import { freePort } from '../lib/net.ts';
 import { isValidNhsNumber } from '../lib/nhs-number.ts';
-import { PdsClient } from '../lib/pds/client.ts';
+import { PdsClient } from '../subgraphs/matching/pds/client.ts';
 import { isIsoDay } from '../lib/dates.ts';
 import { DEFAULT_AS_OF, generatePopulation, populationPaths } from '../sandbox/population/generate.ts';
 import { readNdjson } from '../sandbox/population/ndjson.ts';

@@ -29,7 +29,7 @@ import { MATCH_PDS_APPLICATION } from '../sandbox/config.ts';
 import { useDfeTokenClient } from '../lib/dfe-token.ts';
 import { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { openStore, type LocalClient } from '../lib/db/store.ts';
-import { PdsClient } from '../lib/pds/client.ts';
+import { PdsClient } from '../subgraphs/matching/pds/client.ts';
 import { cscSdl } from '../subgraphs/csc/sdl.ts';
 import { educationSdl } from '../subgraphs/education/sdl.ts';
 import { findIdentifiers, populationIdentifiers, scanDatabase } from './leak-scan.ts';

@@ -10,24 +10,10 @@ import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DfeScopeError, DfeTokenError } from '../lib/dfe-token.ts';
 import type { Organisation } from '../lib/organisation-credential.ts';
+import { TOKEN_EXPIRED_CLOSE, type PullAnswer, type PullRequest } from '../schema/relay.ts';
 import type { CustodianAnswer } from '../subgraphs/relay/relay.ts';
 
-export const RELAY_CONNECT_PATH = '/relay/connect';
-/** Close code when the token a connection was opened with has expired. */
-export const TOKEN_EXPIRED_CLOSE = 4001;
 const MAX_MESSAGE_BYTES = 256 * 1024;
-
-/** What the relay sends down a pull connection, and what the LA's router answers. */
-export interface PullRequest {
-  id: string;
-  authorization: string;
-  body: string;
-}
-export interface PullAnswer {
-  id: string;
-  status: number;
-  body: string;
-}
 
 interface Connection {
   socket: WebSocket;

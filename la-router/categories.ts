@@ -5,15 +5,7 @@ import { Kind, parse } from 'graphql';
 import { dataCategoryOf, permitsCategory } from '../lib/data-categories.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 
-/** Each purpose's categories (a category, a family `csc.*`, or `*`). */
-export const DEFAULT_PURPOSE_CATEGORIES: Record<string, string[]> = {
-  CHILD_PROTECTION_ENQUIRY: ['*'],
-  CHILD_IN_NEED_ASSESSMENT: ['pds.*', 'csc.*', 'education.*', 'find.*', 'shared.*'],
-  LOOKED_AFTER_CHILD_REVIEW: ['pds.*', 'csc.status', 'csc.looked_after', 'csc.cp_plan', 'csc.care_leaver', 'csc.involvement', 'csc.send', 'education.*', 'find.*', 'shared.*'],
-  EARLY_HELP: ['pds.*', 'csc.status', 'csc.referral', 'csc.involvement', 'education.enrolment', 'education.attendance', 'find.*'],
-};
-
-export { SUMMARY_CATEGORIES, dataCategoryOf } from '../lib/data-categories.ts';
+export { DEFAULT_PURPOSE_CATEGORIES, SUMMARY_CATEGORIES, dataCategoryOf } from '../lib/data-categories.ts';
 
 export function permits(options: { purposes: Record<string, string[]>; purpose: string | null; decision: AccessDecision }, category: string): { allowed: boolean; reason?: 'purpose' | 'relationship' } {
   return permitsCategory(options.purpose ? (options.purposes[options.purpose] ?? []) : [], options.decision, category);

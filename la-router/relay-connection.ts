@@ -7,7 +7,7 @@
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import type { PullAnswer, PullRequest } from '../gateway/relay-hub.ts';
+import { RELAY_CONNECT_PATH, type PullAnswer, type PullRequest } from '../schema/relay.ts';
 import type { DfeCredential } from './data-source.ts';
 import type { ShareAnswer, ShareRequest } from './share.ts';
 
@@ -39,7 +39,7 @@ export interface RelayConnection {
 
 /** The relay connection URL for a DfE gateway's base URL (its issuer). */
 export function relayConnectUrl(dfeIssuer: string): string {
-  const url = new URL('/relay/connect', dfeIssuer);
+  const url = new URL(RELAY_CONNECT_PATH, dfeIssuer);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.toString();
 }

@@ -7,6 +7,14 @@ import type { AccessDecision } from './internal-token.ts';
 /** What a summary shows whatever the purpose: who the child is, their status, and who holds records. */
 export const SUMMARY_CATEGORIES: readonly string[] = ['pds.*', 'csc.status', 'find.*'];
 
+/** Each purpose's categories by default (an LA's router may configure its own) (a category, a family `csc.*`, or `*`). */
+export const DEFAULT_PURPOSE_CATEGORIES: Record<string, string[]> = {
+  CHILD_PROTECTION_ENQUIRY: ['*'],
+  CHILD_IN_NEED_ASSESSMENT: ['pds.*', 'csc.*', 'education.*', 'find.*', 'shared.*'],
+  LOOKED_AFTER_CHILD_REVIEW: ['pds.*', 'csc.status', 'csc.looked_after', 'csc.cp_plan', 'csc.care_leaver', 'csc.involvement', 'csc.send', 'education.*', 'find.*', 'shared.*'],
+  EARLY_HELP: ['pds.*', 'csc.status', 'csc.referral', 'csc.involvement', 'education.enrolment', 'education.attendance', 'find.*'],
+};
+
 /** Whether a category is among patterns (a category, a family `csc.*`, or `*`). */
 export const matchesCategory = (patterns: readonly string[], category: string): boolean =>
   patterns.some((p) => p === '*' || p === category || (p.endsWith('.*') && category.startsWith(p.slice(0, -1))));

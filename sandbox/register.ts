@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
 import { openStore } from '../lib/db/store.ts';
-import { writePseudonymKeys } from '../lib/pseudonym.ts';
+import { writePseudonymKeys } from '../gateway/pseudonym.ts';
 import { LocatorClient } from '../lib/register/client.ts';
 import { syncRegister, type SyncReport } from '../lib/register/sync.ts';
 import { sandboxPaths, type SandboxConfig } from './config.ts';

@@ -2,7 +2,7 @@
 // is left as it is. Each store is seeded in one transaction, so an interrupted first start leaves
 // it empty rather than half-filled.
 import type { CentralClient, LocalClient, Store } from '../lib/db/store.ts';
-import { publishDsa } from '../lib/dsa/registry.ts';
+import { publishDsa } from '../gateway/dsa-registry.ts';
 import { populationPaths } from './population/generate.ts';
 import { LA_TABLES } from '../lib/db/la-tables.ts';
 import { readNdjsonBatches } from './population/ndjson.ts';

@@ -3,7 +3,7 @@
 // FIND's 10,000-item limit.
 import type { JWK } from 'jose';
 import { DfeTokenError, useDfeTokenClient } from '../dfe-token.ts';
-import type { RegistrationInput, RetirementInput } from './register.ts';
+import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
 
 export const LOCATOR_AUDIENCE = 'mais:dfe:locator';
 export const CHUNK = 10_000;

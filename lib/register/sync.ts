@@ -5,7 +5,7 @@
 import type { SqlConnection, SqlSession } from '../db/sql.ts';
 import { isValidNhsNumber } from '../nhs-number.ts';
 import { CHUNK, RESTRICTION_CHUNK, type RegisterReply, type RestrictionClient } from './client.ts';
-import type { RegistrationInput, RetirementInput } from './register.ts';
+import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
 
 export interface Holding {
   nhsNumber: string;

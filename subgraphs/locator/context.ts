@@ -1,8 +1,8 @@
 import type DataLoader from 'dataloader';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { CentralDirectory } from '../../lib/register/directory.ts';
-import type { Location } from '../../lib/register/register.ts';
+import type { CentralDirectory } from '../../gateway/directory.ts';
+import type { Location } from './register.ts';
 
 export interface Context {
   /** The calling organisation, from its verified credential. */

@@ -4,8 +4,8 @@
 import type { AuditWriter } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { CentralDirectory } from '../../lib/register/directory.ts';
-import { isRestricted, locationsOf, type Location } from '../../lib/register/register.ts';
+import type { CentralDirectory } from '../../gateway/directory.ts';
+import { isRestricted, locationsOf, type Location } from './register.ts';
 
 export interface LookupRequest {
   caller: Organisation;

@@ -3,8 +3,8 @@
 // tokens its callers present.
 import { parseArgs } from 'node:util';
 import { readJwks } from '../../lib/dfe-token.ts';
-import { readPseudonymKeys } from '../../lib/pseudonym.ts';
-import { serveOverCentralStore } from '../../lib/service/central.ts';
+import { readPseudonymKeys } from '../../gateway/pseudonym.ts';
+import { serveOverCentralStore } from '../../gateway/central-service.ts';
 import { runService } from '../../lib/service/child.ts';
 import { createLocatorService } from './service.ts';
 

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { DsaError } from '../../lib/dsa/policy.ts';
-import { dsaHistory, publishDsa } from '../../lib/dsa/registry.ts';
+import { dsaHistory, publishDsa } from '../../gateway/dsa-registry.ts';
 import { appendAuditInTransaction, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import { badUserInput, declaredPurpose, forbidden, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
@@ -8,9 +8,9 @@ import { isoDate } from '../../lib/dates.ts';
 import { RECORD_TYPES } from '../../lib/record-types.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';
-import { StaleDirectoryError } from '../../lib/register/directory.ts';
+import { StaleDirectoryError } from '../../gateway/directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
-import { holdsNhsNumber, registerAnomalies, registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from '../../lib/register/register.ts';
+import { holdsNhsNumber, registerAnomalies, registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from './register.ts';
 
 
 function requireScope(context: Context, scope: string, field: string): void {

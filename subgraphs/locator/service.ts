@@ -11,7 +11,7 @@ import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import { LOCATOR_AUDIENCE } from '../../lib/register/client.ts';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import type { Context } from './context.ts';
-import { StaleDirectoryError, type CentralDirectory } from '../../lib/register/directory.ts';
+import { StaleDirectoryError, type CentralDirectory } from '../../gateway/directory.ts';
 import { lookupLocations } from './lookup.ts';
 import { resolvers } from './resolvers.ts';
 

@@ -5,7 +5,7 @@
 // caps the score below MATCH whatever the rest says: twins share everything else. And names, date of
 // birth and sex alone never reach MATCH: a namesake shares them; the postcode (now or before) must agree.
 import { normaliseName, normalisePostcode, oneEditApart } from '../../lib/names.ts';
-import type { Patient } from '../../lib/pds/patient.ts';
+import type { Patient } from './pds/patient.ts';
 import { swapDayAndMonth } from '../../lib/dates.ts';
 import { soundex } from '../../lib/soundex.ts';
 import type { Demographics } from './demographics.ts';

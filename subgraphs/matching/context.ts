@@ -1,6 +1,6 @@
 import type { useReceiptSigner } from '../../lib/match-receipt.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { CallOptions, PdsClient } from '../../lib/pds/client.ts';
+import type { CallOptions, PdsClient } from './pds/client.ts';
 import type { Matcher } from './matcher.ts';
 
 /** One entry of DfE's central audit about a child MATCH answered on. */

@@ -3,16 +3,16 @@
 // `--data-dir`) with `--pseudonym-keys <file>` for DfE's central store, where it audits what it answers,
 // and `--receipt-key <file>`: its own private JWK, which signs the receipts LAs link on.
 // `--pds-rate-limit` (5 a second) is shared fairly between organisations and, within one, between the
-// callers its router names (lib/pds/fair-share.ts); `--pds-caller-waiting` and `--pds-max-wait-ms` bound
+// callers its router names (subgraphs/matching/pds/fair-share.ts); `--pds-caller-waiting` and `--pds-max-wait-ms` bound
 // a caller's and an organisation's waiting calls. /metrics (PDS calls by organisation): MAIS_METRICS_TOKEN
 // or MAIS_METRICS_LISTEN (lib/service/metrics-endpoint.ts).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { PdsClient } from '../../lib/pds/client.ts';
+import { PdsClient } from './pds/client.ts';
 import type { JWK } from 'jose';
 import { readJwks } from '../../lib/dfe-token.ts';
-import { readPseudonymKeys } from '../../lib/pseudonym.ts';
-import { serveOverCentralStore } from '../../lib/service/central.ts';
+import { readPseudonymKeys } from '../../gateway/pseudonym.ts';
+import { serveOverCentralStore } from '../../gateway/central-service.ts';
 import { runService } from '../../lib/service/child.ts';
 import { metricsExposureFromEnv } from '../../lib/service/metrics-endpoint.ts';
 import { createMatchingService } from './service.ts';

@@ -2,10 +2,10 @@
 // stopping as soon as a confident answer is found. Every candidate PDS returns is checked field by
 // field (agreement.ts) before it is believed. Nothing about the child is stored.
 import { dayOf, isoDay, swapDayAndMonth } from '../../lib/dates.ts';
-import type { CallOptions, PatientSearch, PdsClient } from '../../lib/pds/client.ts';
-import { QuotaExceeded } from '../../lib/pds/fair-share.ts';
-import { PdsRequestError } from '../../lib/pds/errors.ts';
-import type { Patient } from '../../lib/pds/patient.ts';
+import type { CallOptions, PatientSearch, PdsClient } from './pds/client.ts';
+import { QuotaExceeded } from './pds/fair-share.ts';
+import { PdsRequestError } from './pds/errors.ts';
+import type { Patient } from './pds/patient.ts';
 import { normaliseName } from '../../lib/names.ts';
 import { agreement, givenNamesOf, type Cap } from './agreement.ts';
 import { formalNamesOf } from './familiar-forms.ts';

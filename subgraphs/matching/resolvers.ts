@@ -4,9 +4,9 @@ import { demographicsDigest, type LinkableBand } from '../../lib/match-receipt.t
 import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
 import { badUserInput, forbidden, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import { PdsUnavailableError } from '../../lib/pds/errors.ts';
-import { QuotaExceeded } from '../../lib/pds/fair-share.ts';
-import type { Patient } from '../../lib/pds/patient.ts';
+import { PdsUnavailableError } from './pds/errors.ts';
+import { QuotaExceeded } from './pds/fair-share.ts';
+import type { Patient } from './pds/patient.ts';
 import { DemographicsError, validateDemographics } from './demographics.ts';
 import { explain } from './reason.ts';
 import { purposeFor } from './access.ts';

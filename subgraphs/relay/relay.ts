@@ -11,8 +11,8 @@ import type { SqlConnection } from '../../lib/db/sql.ts';
 import type { Decision } from '../../lib/dsa/policy.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
-import type { CentralDirectory } from '../../lib/register/directory.ts';
-import { isRestricted, locationsOf } from '../../lib/register/register.ts';
+import type { CentralDirectory } from '../../gateway/directory.ts';
+import { isRestricted, locationsOf } from '../locator/register.ts';
 import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../../lib/relay-token.ts';
 
 /** The record type a custodian's agreement must let the asker receive for the summary. */

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { declaredPurpose, sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { DateScalar, NhsNumber } from '../../lib/graphql/scalars.ts';
-import { StaleDirectoryError } from '../../lib/register/directory.ts';
+import { StaleDirectoryError } from '../../gateway/directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
 
 export const resolvers: Resolvers = {

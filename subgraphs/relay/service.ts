@@ -5,7 +5,7 @@ import type { JSONWebKeySet } from 'jose';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
-import type { CentralDirectory } from '../../lib/register/directory.ts';
+import type { CentralDirectory } from '../../gateway/directory.ts';
 import type { Context } from './context.ts';
 import type { Relay } from './relay.ts';
 import { resolvers } from './resolvers.ts';

@@ -16,7 +16,7 @@ import { connectToRelay, relayConnectUrl, type RelayConnection } from '../../la-
 import { agreementFile, createShareResponder, type ShareOptions } from '../../la-router/share.ts';
 import { sandboxAgreement } from '../../sandbox/organisations.ts';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
-import { publishDsa } from '../../lib/dsa/registry.ts';
+import { publishDsa } from '../../gateway/dsa-registry.ts';
 import { startLocator, type TestLocator } from '../helpers/locator.ts';
 
 const CHILD = '9434765919';

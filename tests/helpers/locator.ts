@@ -8,8 +8,8 @@ import { openStore, type CentralClient, type Store } from '../../lib/db/store.ts
 import type { OrganisationType } from '../../lib/dsa/policy.ts';
 import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { createGateway, type Gateway } from '../../gateway/server.ts';
-import type { PseudonymKey } from '../../lib/pseudonym.ts';
-import { CentralDirectory } from '../../lib/register/directory.ts';
+import type { PseudonymKey } from '../../gateway/pseudonym.ts';
+import { CentralDirectory } from '../../gateway/directory.ts';
 import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/service.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
 import { freePort } from './ports.ts';

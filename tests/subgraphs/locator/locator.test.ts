@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidNhsNumber, nhsCheckDigit } from '../../../lib/nhs-number.ts';
 import { appendAuditInTransaction, CENTRAL_AUDIT, verifyAudit } from '../../../lib/audit/chain.ts';
-import { publishDsa } from '../../../lib/dsa/registry.ts';
+import { publishDsa } from '../../../gateway/dsa-registry.ts';
 import { DfeTokenError } from '../../../lib/dfe-token.ts';
 import { useOrganisationSigner } from '../../../lib/organisation-credential.ts';
 import { LOCATOR_AUDIENCE } from '../../../lib/register/client.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Patient } from '../../../lib/pds/patient.ts';
+import type { Patient } from '../../../subgraphs/matching/pds/patient.ts';
 import { oneEditApart } from '../../../lib/names.ts';
 import { agreement, DISAGREEMENT_CAP, givenNamesOf, UNCORROBORATED_CAP } from '../../../subgraphs/matching/agreement.ts';
 import { band } from '../../../subgraphs/matching/matcher.ts';

@@ -1,7 +1,7 @@
 // MATCH's search sequence against the real PDS sandbox, application-restricted as DfE's access is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticNhsNumber } from '../../helpers/nhs.ts';
-import { PdsClient } from '../../../lib/pds/client.ts';
+import { PdsClient } from '../../../subgraphs/matching/pds/client.ts';
 import { Matcher } from '../../../subgraphs/matching/matcher.ts';
 import { fhirPatient, ndjsonFile, startPds, testApplication, type TestPds } from '../../helpers/pds.ts';
 

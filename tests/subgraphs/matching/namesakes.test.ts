@@ -5,7 +5,7 @@
 // their current or an earlier postcode, still match, so the property cannot hold by refusing everyone.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PdsClient } from '../../../lib/pds/client.ts';
+import { PdsClient } from '../../../subgraphs/matching/pds/client.ts';
 import { swapDayAndMonth } from '../../../lib/dates.ts';
 import { Matcher } from '../../../subgraphs/matching/matcher.ts';
 import { syntheticNhsNumber } from '../../helpers/nhs.ts';

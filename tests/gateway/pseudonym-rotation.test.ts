@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pseudonymiser } from '../../../lib/pseudonym.ts';
-import { rotatePseudonymKey, RotationError } from '../../../lib/register/rotation.ts';
-import { startLocator, type TestLocator } from '../../helpers/locator.ts';
-import { syntheticNhsNumber } from '../../helpers/nhs.ts';
+import { Pseudonymiser } from '../../gateway/pseudonym.ts';
+import { rotatePseudonymKey, RotationError } from '../../gateway/pseudonym-rotation.ts';
+import { startLocator, type TestLocator } from '../helpers/locator.ts';
+import { syntheticNhsNumber } from '../helpers/nhs.ts';
 
 const REGISTER = `mutation ($input: [RecordRegistration!]!) { registerRecords(input: $input) { written } }`;
 const LOCATIONS = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Child { locations { recordType firstSeen } } } }`;

@@ -2,7 +2,7 @@
 // generated floods, checked for turn-taking, spacing, bounds and cancellation.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FairShare, QuotaExceeded, type Share } from '../../../lib/pds/fair-share.ts';
+import { FairShare, QuotaExceeded, type Share } from '../../../../subgraphs/matching/pds/fair-share.ts';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });

@@ -5,7 +5,7 @@
 // cannot be reversed or recomputed from an NHS number.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isValidNhsNumber, normaliseNhsNumber } from './nhs-number.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
 
 export interface PseudonymKey {
   version: number;

@@ -1,8 +1,8 @@
 // Data sharing agreements in DfE's central store: each source's versions kept whole, the newest in
 // force. Publishing validates and compiles the document first, so what is stored always compiles.
-import { appendAuditInTransaction, CENTRAL_AUDIT } from '../audit/chain.ts';
-import type { SqlSession } from '../db/sql.ts';
-import { DsaError, DsaPolicy } from './policy.ts';
+import { appendAuditInTransaction, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
+import type { SqlSession } from '../lib/db/sql.ts';
+import { DsaError, DsaPolicy } from '../lib/dsa/policy.ts';
 
 export interface StoredDsa {
   source: string;

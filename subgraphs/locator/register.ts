@@ -2,33 +2,19 @@
 // Writes are set-based (one statement per call, whatever its size) and all-or-nothing; reads take any
 // number of children in one statement. Children appear only as pseudonyms.
 import { createHash } from 'node:crypto';
-import type { SqlSession } from '../db/sql.ts';
-import { isValidNhsNumber, normaliseNhsNumber } from '../nhs-number.ts';
-import { dayOf, isoDay } from '../dates.ts';
-import type { Pseudonymiser } from '../pseudonym.ts';
-import { isRecordType } from '../record-types.ts';
+import type { SqlSession } from '../../lib/db/sql.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
+import { dayOf, isoDay } from '../../lib/dates.ts';
+import type { Pseudonymiser } from '../../gateway/pseudonym.ts';
+import { isRecordType } from '../../lib/record-types.ts';
+import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
 
 /** Items one call may carry. */
 export const MAX_ITEMS = 10_000;
 const SYSTEM_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const DAY_MS = 86_400_000;
 
-export interface RegistrationInput {
-  nhsNumber: string;
-  systemId: string;
-  recordType: string;
-  subjectId?: string | null;
-  firstSeen?: string | null;
-  lastSeen?: string | null;
-  /** PDS marks the child's record restricted (the custodian learns it from MATCH's demographics). */
-  restricted?: boolean | null;
-}
-
-export interface RetirementInput {
-  nhsNumber: string;
-  systemId: string;
-  recordType: string;
-}
+export type { RegistrationInput, RetirementInput };
 
 export interface ItemError {
   index: number;

@@ -3,10 +3,10 @@
 // stops or cannot start.
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { openStore } from '../db/store.ts';
-import type { SqlConnection } from '../db/sql.ts';
-import { CentralDirectory } from '../register/directory.ts';
-import type { RunningService } from './child.ts';
+import { openStore } from '../lib/db/store.ts';
+import type { SqlConnection } from '../lib/db/sql.ts';
+import { CentralDirectory } from './directory.ts';
+import type { RunningService } from '../lib/service/child.ts';
 
 export interface CentralServiceOptions {
   /** The central store: a PostgreSQL URL, or an embedded data folder. */

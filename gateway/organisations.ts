@@ -2,9 +2,9 @@
 // scopes, public keys), reloaded when the store's fingerprint of the table changes, so a suspension
 // or a new key counts on the next check while an unchanged registry costs one small row.
 import type { JSONWebKeySet } from 'jose';
-import type { SqlSession } from './db/sql.ts';
-import type { OrganisationType } from './dsa/policy.ts';
-import type { Organisation } from './organisation-credential.ts';
+import type { SqlSession } from '../lib/db/sql.ts';
+import type { OrganisationType } from '../lib/dsa/policy.ts';
+import type { Organisation } from '../lib/organisation-credential.ts';
 
 export class OrganisationRegistry {
   organisations = new Map<string, Organisation>();

@@ -1,9 +1,9 @@
 // The PDS client against the real PDS sandbox server, with faults injected by a real proxy.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PdsClient, type PdsClientOptions } from '../../../lib/pds/client.ts';
-import { PdsAuthenticationError, PdsRequestError, PdsUnavailableError } from '../../../lib/pds/errors.ts';
-import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy.ts';
-import { ndjsonFile, referenceJson, startPds, testApplication, type TestApplication, type TestPds } from '../../helpers/pds.ts';
+import { PdsClient, type PdsClientOptions } from '../../../../subgraphs/matching/pds/client.ts';
+import { PdsAuthenticationError, PdsRequestError, PdsUnavailableError } from '../../../../subgraphs/matching/pds/errors.ts';
+import { startFaultProxy, type FaultProxy } from '../../../helpers/fault-proxy.ts';
+import { ndjsonFile, referenceJson, startPds, testApplication, type TestApplication, type TestPds } from '../../../helpers/pds.ts';
 
 const FHIR = '/personal-demographics/FHIR/R4';
 let app: TestApplication;

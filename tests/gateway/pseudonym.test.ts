@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PseudonymError, Pseudonymiser } from '../../lib/pseudonym.ts';
+import { PseudonymError, Pseudonymiser } from '../../gateway/pseudonym.ts';
 
 const key1 = { version: 1, secret: randomBytes(32) };
 const key2 = { version: 2, secret: randomBytes(32) };

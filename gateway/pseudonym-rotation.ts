@@ -3,9 +3,9 @@
 // holds (version n+1 = HMAC of version n under the new key, so no NHS number is needed), the versions
 // are switched, and a last sweep after every replica has seen the switch moves anything a lagging
 // replica wrote meanwhile.
-import { appendAudit, CENTRAL_AUDIT } from '../audit/chain.ts';
-import type { SqlConnection } from '../db/sql.ts';
-import type { Pseudonymiser } from '../pseudonym.ts';
+import { appendAudit, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
+import type { SqlConnection } from '../lib/db/sql.ts';
+import type { Pseudonymiser } from './pseudonym.ts';
 
 export class RotationError extends Error {
   override name = 'RotationError';

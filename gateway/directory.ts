@@ -3,11 +3,11 @@
 // versions are in use. It checks the store's head versions every `refreshMs`; a replica that could not
 // check for `maxStalenessMs` reports itself stale and refuses to decide, rather than deciding on a
 // policy that may have been revoked.
-import type { SqlConnection } from '../db/sql.ts';
-import { DsaPolicy, type Decision, type DecisionRequest } from '../dsa/policy.ts';
-import type { Organisation } from '../organisation-credential.ts';
-import { OrganisationRegistry } from '../organisations.ts';
-import { Pseudonymiser, readPseudonymKeys, type Pseudonym, type PseudonymKey } from '../pseudonym.ts';
+import type { SqlConnection } from '../lib/db/sql.ts';
+import { DsaPolicy, type Decision, type DecisionRequest } from '../lib/dsa/policy.ts';
+import type { Organisation } from '../lib/organisation-credential.ts';
+import { OrganisationRegistry } from './organisations.ts';
+import { Pseudonymiser, readPseudonymKeys, type Pseudonym, type PseudonymKey } from './pseudonym.ts';
 
 export class StaleDirectoryError extends Error {
   override name = 'StaleDirectoryError';
