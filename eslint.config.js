@@ -3,7 +3,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const DFE = ['gateway', 'subgraphs/matching', 'subgraphs/locator', 'subgraphs/relay'];
-const LA = ['la-router', 'subgraphs/csc', 'subgraphs/education'];
+const LA = ['la-router', 'subgraphs/csc', 'subgraphs/education', 'subgraphs/la-common'];
 const BOTTOM = ['lib', 'schema', 'prisma'];
 const ABOVE_BOTTOM = ['gateway', 'subgraphs', 'la-router', 'cli', 'portal'];
 const PRODUCTION = [...BOTTOM, ...DFE, ...LA, 'portal/src'];

@@ -11,7 +11,7 @@ import { Kind, parse, print, type TypeNode } from 'graphql';
 import { isValidNhsNumber } from '../lib/nhs-number.ts';
 import { populationPaths } from '../sandbox/population/generate.ts';
 import type { LocalClient } from '../lib/db/store.ts';
-import { importSsd, IMPORT_PROBLEM_CODES, SSD_TABLES } from '../lib/ssd/import.ts';
+import { importSsd, IMPORT_PROBLEM_CODES, SSD_TABLES } from '../subgraphs/csc/ssd-import.ts';
 
 type Gen = fc.GeneratorValue;
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
-import { importSsd, SSD_TABLES } from '../lib/ssd/import.ts';
+import { importSsd, SSD_TABLES } from '../subgraphs/csc/ssd-import.ts';
 import { CommandError, printResult } from './output.ts';
 import { openStore, sandboxTargets } from './stores.ts';
 

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
 import { openStore } from '../lib/db/store.ts';
 import { writePseudonymKeys } from '../gateway/pseudonym.ts';
-import { LocatorClient } from '../lib/register/client.ts';
-import { syncRegister, type SyncReport } from '../lib/register/sync.ts';
+import { LocatorClient } from '../la-router/register/client.ts';
+import { syncRegister, type SyncReport } from '../la-router/register/sync.ts';
 import { sandboxPaths, type SandboxConfig } from './config.ts';
 
 /** DfE's pseudonym keys for the sandbox, made on first start. */

@@ -1,8 +1,8 @@
 // The education subgraph: the LA's school enrolment, attendance and exclusion records.
 import DataLoader from 'dataloader';
 import type { LocalClient } from '../../lib/db/store.ts';
-import { routerClaims } from '../../lib/graphql/internal-auth.ts';
-import { guardDataCategories } from '../../lib/graphql/category-guard.ts';
+import { routerClaims } from '../la-common/internal-auth.ts';
+import { guardDataCategories } from '../la-common/category-guard.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import type { useInternalTokenVerifier } from '../../lib/internal-token.ts';
 import type { Context } from './context.ts';

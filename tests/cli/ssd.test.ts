@@ -6,7 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type LocalClient } from '../../lib/db/store.ts';
 import { populationPaths } from '../../sandbox/population/generate.ts';
-import { SSD_TABLES } from '../../lib/ssd/import.ts';
+import { SSD_TABLES } from '../../subgraphs/csc/ssd-import.ts';
 import { testPopulation } from '../helpers/population.ts';
 import { run } from '../helpers/processes.ts';
 

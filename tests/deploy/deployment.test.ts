@@ -63,7 +63,7 @@ function dockerStages(): Map<string, { from: string; expose?: number; entrypoint
 
 /** The long options a service's entrypoint accepts (node:util parseArgs options, or commander options). */
 function acceptedFlags(entry: string): Set<string> {
-  const files = entry.endsWith('subgraphs/csc/main.ts') || entry.endsWith('subgraphs/education/main.ts') ? ['lib/service/la-subgraph.ts'] : entry === 'cli/main.ts' ? ['cli/db.ts'] : [entry];
+  const files = entry.endsWith('subgraphs/csc/main.ts') || entry.endsWith('subgraphs/education/main.ts') ? ['subgraphs/la-common/la-subgraph.ts'] : entry === 'cli/main.ts' ? ['cli/db.ts'] : [entry];
   const flags = new Set<string>();
   for (const file of files) {
     const text = readFileSync(join(root, file), 'utf8');

@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { openStore, type LocalClient, type Store } from '../../lib/db/store.ts';
 import { useInternalTokenSigner, useInternalTokenVerifier, type AccessDecision } from '../../lib/internal-token.ts';
 import type { Subgraph } from '../../lib/graphql/subgraph.ts';
-import type { LaSubgraphParts } from '../../lib/service/la-subgraph.ts';
+import type { LaSubgraphParts } from '../../subgraphs/la-common/la-subgraph.ts';
 import { seedLocalStore } from '../../sandbox/seed.ts';
 import { freshDatabase } from './database.ts';
 import { freePort } from './ports.ts';

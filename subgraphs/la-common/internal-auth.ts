@@ -2,7 +2,7 @@
 // LA router is refused with 401 UNAUTHENTICATED before any resolver runs.
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { InternalTokenError, type InternalClaims, type useInternalTokenVerifier } from '../internal-token.ts';
+import { InternalTokenError, type InternalClaims, type useInternalTokenVerifier } from '../../lib/internal-token.ts';
 
 export async function routerClaims(verifier: ReturnType<typeof useInternalTokenVerifier>, req: IncomingMessage): Promise<InternalClaims> {
   try {

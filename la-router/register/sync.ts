@@ -2,8 +2,8 @@
 // sending only what changed since the last sync (plus anything not confirmed for a while, so FIND
 // does not mark it stale), and retiring what the LA no longer holds. What was sent is kept in the
 // LA's own store (la_register_item), written after FIND has accepted each call.
-import type { SqlConnection, SqlSession } from '../db/sql.ts';
-import { isValidNhsNumber } from '../nhs-number.ts';
+import type { SqlConnection, SqlSession } from '../../lib/db/sql.ts';
+import { isValidNhsNumber } from '../../lib/nhs-number.ts';
 import { CHUNK, RESTRICTION_CHUNK, type RegisterReply, type RestrictionClient } from './client.ts';
 import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
 

@@ -2,10 +2,9 @@
 // token endpoint with the organisation's own key and reused while it lasts. Calls are chunked to
 // FIND's 10,000-item limit.
 import type { JWK } from 'jose';
-import { DfeTokenError, useDfeTokenClient } from '../dfe-token.ts';
-import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
+import { DfeTokenError, useDfeTokenClient } from '../../lib/dfe-token.ts';
+import { LOCATOR_AUDIENCE, type RegistrationInput, type RetirementInput } from '../../schema/register.ts';
 
-export const LOCATOR_AUDIENCE = 'mais:dfe:locator';
 export const CHUNK = 10_000;
 
 export class LocatorError extends Error {

@@ -4,12 +4,12 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JSONWebKeySet } from 'jose';
-import { openStore, type LocalClient } from '../db/store.ts';
-import type { Subgraph } from '../graphql/subgraph.ts';
-import { readJwks } from '../dfe-token.ts';
-import { useInternalTokenVerifier } from '../internal-token.ts';
-import { isIsoDay } from '../dates.ts';
-import { runService } from './child.ts';
+import { openStore, type LocalClient } from '../../lib/db/store.ts';
+import type { Subgraph } from '../../lib/graphql/subgraph.ts';
+import { readJwks } from '../../lib/dfe-token.ts';
+import { useInternalTokenVerifier } from '../../lib/internal-token.ts';
+import { isIsoDay } from '../../lib/dates.ts';
+import { runService } from '../../lib/service/child.ts';
 
 export interface LaSubgraphParts {
   prisma: LocalClient;

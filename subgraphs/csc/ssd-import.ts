@@ -4,9 +4,9 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
-import type { LocalClient } from '../db/store.ts';
-import { isValidNhsNumber, normaliseNhsNumber } from '../nhs-number.ts';
-import { LA_TABLES } from '../db/la-tables.ts';
+import type { LocalClient } from '../../lib/db/store.ts';
+import { isValidNhsNumber, normaliseNhsNumber } from '../../lib/nhs-number.ts';
+import { LA_TABLES } from '../../lib/db/la-tables.ts';
 
 /** SSD tables in an order that satisfies their foreign keys. */
 export const SSD_TABLES = LA_TABLES.filter((table) => table.startsWith('ssd_'));
