@@ -24,7 +24,7 @@ import { useDfeTokenClient } from '../lib/dfe-token.ts';
 import { serveTokenService } from '../gateway/token-service.ts';
 import { PURPOSES } from '../lib/purposes.ts';
 import { writePseudonymKeys } from '../gateway/pseudonym.ts';
-import { LOCATOR_AUDIENCE } from '../schema/register.ts';
+import { LOCATOR_AUDIENCE } from '../schema/audiences.ts';
 import { AuditWriter, CENTRAL_AUDIT } from '../lib/audit/chain.ts';
 import { CentralDirectory } from '../gateway/directory.ts';
 import { lookupLocations } from '../subgraphs/locator/lookup.ts';

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, Kind, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { DEFAULT_PURPOSE_CATEGORIES } from '../lib/data-categories.ts';
-import { dataCategoryOf } from '../lib/data-categories.ts';
+import { DEFAULT_PURPOSE_CATEGORIES } from '../schema/data-categories.ts';
+import { dataCategoryOf } from '../schema/data-categories.ts';
 import { checkContract, SOURCE_KINDS, type SourceKind } from '../lib/schema-contract.ts';
 
 // @graphql-inspector/core's ESM build names directories in its imports, which Node's loader refuses.

@@ -2,10 +2,10 @@
 // purpose permits, and which a summary view permits; and the categories of each field, read from the
 // supergraph the router serves.
 import { Kind, parse } from 'graphql';
-import { dataCategoryOf, permitsCategory } from '../lib/data-categories.ts';
+import { dataCategoryOf, permitsCategory } from '../schema/data-categories.ts';
 import type { AccessDecision } from '../lib/internal-token.ts';
 
-export { DEFAULT_PURPOSE_CATEGORIES, SUMMARY_CATEGORIES, dataCategoryOf } from '../lib/data-categories.ts';
+export { DEFAULT_PURPOSE_CATEGORIES, SUMMARY_CATEGORIES, dataCategoryOf } from '../schema/data-categories.ts';
 
 export function permits(options: { purposes: Record<string, string[]>; purpose: string | null; decision: AccessDecision }, category: string): { allowed: boolean; reason?: 'purpose' | 'relationship' } {
   return permitsCategory(options.purpose ? (options.purposes[options.purpose] ?? []) : [], options.decision, category);

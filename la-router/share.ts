@@ -12,7 +12,7 @@ import { keySet } from '../lib/dfe-token.ts';
 import { DsaPolicy, type OrganisationType } from '../lib/dsa/policy.ts';
 import { readJsonBody, sendError, sendJson } from '../lib/graphql/http.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../lib/nhs-number.ts';
-import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../lib/relay-token.ts';
+import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../schema/relay-token.ts';
 
 export const SHARE_PATH = '/share/graphql';
 const MAX_BODY_BYTES = 16 * 1024;

@@ -8,7 +8,6 @@ import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, t
 import { useOrganisationSigner, type Organisation } from './organisation-credential.ts';
 
 /** The DfE service name MATCH's tokens are for. */
-export const MATCHING_AUDIENCE = 'mais:dfe:matching';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** A token is asked for again this long before it expires. */
 const RENEW_BEFORE_SECONDS = 30;

@@ -2,9 +2,6 @@
 // subgraphs/locator/schema.graphql): the custodian's client (la-router/register) and the register
 // (subgraphs/locator/register.ts) both speak it.
 
-/** FIND's audience: a DfE access token for the register is asked for, and checked, with it. */
-export const LOCATOR_AUDIENCE = 'mais:dfe:locator';
-
 export interface RegistrationInput {
   nhsNumber: string;
   systemId: string;

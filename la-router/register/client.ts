@@ -3,7 +3,8 @@
 // FIND's 10,000-item limit.
 import type { JWK } from 'jose';
 import { DfeTokenError, useDfeTokenClient } from '../../lib/dfe-token.ts';
-import { LOCATOR_AUDIENCE, type RegistrationInput, type RetirementInput } from '../../schema/register.ts';
+import { LOCATOR_AUDIENCE, MATCHING_AUDIENCE } from '../../schema/audiences.ts';
+import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
 
 export const CHUNK = 10_000;
 
@@ -91,14 +92,13 @@ export class LocatorClient {
   }
 }
 
-export const MATCH_AUDIENCE = 'mais:dfe:matching';
 /** NHS numbers one restrictions call carries (MATCH's limit). */
 export const RESTRICTION_CHUNK = 100;
 
 /** MATCH's answer to whether PDS restricts each child's record: for keeping what the LA tells FIND current. */
 export class RestrictionClient extends LocatorClient {
   constructor(options: Omit<LocatorClientOptions, 'audience'>) {
-    super({ ...options, audience: MATCH_AUDIENCE });
+    super({ ...options, audience: MATCHING_AUDIENCE });
   }
 
   /** Each NHS number's restriction; null where PDS holds no record. */

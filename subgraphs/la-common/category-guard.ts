@@ -3,7 +3,7 @@
 // request's purpose (the token's `categories`) and its decision (a summary, a full view). A document
 // that somehow escaped the router's rewrite still gets FORBIDDEN for each such field, never its data.
 import { GraphQLError, Kind, type DocumentNode, type GraphQLFieldResolver, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
-import { dataCategoryOf, permitsCategory } from '../../lib/data-categories.ts';
+import { dataCategoryOf, permitsCategory } from '../../schema/data-categories.ts';
 import type { InternalClaims } from '../../lib/internal-token.ts';
 
 type Resolvers = Record<string, Record<string, unknown>>;

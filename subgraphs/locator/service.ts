@@ -8,7 +8,7 @@ import type { SqlConnection } from '../../lib/db/sql.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
-import { LOCATOR_AUDIENCE } from '../../schema/register.ts';
+import { LOCATOR_AUDIENCE } from '../../schema/audiences.ts';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError, type CentralDirectory } from '../../gateway/directory.ts';

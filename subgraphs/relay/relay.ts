@@ -13,7 +13,7 @@ import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { CentralDirectory } from '../../gateway/directory.ts';
 import { isRestricted, locationsOf } from '../locator/register.ts';
-import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../../lib/relay-token.ts';
+import { RELAY_TOKEN_SECONDS, RELAY_TOKEN_TYPE, relayAudience, relayChildDigest } from '../../schema/relay-token.ts';
 
 /** The record type a custodian's agreement must let the asker receive for the summary. */
 export const SHARED_RECORD_TYPE = 'csc.status';

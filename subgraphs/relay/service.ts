@@ -5,13 +5,14 @@ import type { JSONWebKeySet } from 'jose';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
+import { RELAY_AUDIENCE } from '../../schema/audiences.ts';
 import type { CentralDirectory } from '../../gateway/directory.ts';
 import type { Context } from './context.ts';
 import type { Relay } from './relay.ts';
 import { resolvers } from './resolvers.ts';
 
 export const { sdl: relaySdl, typeDefs: relayTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
-export const RELAY_AUDIENCE = 'mais:dfe:relay';
+export { RELAY_AUDIENCE };
 
 export function createRelayService(options: { relay: Relay; directory: CentralDirectory; dfe: { issuer: string; jwks: JSONWebKeySet | URL } }): Promise<Subgraph> {
   const verifier = useDfeTokenVerifier({ ...options.dfe, audience: RELAY_AUDIENCE, organisation: (code) => options.directory.organisations.get(code) });

@@ -15,7 +15,7 @@ import { parseRouterConfig } from '../../la-router/config.ts';
 import { createRouter, type Router } from '../../la-router/server.ts';
 import { AllocationIndex } from '../../la-router/relationships.ts';
 import { reasonProblem, visibleReason } from '../../la-router/break-glass.ts';
-import { relayChildDigest } from '../../lib/relay-token.ts';
+import { relayChildDigest } from '../../schema/relay-token.ts';
 import { EXAMPLE_QUERY } from '../../la-router/graphiql.ts';
 import { createIdentityProvider, SANDBOX_USER_GRANT } from '../../sandbox/idp/provider.ts';
 import { sandboxAgreement } from '../../sandbox/organisations.ts';

@@ -5,7 +5,7 @@ import { appendAuditInTransaction, CENTRAL_AUDIT, verifyAudit } from '../../../l
 import { publishDsa } from '../../../gateway/dsa-registry.ts';
 import { DfeTokenError } from '../../../lib/dfe-token.ts';
 import { useOrganisationSigner } from '../../../lib/organisation-credential.ts';
-import { LOCATOR_AUDIENCE } from '../../../schema/register.ts';
+import { LOCATOR_AUDIENCE } from '../../../schema/audiences.ts';
 import { startLocator, type TestLocator } from '../../helpers/locator.ts';
 import { syntheticNhsNumber } from '../../helpers/nhs.ts';
 

@@ -2,7 +2,7 @@
 // categories and a decision permit. The LA router withholds by them before fetching; the LA subgraphs
 // check them again where each field is resolved.
 import type { FieldDefinitionNode, StringValueNode } from 'graphql';
-import type { AccessDecision } from './internal-token.ts';
+import type { AccessDecision } from '../lib/internal-token.ts';
 
 /** What a summary shows whatever the purpose: who the child is, their status, and who holds records. */
 export const SUMMARY_CATEGORIES: readonly string[] = ['pds.*', 'csc.status', 'find.*'];
