@@ -17,9 +17,6 @@ import { resolvers } from './resolvers.ts';
 
 export const { sdl: locatorSdl, typeDefs: locatorTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
-/** The DfE service a DfE access token must be for to call FIND. */
-export { LOCATOR_AUDIENCE };
-
 export interface LocatorServiceOptions {
   sql: SqlConnection;
   directory: CentralDirectory;

@@ -22,8 +22,6 @@ import { resolvers } from './resolvers.ts';
 
 export const { typeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
-export { MATCHING_AUDIENCE };
-
 /** The header in which an organisation's router names the caseworker a call is for (lib/internal-token.ts's callerName). */
 export const CALLER_HEADER = 'mais-caller';
 const CALLER_NAME = /^[A-Za-z0-9_-]{1,64}$/;

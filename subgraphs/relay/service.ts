@@ -12,7 +12,6 @@ import type { Relay } from './relay.ts';
 import { resolvers } from './resolvers.ts';
 
 export const { sdl: relaySdl, typeDefs: relayTypeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
-export { RELAY_AUDIENCE };
 
 export function createRelayService(options: { relay: Relay; directory: CentralDirectory; dfe: { issuer: string; jwks: JSONWebKeySet | URL } }): Promise<Subgraph> {
   const verifier = useDfeTokenVerifier({ ...options.dfe, audience: RELAY_AUDIENCE, organisation: (code) => options.directory.organisations.get(code) });

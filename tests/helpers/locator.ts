@@ -10,7 +10,8 @@ import { useDfeTokenClient } from '../../lib/dfe-token.ts';
 import { createGateway, type Gateway } from '../../gateway/server.ts';
 import type { PseudonymKey } from '../../gateway/pseudonym.ts';
 import { CentralDirectory } from '../../gateway/directory.ts';
-import { createLocatorService, LOCATOR_AUDIENCE } from '../../subgraphs/locator/service.ts';
+import { LOCATOR_AUDIENCE } from '../../schema/audiences.ts';
+import { createLocatorService } from '../../subgraphs/locator/service.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
 import { freePort } from './ports.ts';
 

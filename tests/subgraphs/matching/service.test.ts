@@ -9,7 +9,8 @@ import { openStore, type CentralClient, type Store } from '../../../lib/db/store
 import { PdsClient } from '../../../subgraphs/matching/pds/client.ts';
 import { CentralDirectory } from '../../../gateway/directory.ts';
 import type { MetricsExposure } from '../../../lib/service/metrics-endpoint.ts';
-import { CALLER_HEADER, createMatchingService, MATCHING_AUDIENCE, TIMEOUT_HEADER } from '../../../subgraphs/matching/service.ts';
+import { MATCHING_AUDIENCE } from '../../../schema/audiences.ts';
+import { CALLER_HEADER, createMatchingService, TIMEOUT_HEADER } from '../../../subgraphs/matching/service.ts';
 import { freshDatabase, type TestDatabase } from '../../helpers/database.ts';
 import { startDfeTokens, type TestDfe } from '../../helpers/dfe.ts';
 import { ndjsonFile, referenceJson, startPds, type TestPds } from '../../helpers/pds.ts';
