@@ -20,6 +20,7 @@ import { OrganisationRegistry } from './organisations.ts';
 import type { CentralDirectory } from './directory.ts';
 import { MAX_ANSWER_BYTES, NoSharingEndpointError, Relay, type CustodianAnswer } from '../subgraphs/relay/relay.ts';
 import { RELAY_AUDIENCE } from '../schema/audiences.ts';
+import { CALLER_HEADER, PURPOSE_HEADER, TIMEOUT_HEADER } from '../schema/headers.ts';
 import { createRelayService } from '../subgraphs/relay/service.ts';
 import type { Subgraph } from '../lib/graphql/subgraph.ts';
 import { clientAddress, trustProxies } from '../lib/service/client-address.ts';
@@ -71,7 +72,7 @@ export interface GatewayParts {
 
 
 /** Headers passed on to a DfE service; everything else stays at the edge. */
-const FORWARDED = ['content-type', 'accept', 'authorization', 'mais-purpose', 'mais-caller', 'mais-timeout-ms', 'traceparent', 'tracestate'];
+const FORWARDED = ['content-type', 'accept', 'authorization', PURPOSE_HEADER, CALLER_HEADER, TIMEOUT_HEADER, 'traceparent', 'tracestate'];
 const SERVICE_PATH = /^\/subgraphs\/([a-z][a-z0-9-]*)\/graphql$/;
 /** Largest body passed on to a DfE service (each refuses past its own, smaller, limit). */
 const MAX_FORWARDED_BODY_BYTES = 4 * 1024 * 1024;

@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 import type { useInternalTokenSigner } from '../lib/internal-token.ts';
 import { sourceUnavailable } from '../lib/graphql/errors.ts';
 import { newTraceId, setTraceparent } from '../lib/trace-context.ts';
+import { CALLER_HEADER, PURPOSE_HEADER, TIMEOUT_HEADER } from '../schema/headers.ts';
 import type { RouterContext } from './context.ts';
 import type { SubgraphRequestInit } from './subgraph-http.ts';
 import { unavailableEntities, type FieldShapes } from './unavailable-entities.ts';
@@ -164,12 +165,12 @@ export class MaisDataSource extends RemoteGraphQLDataSource<RouterContext> {
         }
         headers.set('authorization', `Bearer ${token}`);
       }
-      if (context?.purpose) headers.set('mais-purpose', context.purpose);
+      if (context?.purpose) headers.set(PURPOSE_HEADER, context.purpose);
       // Whose share of DfE's PDS allowance the call spends (MATCH shares it between an LA's caseworkers), and
       // how long this router waits: a call MATCH cannot send to PDS in that time is refused RATE_LIMITED at
       // once rather than left to time out, which would count against the source.
-      if (context?.caller) headers.set('mais-caller', this.deps.internalToken.callerName(context.caller.username));
-      headers.set('mais-timeout-ms', String(Math.max(1, deadline - Date.now())));
+      if (context?.caller) headers.set(CALLER_HEADER, this.deps.internalToken.callerName(context.caller.username));
+      headers.set(TIMEOUT_HEADER, String(Math.max(1, deadline - Date.now())));
     }
   }
 

@@ -7,7 +7,7 @@ import type { AccessDecision } from '../lib/internal-token.ts';
 /** What a summary shows whatever the purpose: who the child is, their status, and who holds records. */
 export const SUMMARY_CATEGORIES: readonly string[] = ['pds.*', 'csc.status', 'find.*'];
 
-/** Each purpose's categories by default (an LA's router may configure its own) (a category, a family `csc.*`, or `*`). */
+/** Each purpose's categories (a category, a family `csc.*`, or `*`) unless an LA's router configures its own. */
 export const DEFAULT_PURPOSE_CATEGORIES: Record<string, string[]> = {
   CHILD_PROTECTION_ENQUIRY: ['*'],
   CHILD_IN_NEED_ASSESSMENT: ['pds.*', 'csc.*', 'education.*', 'find.*', 'shared.*'],

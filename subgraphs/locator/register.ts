@@ -14,8 +14,6 @@ export const MAX_ITEMS = 10_000;
 const SYSTEM_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const DAY_MS = 86_400_000;
 
-export type { RegistrationInput, RetirementInput };
-
 export interface ItemError {
   index: number;
   code: 'INVALID_NHS_NUMBER' | 'BAD_USER_INPUT' | 'NHS_NUMBER_IN_TEXT' | 'UNKNOWN_SYSTEM';

@@ -10,7 +10,8 @@ import type { Organisation } from '../../lib/organisation-credential.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError } from '../../gateway/directory.ts';
 import type { Resolvers } from './generated/resolvers-types.ts';
-import { holdsNhsNumber, registerAnomalies, registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type RegistrationInput, type RetirementInput, type WriteResult } from './register.ts';
+import { holdsNhsNumber, registerAnomalies, registerItems, registerStatistics, retireItems, TooManyItemsError, validateItems, type WriteResult } from './register.ts';
+import type { RegistrationInput, RetirementInput } from '../../schema/register.ts';
 
 
 function requireScope(context: Context, scope: string, field: string): void {

@@ -9,6 +9,7 @@ import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import { LOCATOR_AUDIENCE } from '../../schema/audiences.ts';
+import { PURPOSE_HEADER } from '../../schema/headers.ts';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import type { Context } from './context.ts';
 import { StaleDirectoryError, type CentralDirectory } from '../../gateway/directory.ts';
@@ -56,7 +57,7 @@ export function createLocatorService(options: LocatorServiceOptions): Promise<Su
         if (!(error instanceof DfeTokenError)) throw error;
         throw new GraphQLError('FIND needs a DfE access token for mais:dfe:locator (from DfE’s token endpoint)', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
-      const header = req.headers['mais-purpose'];
+      const header = req.headers[PURPOSE_HEADER];
       const purpose = typeof header === 'string' && header.length > 0 ? header : null;
       const context: Context = {
         caller,

@@ -9,6 +9,7 @@ import { AuditWriter, CENTRAL_AUDIT } from '../../lib/audit/chain.ts';
 import type { SqlConnection } from '../../lib/db/sql.ts';
 import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe-token.ts';
 import { MATCHING_AUDIENCE } from '../../schema/audiences.ts';
+import { CALLER_HEADER, PURPOSE_HEADER, TIMEOUT_HEADER } from '../../schema/headers.ts';
 import { sourceUnavailable } from '../../lib/graphql/errors.ts';
 import type { CentralDirectory } from '../../gateway/directory.ts';
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
@@ -22,11 +23,7 @@ import { resolvers } from './resolvers.ts';
 
 export const { typeDefs } = subgraphSdl(new URL('./schema.graphql', import.meta.url));
 
-/** The header in which an organisation's router names the caseworker a call is for (lib/internal-token.ts's callerName). */
-export const CALLER_HEADER = 'mais-caller';
 const CALLER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** The header in which a caller says how many milliseconds it will wait for the answer. */
-export const TIMEOUT_HEADER = 'mais-timeout-ms';
 /** A request refused (400 BAD_USER_INPUT) for a header that is not as MATCH takes it. */
 const badHeader = (header: string, what: string) => new GraphQLError(`The ${header} header ${what}`, { extensions: { code: 'BAD_USER_INPUT', field: header, http: { status: 400 } } });
 
@@ -112,7 +109,7 @@ export async function createMatchingService(options: MatchingServiceOptions): Pr
         throw badHeader(TIMEOUT_HEADER, 'must be a whole number of milliseconds, 1 to 999999');
       }
       const answerBy = timeout === undefined ? undefined : Date.now() + Number(timeout) - Math.min(500, Number(timeout) / 4);
-      const header = req.headers['mais-purpose'];
+      const header = req.headers[PURPOSE_HEADER];
       const purpose = typeof header === 'string' && header.length > 0 ? header : null;
       const audit: Context['audit'] = async (entries) => {
         try {

@@ -6,6 +6,7 @@ import { DfeScopeError, DfeTokenError, useDfeTokenVerifier } from '../../lib/dfe
 import { createSubgraph, type Subgraph } from '../../lib/graphql/subgraph.ts';
 import { subgraphSdl } from '../../lib/graphql/standards.ts';
 import { RELAY_AUDIENCE } from '../../schema/audiences.ts';
+import { PURPOSE_HEADER } from '../../schema/headers.ts';
 import type { CentralDirectory } from '../../gateway/directory.ts';
 import type { Context } from './context.ts';
 import type { Relay } from './relay.ts';
@@ -27,7 +28,7 @@ export function createRelayService(options: { relay: Relay; directory: CentralDi
         if (!(error instanceof DfeTokenError)) throw error;
         throw new GraphQLError(`The relay needs a DfE access token for ${RELAY_AUDIENCE}`, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
       }
-      const header = req.headers['mais-purpose'];
+      const header = req.headers[PURPOSE_HEADER];
       return { caller, purpose: typeof header === 'string' && header.length > 0 ? header : null, relay: options.relay };
     },
   });
