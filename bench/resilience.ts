@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -79,7 +80,6 @@ const printed = await new Promise<string>((resolve, reject) => {
 });
 const line = (name: string) => new RegExp(`^${name}\\s+(\\S+)$`, 'm').exec(printed)?.[1] ?? '';
 const routerUrl = line('northshire router');
-const idpUrl = line('northshire identity provider');
 const storeUrl = line('northshire store');
 const centralUrl = line('central store');
 const pdsOrigin = new URL(line('PDS sandbox')).origin;
@@ -113,9 +113,10 @@ try {
       cli.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`mais demo exited ${code}`))));
     }),
   ) as { las: { code: string; caseworkers: { username: string; roles: string[]; allocatedChildren: string[] }[] }[] };
-  const secret = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'northshire-idp-cli.secret'), 'utf8').trim();
-  const tokenFor = async (username: string) => {
-    const response = await fetch(`${idpUrl}/token`, {
+  /** A caseworker's access token from their LA's identity provider, as the CLI gets one. */
+  const tokenFor = async (username: string, la = 'northshire') => {
+    const secret = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', `${la}-idp-cli.secret`), 'utf8').trim();
+    const response = await fetch(`${line(`${la} identity provider`)}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLI_CLIENT}:${secret}`).toString('base64')}` },
       body: new URLSearchParams({ grant_type: SANDBOX_USER_GRANT, username }),
@@ -272,18 +273,18 @@ try {
           .catch(() => null);
         demographics.latencies.push(performance.now() - started);
         if (!answer?.data?.child?.demographics || (answer.errors ?? []).length > 0) demographics.missing++;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
     })();
     let recoveredMs: number | null = null;
     if (fault) {
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await sleep(2000);
       log(`  ${name}: fault on for ${fault.faultSeconds} s`);
       await fault.start();
-      await new Promise((resolve) => setTimeout(resolve, fault.faultSeconds * 1000));
+      await sleep(fault.faultSeconds * 1000);
       await fault.end();
       const ended = Date.now();
-      while (Date.now() - ended < 60_000 && !(await healthy(fault.sources))) await new Promise((resolve) => setTimeout(resolve, 250));
+      while (Date.now() - ended < 60_000 && !(await healthy(fault.sources))) await sleep(250);
       recoveredMs = Date.now() - ended;
       log(`  ${name}: fault off; recovered in ${recoveredMs} ms`);
     }
@@ -293,7 +294,7 @@ try {
     const sorted = demographics.latencies.sort((a, b) => a - b);
     const percentile = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0);
     // Entries are written before answers leave; give the last ones a moment to commit.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const auditEntries = (await auditedAnswers()) - auditBefore;
     return {
       phase: name,
@@ -332,7 +333,7 @@ try {
         for (;;) {
           const pid = state().services.find((s) => s.name === service)?.pid;
           if (pid && pid !== stopped) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sleep(100);
         }
       },
     };
@@ -363,7 +364,6 @@ try {
     const types = Array.from({ length: 490 }, (_, i) => `type T${i} @key(fields: "id") { id: ID! ${[0, 1, 2].map((j) => `f${j}(a: Int, b: String): T${(i * 7 + j) % 490}`).join(' ')} }`);
     const core = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])\ntype Query { bomb: T0 }\n${types.join('\n')}\n`;
     const sdl = `${core}# ${'x'.repeat(250 * 1024 - core.length)}\n`;
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     return {
       fault: {
         sources: ['locator', 'matching', 'relay'],
@@ -380,7 +380,7 @@ try {
               const status = response ? String(response.status) : 'no answer';
               checks[status] = (checks[status] ?? 0) + 1;
               await response?.arrayBuffer();
-              if (response?.status === 429) await pause(Math.min(1000, Number(response.headers.get('retry-after') ?? 1) * 1000));
+              if (response?.status === 429) await sleep(Math.min(1000, Number(response.headers.get('retry-after') ?? 1) * 1000));
             }
           };
           const prober = async () => {
@@ -390,7 +390,7 @@ try {
               health.probes++;
               if (!ok) health.failures++;
               health.maxMs = Math.max(health.maxMs, Math.round(performance.now() - started));
-              await pause(200);
+              await sleep(200);
             }
           };
           loops = [bomber(), bomber(), bomber(), bomber(), prober()];
@@ -417,14 +417,11 @@ try {
     let before: Record<string, number> = {};
     let after: Record<string, number> = {};
     const southRouter = line('southshire router');
-    const southIdp = line('southshire identity provider');
-    const southSecret = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'southshire-idp-cli.secret'), 'utf8').trim();
     const metricsToken = readFileSync(join(env.MAIS_DATA_DIR!, 'secrets', 'metrics.token'), 'utf8').trim();
     const pdsCalls = async () => {
       const text = await (await fetch(new URL('/metrics', state().services.find((s) => s.name === 'matching subgraph')!.url), { headers: { authorization: `Bearer ${metricsToken}` } })).text();
       return Object.fromEntries([...text.matchAll(/^mais_match_pds_calls_total\{organisation="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
     };
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     /** A name for each number, in letters only (as names are): 0 → a, 25 → z, 26 → ba, … */
     const letters = (n: number): string => (n >= 26 ? letters(Math.floor(n / 26)) : '') + String.fromCharCode(97 + (n % 26));
     const MATCH_QUERY = `query ($input: DemographicsInput!) { matchChild(input: $input, purpose: CHILD_IN_NEED_ASSESSMENT) { status } }`;
@@ -436,16 +433,7 @@ try {
           running = true;
           before = await pdsCalls();
           const south = demo.las.find((l) => l.code === 'southshire')!.caseworkers.filter((c) => c.roles.includes('csc.practitioner')).slice(0, 4);
-          const tokens = await Promise.all(
-            south.map(async (c) => {
-              const response = await fetch(`${southIdp}/token`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLI_CLIENT}:${southSecret}`).toString('base64')}` },
-                body: new URLSearchParams({ grant_type: SANDBOX_USER_GRANT, username: c.username }),
-              });
-              return ((await response.json()) as { access_token: string }).access_token;
-            }),
-          );
+          const tokens = await Promise.all(south.map((c) => tokenFor(c.username, 'southshire')));
           let serial = 0;
           const flooder = async (token: string) => {
             while (running) {
@@ -456,7 +444,7 @@ try {
               const outcome = !response ? 'no answer' : (body?.data?.matchChild?.status ?? body?.errors?.[0]?.extensions?.code ?? `HTTP ${response.status}`);
               answers[outcome] = (answers[outcome] ?? 0) + 1;
               // As fast as MATCH lets it: a refusal's Retry-After, at most a second.
-              if (outcome === 'RATE_LIMITED') await pause(Math.min(1000, Number(response?.headers.get('retry-after') ?? 1) * 1000));
+              if (outcome === 'RATE_LIMITED') await sleep(Math.min(1000, Number(response?.headers.get('retry-after') ?? 1) * 1000));
             }
           };
           loops = tokens.flatMap((token) => Array.from({ length: 6 }, () => flooder(token)));
